@@ -1,0 +1,152 @@
+"""Backtest: market data, the LightGBM signal model, and vectorbt backtests of each lesson's rule."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from reelquant.backtest.data import validate_ohlcv
+from reelquant.backtest.engine import plot_equity, run_backtest
+from reelquant.backtest.model import train_signal_model
+
+from assets._metadata import md_png, md_table
+from assets.partitions import videos_partitions
+from reelquant.strategy.spec import StrategySpec
+from resources import BacktesterResource, MarketDataResource, MediaStoreResource
+
+HEADLINE = ("total_return", "sharpe", "max_drawdown", "trades", "win_rate")
+
+
+@dg.asset(
+    group_name="backtest",
+    kinds={"pandas"},
+    description="Daily OHLCV of the configured symbol and source, validated before any backtest uses it.",
+)
+def market_data(market_data: MarketDataResource) -> dg.MaterializeResult:
+    df = market_data.load()
+    return dg.MaterializeResult(
+        value=df,
+        metadata={
+            "source": market_data.describe(),
+            "rows": dg.MetadataValue.int(len(df)),
+            "first": str(df.index.min().date()) if len(df) else "-",
+            "last": str(df.index.max().date()) if len(df) else "-",
+            "last_close": dg.MetadataValue.float(float(df["close"].iloc[-1])) if len(df) else 0.0,
+        },
+    )
+
+
+@dg.asset_check(asset=market_data, blocking=True, description="OHLCV passes the pandera schema and sanity checks.")
+def market_data_schema(market_data: pd.DataFrame) -> dg.AssetCheckResult:
+    problems = validate_ohlcv(market_data)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems) if problems else f"{len(market_data)} valid bars",
+        metadata={"problems": dg.MetadataValue.int(len(problems))},
+    )
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="backtest",
+    kinds={"lightgbm"},
+    description="LightGBM meta-label model trained walk-forward on the spec's indicators: which rule signals to take.",
+)
+def signal_model(
+    context: dg.AssetExecutionContext,
+    strategy_spec: dict[str, Any],
+    market_data: pd.DataFrame,
+    backtester: BacktesterResource,
+    media_store: MediaStoreResource,
+) -> dg.MaterializeResult:
+    spec = StrategySpec.from_dict(strategy_spec)
+    if not spec.testable:
+        return dg.MaterializeResult(
+            value={"trained": False, "reason": "the lesson has no testable strategy", "entry_filter": None},
+            metadata={"trained": False},
+        )
+    result = train_signal_model(spec, market_data, backtester.config())
+    model_path = media_store.derived_dir(context.partition_key) / "signal_model.txt"
+    if result.booster is not None:
+        result.save(model_path)
+    summary = result.to_dict()
+    auc = summary.get("oos_auc")
+    return dg.MaterializeResult(
+        value={**summary, "entry_filter": result.entry_filter, "model_path": str(model_path)},
+        metadata={
+            "trained": bool(result.booster is not None),
+            "reason": str(summary.get("reason") or "-"),
+            "oos_auc": dg.MetadataValue.float(float(auc)) if auc is not None else "not measurable",
+            "samples": dg.MetadataValue.int(int(summary.get("n_samples", 0))),
+        },
+    )
+
+
+def _finite_metrics(result: dict[str, Any]) -> list[str]:
+    bad = []
+    for segment, metrics in result["metrics"].items():
+        for name, value in metrics.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                bad.append(f"{segment}.{name}")
+    return bad
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="backtest",
+    kinds={"vectorbt"},
+    check_specs=[dg.AssetCheckSpec("metrics_finite", asset="backtest",
+                                   description="Every reported metric is a finite number.")],
+    description="vectorbt backtests of the rule alone and of rule + model, in-sample and out-of-sample, "
+    "with trades and the equity curve.",
+)
+def backtest(
+    context: dg.AssetExecutionContext,
+    strategy_spec: dict[str, Any],
+    market_data: pd.DataFrame,
+    signal_model: dict[str, Any],
+    backtester: BacktesterResource,
+    media_store: MediaStoreResource,
+) -> dg.MaterializeResult:
+    spec = StrategySpec.from_dict(strategy_spec)
+    if not spec.testable:
+        return dg.MaterializeResult(
+            value={"ran": False, "reason": "the lesson has no testable strategy"},
+            metadata={"ran": False},
+            check_results=[dg.AssetCheckResult(check_name="metrics_finite", passed=True,
+                                               description="nothing to check: no testable strategy")],
+        )
+    config = backtester.config()
+    rule = run_backtest(spec, market_data, config)
+    results = {"rule_only": rule.to_dict()}
+    if signal_model.get("entry_filter") is not None:
+        results["rule_plus_model"] = run_backtest(
+            spec, market_data, config, entry_filter=signal_model["entry_filter"]
+        ).to_dict()
+    png = plot_equity(rule)
+    png_path = media_store.derived_dir(context.partition_key) / "equity.png"
+    png_path.write_bytes(png)
+    bad = [f"{name}: {m}" for name, r in results.items() for m in _finite_metrics(r)]
+    oos = results["rule_only"]["metrics"]["out_of_sample"]
+    rows = [
+        (name, seg, *(f"{r['metrics'][seg][m]:.3g}" for m in HEADLINE))
+        for name, r in results.items() for seg in ("in_sample", "out_of_sample")
+    ]
+    return dg.MaterializeResult(
+        value={"ran": True, **results, "equity_png": str(png_path)},
+        metadata={
+            "oos_sharpe": dg.MetadataValue.float(float(oos["sharpe"])),
+            "oos_total_return": dg.MetadataValue.float(float(oos["total_return"])),
+            "oos_max_drawdown": dg.MetadataValue.float(float(oos["max_drawdown"])),
+            "oos_trades": dg.MetadataValue.int(int(oos["trades"])),
+            "metrics": md_table(rows, ["variant", "segment", *HEADLINE]),
+            "equity_curve": md_png(png, "equity and drawdown"),
+            "equity_png": dg.MetadataValue.path(str(png_path)),
+        },
+        check_results=[dg.AssetCheckResult(
+            check_name="metrics_finite", passed=not bad,
+            description="; ".join(bad) if bad else "all metrics finite",
+        )],
+    )

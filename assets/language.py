@@ -1,0 +1,82 @@
+"""Language: trading terms heard, candidate rules, and numeric features of each lesson."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from reelquant.text.extract import extract_concepts
+from reelquant.text.features import FEATURE_DOCS
+from reelquant.text.features import lesson_features as compute_features
+from reelquant.text.keywords import find_keyword_hits
+
+from assets._metadata import md_png, md_table
+from assets.partitions import videos_partitions
+from reelquant.plots import keyword_timeline_png
+from reelquant.speech.transcript import Transcript
+from reelquant.strategy.spec import StrategySpec
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="language",
+    kinds={"spacy", "pandas"},
+    description="One row per trading-term hit: term, canonical id, category, surface text, start/end seconds, segment.",
+)
+def keyword_hits(transcript: dict[str, Any]) -> dg.MaterializeResult:
+    tr = Transcript.from_dict(transcript)
+    hits = find_keyword_hits(tr)
+    top = hits["term"].value_counts().head(15) if len(hits) else pd.Series(dtype=int)
+    return dg.MaterializeResult(
+        value=hits,
+        metadata={
+            "hits": dg.MetadataValue.int(len(hits)),
+            "distinct_terms": dg.MetadataValue.int(int(hits["canonical_id"].nunique()) if len(hits) else 0),
+            "top_terms": md_table(top.items(), ["term", "hits"]),
+            "timeline": md_png(keyword_timeline_png(hits, tr.duration_s), "keyword timeline"),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="language",
+    kinds={"python"},
+    description="Candidate rules found in the lesson: conditions, numbers, actions and the words they came from.",
+)
+def trading_concepts(transcript: dict[str, Any], keyword_hits: pd.DataFrame) -> dg.MaterializeResult:
+    concepts = extract_concepts(Transcript.from_dict(transcript))
+    return dg.MaterializeResult(
+        value=concepts,
+        metadata={
+            "concepts": dg.MetadataValue.int(len(concepts)),
+            "indicator_terms": dg.MetadataValue.int(
+                int((keyword_hits["category"] == "indicators").sum()) if len(keyword_hits) else 0
+            ),
+            "preview": md_table(
+                ((c.get("kind", ""), f"{c.get('start_s', 0):.1f}", c.get("text", "")) for c in concepts),
+                ["kind", "at (s)", "said"],
+            ),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="language",
+    kinds={"python"},
+    description="30+ numeric features of the lesson (term densities, speech rate, rule counts, ...); see FEATURE_DOCS.",
+)
+def lesson_features(
+    transcript: dict[str, Any], keyword_hits: pd.DataFrame, strategy_spec: dict[str, Any]
+) -> dg.MaterializeResult:
+    feats = compute_features(Transcript.from_dict(transcript), keyword_hits, StrategySpec.from_dict(strategy_spec))
+    return dg.MaterializeResult(
+        value=feats,
+        metadata={
+            "features": dg.MetadataValue.int(len(feats)),
+            "table": md_table(((k, f"{v:.4g}", FEATURE_DOCS.get(k, "")) for k, v in feats.items()),
+                              ["feature", "value", "meaning"], limit=60),
+        },
+    )

@@ -1,0 +1,104 @@
+"""Media: the audio track, sampled keyframes, and highlight clips of the moments that matter."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from reelquant.media.audio import extract_audio
+from reelquant.media.clips import highlight_windows, render_clips
+from reelquant.media.keyframes import extract_keyframes
+
+from assets._metadata import md_table
+from assets.partitions import videos_partitions
+from reelquant.speech.transcript import Transcript
+from resources import MediaStoreResource
+
+ENGINE_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="media",
+    kinds={"audio"},
+    retry_policy=ENGINE_RETRY,
+    description="16 kHz mono WAV of the video's sound, its duration and the share of it that is speech.",
+)
+def audio_track(
+    context: dg.AssetExecutionContext, video_file: dict[str, Any], media_store: MediaStoreResource
+) -> dg.MaterializeResult:
+    out = media_store.derived_dir(context.partition_key) / "audio.wav"
+    started = time.perf_counter()
+    info = extract_audio(Path(video_file["path"]), out)
+    data = info.to_dict()
+    return dg.MaterializeResult(
+        value=data,
+        metadata={
+            "path": dg.MetadataValue.path(str(out)),
+            "duration_s": dg.MetadataValue.float(float(info.duration_s)),
+            "speech_ratio": dg.MetadataValue.float(float(info.speech_ratio)),
+            "speech_regions": dg.MetadataValue.int(len(info.regions)),
+            "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="media",
+    kinds={"image"},
+    description="Frames sampled from the video (PNG paths and timestamps), for slides and thumbnails.",
+)
+def keyframes(
+    context: dg.AssetExecutionContext, video_file: dict[str, Any], media_store: MediaStoreResource
+) -> dg.MaterializeResult:
+    out_dir = media_store.derived_dir(context.partition_key, "keyframes")
+    frames = extract_keyframes(Path(video_file["path"]), out_dir, every_s=5.0)
+    return dg.MaterializeResult(
+        value=frames,
+        metadata={
+            "frames": dg.MetadataValue.int(len(frames)),
+            "folder": dg.MetadataValue.path(str(out_dir)),
+            "preview": md_table(((f"{f['t']:.1f}", f["path"]) for f in frames), ["t (s)", "path"], limit=10),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="media",
+    kinds={"video"},
+    retry_policy=ENGINE_RETRY,
+    description="MP4 clips around each rule of the strategy and the densest teaching, subtitles burned in, with thumbnails.",
+)
+def highlight_clips(
+    context: dg.AssetExecutionContext,
+    video_file: dict[str, Any],
+    transcript: dict[str, Any],
+    keyword_hits: pd.DataFrame,
+    strategy_spec: dict[str, Any],
+    media_store: MediaStoreResource,
+) -> dg.MaterializeResult:
+    out_dir = media_store.derived_dir(context.partition_key, "clips")
+    tr = Transcript.from_dict(transcript)
+    started = time.perf_counter()
+    windows = highlight_windows(
+        keyword_hits, tr, strategy_spec.get("provenance") or [], duration_s=float(video_file["duration_s"])
+    )
+    clips = render_clips(Path(video_file["path"]), windows, tr, out_dir)
+    elapsed = time.perf_counter() - started
+    return dg.MaterializeResult(
+        value=clips,
+        metadata={
+            "clips": dg.MetadataValue.int(len(clips)),
+            "seconds": dg.MetadataValue.float(round(elapsed, 2)),
+            "seconds_per_clip": dg.MetadataValue.float(round(elapsed / max(len(clips), 1), 2)),
+            "preview": md_table(
+                ((f"{c['start_s']:.1f}–{c['end_s']:.1f}", c["reason"], Path(c["path"]).name) for c in clips),
+                ["window (s)", "why", "file"],
+            ),
+        },
+    )

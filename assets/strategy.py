@@ -1,0 +1,128 @@
+"""Strategy: the StrategySpec of each lesson, its final evaluated record, and the leaderboard of all of them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dagster as dg
+from reelquant.backtest.promotion import decide
+from reelquant.text.extract import build_spec
+
+from assets._metadata import md_table
+from assets.partitions import videos_partitions
+from reelquant.strategy.record import build_record, leaderboard_frame
+from reelquant.strategy.spec import StrategySpec, json_schema
+from resources import BacktesterResource, MediaStoreResource
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="strategy",
+    kinds={"json"},
+    check_specs=[
+        dg.AssetCheckSpec("spec_schema_valid", asset="strategy_spec", blocking=True,
+                          description="The spec validates against the StrategySpec v1 JSON schema."),
+        dg.AssetCheckSpec("provenance_inside_video", asset="strategy_spec",
+                          description="Every provenance time lies inside the video."),
+    ],
+    description="StrategySpec v1 of the lesson, or an explicit 'no testable strategy' with the reasons.",
+)
+def strategy_spec(trading_concepts: list[dict[str, Any]], transcript: dict[str, Any]) -> dg.MaterializeResult:
+    spec = build_spec(trading_concepts)
+    data = spec.to_dict()
+    try:
+        StrategySpec.model_validate_json(json.dumps(data))
+        schema_error = ""
+    except ValueError as exc:
+        schema_error = str(exc).splitlines()[0]
+    duration = float(transcript.get("duration_s") or 0.0)
+    outside = [p.part for p in spec.provenance if p.start_s < 0 or (duration and p.end_s > duration + 0.5)]
+    return dg.MaterializeResult(
+        value=data,
+        metadata={
+            "testable": spec.testable,
+            "summary": spec.summary(),
+            "confidence": dg.MetadataValue.float(float(spec.confidence)),
+            "entry_conditions": dg.MetadataValue.int(len(spec.entry.conditions)),
+            "exit_conditions": dg.MetadataValue.int(len(spec.exit.conditions)),
+            "spec": dg.MetadataValue.json(data),
+            "provenance": md_table(((p.part, f"{p.start_s:.1f}–{p.end_s:.1f}", p.text) for p in spec.provenance),
+                                   ["part", "said at (s)", "words"]),
+        },
+        check_results=[
+            dg.AssetCheckResult(check_name="spec_schema_valid", passed=not schema_error,
+                                description=schema_error or "valid StrategySpec v1",
+                                metadata={"schema_fields": len(json_schema().get("properties", {}))}),
+            dg.AssetCheckResult(check_name="provenance_inside_video", passed=not outside,
+                                description=f"outside the video: {', '.join(outside)}" if outside else "all inside"),
+        ],
+    )
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="strategy",
+    kinds={"json"},
+    description="The lesson's final record: spec, backtest metrics, promoted or rejected with reasons, and the "
+    "evidence (quotes with times, clips) for each rule.",
+)
+def strategy(
+    context: dg.AssetExecutionContext,
+    video_file: dict[str, Any],
+    transcript: dict[str, Any],
+    strategy_spec: dict[str, Any],
+    backtest: dict[str, Any],
+    signal_model: dict[str, Any],
+    highlight_clips: list[dict[str, Any]],
+    segment_embeddings: dict[str, Any],
+    lesson_features: dict[str, float],
+    backtester: BacktesterResource,
+    media_store: MediaStoreResource,
+) -> dg.MaterializeResult:
+    spec = StrategySpec.from_dict(strategy_spec)
+    decision = decide(backtest, backtester.gates()) if backtest.get("ran") else None
+    record = build_record(
+        video_id=context.partition_key, video=video_file, transcript=transcript, spec=spec,
+        backtest=backtest, signal_model=signal_model, clips=highlight_clips,
+        embeddings=segment_embeddings, features=lesson_features, decision=decision,
+    )
+    out = media_store.derived_dir(context.partition_key) / "strategy.json"
+    out.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    oos = record.get("oos") or {}
+    return dg.MaterializeResult(
+        value=record,
+        metadata={
+            "promoted": record["promoted"],
+            "summary": record["summary"],
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in record["reasons"])),
+            "oos_sharpe": dg.MetadataValue.float(float(oos.get("sharpe", 0.0))),
+            "evidence": md_table(((e["part"], f"{e['start_s']:.1f}–{e['end_s']:.1f}", e["text"], e.get("clip") or "-")
+                                  for e in record["evidence"]), ["part", "said at (s)", "quote", "clip"]),
+            "record": dg.MetadataValue.path(str(out)),
+        },
+    )
+
+
+@dg.asset(
+    group_name="strategy",
+    kinds={"pandas"},
+    deps=[strategy],
+    description="Every video's strategy ranked by out-of-sample Sharpe, promoted ones first, with the reasons.",
+)
+def strategy_leaderboard(context: dg.AssetExecutionContext, media_store: MediaStoreResource) -> dg.MaterializeResult:
+    keys = context.instance.get_dynamic_partitions(videos_partitions.name)
+    records = []
+    for key in keys:
+        path = media_store.root_path / "store" / "derived" / key / "strategy.json"
+        if path.is_file():
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+    board = leaderboard_frame(records)
+    return dg.MaterializeResult(
+        value=board,
+        metadata={
+            "videos": dg.MetadataValue.int(len(board)),
+            "promoted": dg.MetadataValue.int(int(board["promoted"].sum()) if len(board) else 0),
+            "board": md_table(board.itertuples(index=False), list(board.columns)),
+        },
+    )

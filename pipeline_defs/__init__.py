@@ -1,0 +1,1 @@
+"""The Dagster code location of reelquant: definitions, partitions, jobs, sensors, schedules, resources."""

@@ -1,0 +1,30 @@
+"""The reelquant code location: `defs` is what `dagster dev` and the gRPC server load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from assets import backtest, checks, ingest, language, media, search, speech, strategy
+from pipeline_defs.environment import resources_for
+from pipeline_defs.jobs import strategy_job
+from pipeline_defs.sensors import video_drop_sensor
+
+ASSET_MODULES = [ingest, media, speech, language, search, strategy, backtest, checks]
+
+
+def build_defs(resources: dict[str, Any]) -> dg.Definitions:
+    """The same graph, jobs and sensors over a given set of resources (an environment, or a test's)."""
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
+        jobs=[strategy_job],
+        sensors=[video_drop_sensor],
+        resources=resources,
+        # Steps share one process per run, so each model loads once and numba compiles once.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs(resources_for())

@@ -1,0 +1,177 @@
+"""The `reelquant` command: demo, process, search and ui.
+
+Commands that run the graph import the Dagster code location lazily, so the library itself
+stays free of Dagster and `reelquant --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _home(args: argparse.Namespace) -> Path:
+    root = Path(args.home or os.environ.get("REELQUANT_HOME", ".reelquant")).expanduser().absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _instance_env(root: Path) -> None:
+    """Point Dagster at the local instance under the data root, as `make ui` does."""
+    dagster_home = root / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
+    os.environ.setdefault("REELQUANT_HOME", str(root))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _fmt(value: Any, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _print_run(run: Any) -> None:
+    print(f"\n== {run.source.name}" + (f"  [{run.key}]" if run.key else ""))
+    if run.error:
+        print(f"   failed: {run.error}")
+        return
+    rep = run.report
+    tr = rep["transcript"]
+    oos = (rep["backtest"].get("rule_only") or {}).get("metrics", {}).get("out_of_sample") if rep["backtest"] else None
+    from reelquant.strategy.spec import StrategySpec
+
+    spec = StrategySpec.from_dict(rep["strategy_spec"])
+    print(f"   transcript   {tr['engine']}, {tr['word_count']} words, {tr['duration_s']:.1f} s")
+    print(f"   keywords     {len(rep['keywords'])} hits")
+    print(f"   strategy     {spec.summary()}")
+    if oos:
+        print(f"   out-of-sample  Sharpe {_fmt(oos['sharpe'])}  return {_fmt(oos['total_return'] * 100, '.1f')} %  "
+              f"max drawdown {_fmt(oos['max_drawdown'] * 100, '.1f')} %  trades {int(oos['trades'])}")
+    else:
+        print("   out-of-sample  not backtested")
+    print(f"   decision     {'PROMOTED' if rep['promoted'] else 'rejected'}")
+    for reason in rep["reasons"]:
+        print(f"                - {reason}")
+    print(f"   wall time    {run.wall_s:.1f} s")
+
+
+def _run_graph(videos: list[Path], args: argparse.Namespace, out_dir: Path | None) -> list[Any]:
+    root = _home(args)
+    _instance_env(root)
+    import dagster as dg
+
+    from pipeline_defs.runner import process_videos
+
+    with dg.DagsterInstance.get() as instance:
+        return process_videos(videos, root, instance, out_dir=out_dir)
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    videos = [Path(v) for v in args.videos]
+    missing = [str(v) for v in videos if not v.is_file()]
+    if missing:
+        print(f"reelquant: no such file: {', '.join(missing)}; give paths to video files.", file=sys.stderr)
+        return 2
+    runs = _run_graph(videos, args, Path(args.out))
+    for run in runs:
+        _print_run(run)
+        if run.report:
+            print(f"   report       {run.extra['report_path']}")
+    return 0 if all(r.report for r in runs) else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    samples = Path(args.samples) if args.samples else PROJECT_ROOT / "samples"
+    videos = sorted(samples.glob("*.mp4"))
+    if not videos:
+        print(f"reelquant: no sample videos in {samples}; pass --samples DIR.", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    root = _home(args)
+    runs = _run_graph(videos, args, root / "reports")
+    for run in runs:
+        _print_run(run)
+    total = time.perf_counter() - started
+    print(f"\n{len(runs)} videos in {total:.1f} s; peak memory {_peak_rss_mb():.0f} MB; "
+          f"reports in {root / 'reports'}")
+    print("Open the Dagster UI on the same instance with `make ui` (or `reelquant ui`), then http://127.0.0.1:3000")
+    return 0 if all(r.report for r in runs) else 1
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    root = _home(args)
+    from reelquant.search.embed import load_embedder
+    from reelquant.search.query import search
+    from reelquant.search.store import VectorStore
+
+    model = load_embedder(args.model)
+    store = VectorStore(str(root / "lancedb"), model_name=args.model, dim=model.get_sentence_embedding_dimension())
+    hits = search(store, model, args.query, k=args.k, video_id=args.video)
+    if args.json:
+        print(json.dumps(hits, indent=2, default=str))
+        return 0
+    if not hits:
+        print("no matching moments; process some videos first (`reelquant process VIDEO` or `make demo`).")
+        return 0
+    for h in hits:
+        print(f"{h['video_id']:<40} {h['start_s']:7.1f}–{h['end_s']:<7.1f} {h['text'][:90]}"
+              + (f"\n{'':<58}clip: {h['clip_path']}" if h.get("clip_path") else ""))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    root = _home(args)
+    _instance_env(root)
+    cmd = [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipeline_defs.definitions",
+           "-h", args.host, "-p", str(args.port)]
+    print(f"Dagster UI at http://{args.host}:{args.port} (instance {os.environ['DAGSTER_HOME']})")
+    return subprocess.call(cmd, cwd=PROJECT_ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reelquant", description=__doc__.splitlines()[0])
+    parser.add_argument("--home", help="data root (default: $REELQUANT_HOME or ./.reelquant)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="process the bundled sample lessons end to end and print the results")
+    p.add_argument("--samples", help="folder of sample videos (default: the project's samples/)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("process", help="run the whole graph for these videos and write DIR/<key>/report.json")
+    p.add_argument("videos", nargs="+")
+    p.add_argument("--out", default="out", help="output folder (default: ./out)")
+    p.set_defaults(func=cmd_process)
+
+    p = sub.add_parser("search", help="find the moments that best match a query across every processed lesson")
+    p.add_argument("query")
+    p.add_argument("--video", help="only this video id")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--model", default="all-MiniLM-L6-v2")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ui", help="the Dagster UI on the local instance")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
