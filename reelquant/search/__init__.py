@@ -1,0 +1,1 @@
+"""Semantic and full-text search over lesson transcripts: chunking, embedding, a LanceDB store and fused queries."""

@@ -1,0 +1,268 @@
+"""A LanceDB table of embedded lesson segments: one table per embedding model, rows replaced per video.
+
+Every filter built from a caller's value (a video id) goes through `lancedb.expr.lit`, which quotes it as a
+literal, so quotes, semicolons or SQL in an id can neither break a query nor widen what it matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.expr import Expr, col, lit
+from lancedb.index import FTS
+
+from reelquant.search.errors import VectorStoreError
+
+TEXT_COLUMNS = ("video_id", "segment_id", "start_s", "end_s", "text", "keywords", "clip_path", "model")
+_KEY = ["video_id", "segment_id"]
+
+
+def segment_schema(dim: int) -> pa.Schema:
+    """Arrow schema of a segment table whose vectors have `dim` float32 components."""
+    return pa.schema([
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("segment_id", pa.int32(), nullable=False),
+        pa.field("start_s", pa.float64()),
+        pa.field("end_s", pa.float64()),
+        pa.field("text", pa.string()),
+        pa.field("keywords", pa.list_(pa.string())),
+        pa.field("clip_path", pa.string()),
+        pa.field("model", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), dim)),
+    ])
+
+
+def table_name_for(model_name: str) -> str:
+    """Table holding one model's vectors: a readable slug plus a digest, so two models never share a table."""
+    name = model_name.strip()
+    key = name.lower().removeprefix("sentence-transformers/")
+    path = Path(name).expanduser()
+    if path.is_dir():
+        key = str(path.resolve())
+    slug = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")[-40:].strip("_") or "model"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    return f"segments_{slug}_{digest}"
+
+
+def _video_filter(video_id: str) -> Expr:
+    return col("video_id") == lit(video_id)
+
+
+def _check_video_id(video_id: Any) -> str:
+    if not isinstance(video_id, str) or not video_id:
+        raise VectorStoreError(f"video_id must be a non-empty string, got {video_id!r}; pass the video's partition key.")
+    return video_id
+
+
+class VectorStore:
+    """Segments of every lesson, embedded by one model, in a LanceDB database at `uri`.
+
+    `replace_video` swaps a video's rows with one LanceDB `merge_insert` on (video_id, segment_id) whose
+    `when_not_matched_by_source_delete` is limited to that video: upserts and deletions land in a single
+    commit, so readers see either the old rows or the new ones, never duplicates and never none.
+    """
+
+    def __init__(self, uri: str | Path, model_name: str, dim: int) -> None:
+        if int(dim) < 1:
+            raise VectorStoreError(f"dim must be a positive vector length, got {dim}; pass the model's embedding size.")
+        if not model_name or not model_name.strip():
+            raise VectorStoreError("model_name is empty; pass the name of the model that made the vectors.")
+        self.uri = str(uri)
+        self.model_name = model_name
+        self.dim = int(dim)
+        self.table_name = table_name_for(model_name)
+        self.schema = segment_schema(self.dim)
+        try:
+            self._db = lancedb.connect(self.uri)
+        except Exception as exc:
+            raise VectorStoreError(
+                f"Cannot open LanceDB at {self.uri!r} ({exc}); check the path or URL and its credentials."
+            ) from exc
+        self._table: Any = self._open()
+
+    # -- table lifecycle -------------------------------------------------------------------------------
+
+    def _open(self) -> Any:
+        try:
+            table = self._db.open_table(self.table_name)
+        except (ValueError, FileNotFoundError):
+            return None
+        self._check_schema(table)
+        return table
+
+    def _check_schema(self, table: Any) -> None:
+        names = set(table.schema.names)
+        missing = [c for c in (*TEXT_COLUMNS, "vector") if c not in names]
+        if missing:
+            raise VectorStoreError(
+                f"Table {self.table_name!r} at {self.uri} lacks columns {missing}; point the store at a fresh "
+                "LanceDB location or drop that table."
+            )
+        vtype = table.schema.field("vector").type
+        found = vtype.list_size if pa.types.is_fixed_size_list(vtype) else None
+        if found != self.dim:
+            raise VectorStoreError(
+                f"Table {self.table_name!r} at {self.uri} holds {found}-dimensional vectors but model "
+                f"{self.model_name!r} makes {self.dim}-dimensional ones; use the model that filled it or a new "
+                "LanceDB location."
+            )
+
+    def _ensure_table(self) -> Any:
+        if self._table is None:
+            try:
+                self._table = self._db.create_table(self.table_name, schema=self.schema, exist_ok=True)
+            except ValueError:
+                # Another process created it first, maybe with another shape: reopen to check it.
+                self._table = self._open()
+                if self._table is None:
+                    raise
+            self._check_schema(self._table)
+        return self._table
+
+    def _has_fts_index(self) -> bool:
+        return any(
+            str(ix.index_type).upper() == "FTS" and list(ix.columns) == ["text"] for ix in self._table.list_indices()
+        )
+
+    def _ensure_fts_index(self) -> None:
+        if self._has_fts_index():
+            return
+        try:
+            self._table.create_index("text", config=FTS(), replace=False)
+        except (ValueError, RuntimeError):
+            # Created concurrently by another writer; anything else shows up on the next check.
+            if not self._has_fts_index():
+                raise
+
+    def optimize(self) -> None:
+        """Fold new rows into the full-text index and compact small fragments (housekeeping, not needed for results)."""
+        if self._table is not None:
+            self._table.optimize()
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def _to_arrow(self, video_id: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+        columns: dict[str, list[Any]] = {f.name: [] for f in self.schema}
+        seen: set[int] = set()
+        for i, row in enumerate(rows):
+            if row.get("video_id", video_id) != video_id:
+                raise VectorStoreError(
+                    f"Row {i} belongs to video {row.get('video_id')!r}, not {video_id!r}; "
+                    "replace each video's rows separately."
+                )
+            model = row.get("model") or self.model_name
+            if model != self.model_name:
+                raise VectorStoreError(
+                    f"Row {i} was embedded by {model!r} but this store holds {self.model_name!r} vectors; "
+                    "open a VectorStore for that model."
+                )
+            segment_id = int(row["segment_id"])
+            if segment_id in seen:
+                raise VectorStoreError(
+                    f"segment_id {segment_id} appears twice for video {video_id!r}; give every segment a unique id."
+                )
+            seen.add(segment_id)
+            vector = np.asarray(row["vector"], dtype=np.float32).reshape(-1)
+            if vector.shape[0] != self.dim:
+                raise VectorStoreError(
+                    f"Row {i} has a {vector.shape[0]}-dimensional vector but this store holds {self.dim}-dimensional "
+                    "ones; embed with the store's model."
+                )
+            columns["video_id"].append(video_id)
+            columns["segment_id"].append(segment_id)
+            columns["start_s"].append(float(row["start_s"]))
+            columns["end_s"].append(float(row["end_s"]))
+            columns["text"].append(str(row["text"]))
+            columns["keywords"].append([str(k) for k in row.get("keywords") or []])
+            columns["clip_path"].append(str(row.get("clip_path") or ""))
+            columns["model"].append(model)
+            columns["vector"].append(vector)
+        arrays = {
+            name: pa.array(values, type=self.schema.field(name).type)
+            for name, values in columns.items()
+            if name != "vector"
+        }
+        flat = np.concatenate(columns["vector"]) if columns["vector"] else np.zeros(0, dtype=np.float32)
+        arrays["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), self.dim)
+        return pa.Table.from_pydict(arrays, schema=self.schema)
+
+    def replace_video(self, video_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Make `rows` the only rows of `video_id`, atomically; returns how many rows the video now has."""
+        video_id = _check_video_id(video_id)
+        data = self._to_arrow(video_id, rows)
+        table = self._ensure_table()
+        if data.num_rows == 0:
+            table.delete(_video_filter(video_id))
+        else:
+            (
+                table.merge_insert(_KEY)
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .when_not_matched_by_source_delete(_video_filter(video_id))
+                .execute(data)
+            )
+            self._ensure_fts_index()
+        return data.num_rows
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def _readable(self) -> bool:
+        if self._table is None:
+            self._table = self._open()
+        return self._table is not None
+
+    def count(self, video_id: str | None = None) -> int:
+        """Rows in the store, or of one video."""
+        if not self._readable():
+            return 0
+        if video_id is None:
+            return int(self._table.count_rows())
+        # count_rows takes SQL text only; to_sql renders the bound literal with its quotes escaped.
+        return int(self._table.count_rows(_video_filter(_check_video_id(video_id)).to_sql()))
+
+    def search(self, query_vector: Sequence[float] | np.ndarray, k: int = 5, video_id: str | None = None) -> list[dict]:
+        """The k nearest segments by cosine distance; each hit has the row's columns, `_distance` and `score`."""
+        vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != self.dim:
+            raise VectorStoreError(
+                f"The query vector has {vector.shape[0]} components but this store holds {self.dim}-dimensional "
+                "vectors; embed the query with the store's model."
+            )
+        if k < 1 or not self._readable():
+            return []
+        query = (
+            self._table.search(vector, vector_column_name="vector")
+            .distance_type("cosine")
+            .select([*TEXT_COLUMNS, "_distance"])
+            .limit(k)
+        )
+        if video_id is not None:
+            query = query.where(_video_filter(_check_video_id(video_id)), prefilter=True)
+        hits = query.to_list()
+        for h in hits:
+            h["score"] = 1.0 - float(h["_distance"])
+        return hits
+
+    def fts_search(self, query: str, k: int = 5, video_id: str | None = None) -> list[dict]:
+        """The k best segments for `query` by BM25 over LanceDB's native full-text index; `score` is the BM25 score."""
+        if k < 1 or not query.strip() or not self._readable() or self._table.count_rows() == 0:
+            return []
+        self._ensure_fts_index()
+        builder = (
+            self._table.search(query, query_type="fts", fts_columns="text")
+            .select([*TEXT_COLUMNS, "_score"])
+            .limit(k)
+        )
+        if video_id is not None:
+            builder = builder.where(_video_filter(_check_video_id(video_id)), prefilter=True)
+        hits = builder.to_list()
+        for h in hits:
+            h["score"] = float(h["_score"])
+        return hits
