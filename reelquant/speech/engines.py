@@ -130,6 +130,9 @@ class PocketsphinxEngine:
             pieces.append((start, end))
 
         segments: list[Segment] = []
+        if not pieces:
+            return Transcript(segments=[], engine=self.name, model="cmusphinx en-us (pocketsphinx 5)",
+                              duration_s=round(duration, 3), warnings=["no speech was found in the audio"])
         with self._lock, wave.open(str(wav), "rb") as w:
             decoder = self._get_decoder()
             frate = int(decoder.config["frate"])
