@@ -58,6 +58,11 @@ def extract_audio(video: str | Path, out_wav: str | Path, sample_rate: int = 160
                 pcm = out.to_ndarray().reshape(-1)
                 wav.writeframes(pcm.astype("<i2").tobytes())
                 n_samples += pcm.size
+    except av.error.FFmpegError as exc:
+        raise InvalidVideoError(
+            f"the audio of {video} is damaged after {n_samples / sample_rate:.1f} s ({exc.__class__.__name__}); "
+            "re-export or re-download the video."
+        ) from None
     finally:
         container.close()
     duration = n_samples / sample_rate

@@ -65,3 +65,11 @@ def test_video_without_audio(tmp_path: Path) -> None:
     probe = probe_video(path, require_audio=False)
     assert probe.has_video and not probe.has_audio and probe.audio_codec is None
     assert probe.duration_s == pytest.approx(1.0, abs=0.25)
+
+
+def test_truncated_download(tmp_path: Path) -> None:
+    path = tmp_path / "half.mp4"
+    path.write_bytes((SAMPLES / "ema_crossover_stop.mp4").read_bytes()[:60_000])
+    with pytest.raises(InvalidVideoError, match="not a readable media file") as err:
+        probe_video(path)
+    assert _one_sentence(str(err.value))
