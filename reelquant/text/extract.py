@@ -1,0 +1,698 @@
+"""Deterministic rule extraction: from what a lesson says to a StrategySpec a careful reader would write.
+
+The extractor reads each transcript segment after rewriting spoken numbers as digits and every alias of an
+indicator as one canonical word; it then pairs indicator mentions around comparison words ("crosses above",
+"drops below") and gives each pair the role of the nearest action word (buy, sell, short, cover, exit).
+When a rule cannot be read with confidence the spec says it is not testable and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+from reelquant.speech.transcript import Segment, Transcript, Word
+from reelquant.strategy.spec import Condition, ConditionSet, Indicator, Provenance, StrategySpec
+from reelquant.text.lexicon import load_lexicon
+from reelquant.text.numbers import normalize_numbers
+
+CONCEPT_KINDS: tuple[str, ...] = (
+    "entry", "exit", "stop", "take_profit", "direction", "timeframe", "unsupported",
+)
+PRICE_LIKE = {"close", "open", "high", "low", "sma", "ema", "bb_upper", "bb_middle", "bb_lower",
+              "donchian_high", "donchian_low", "highest_high", "lowest_low"}
+OSCILLATORS = {"rsi", "stoch_k", "stoch_d", "macd", "macd_hist"}
+NUM = r"(\d+(?:\.\d+)?)"
+
+
+class RuleExtractor(Protocol):
+    """Anything that turns a transcript into a StrategySpec (a pattern reader today, a model later)."""
+
+    def extract(self, transcript: Transcript) -> StrategySpec: ...
+
+
+class PatternExtractor:
+    """The deterministic extractor of this module, behind the RuleExtractor interface."""
+
+    name = "patterns-v1"
+
+    def extract(self, transcript: Transcript) -> StrategySpec:
+        return extract_spec(transcript)
+
+
+# ---------------------------------------------------------------- text normalization
+
+
+def _strip_punct(text: str) -> str:
+    text = text.lower().replace("%", " percent ").replace("\u2019", "'")
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
+    text = re.sub(r"[^a-z0-9.\s]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=1)
+def _token_rewriter() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regex over every alias of the lexicon terms that carry a rewrite token, longest first."""
+    mapping: dict[str, str] = {}
+    for term in load_lexicon().terms:
+        if term.token:
+            for alias in term.aliases:
+                key = _strip_punct(alias)
+                if key:
+                    mapping[key] = term.token
+    alts = sorted(mapping, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(a) for a in alts) + r")\b")
+    return pattern, mapping
+
+
+def canonical_text(text: str) -> str:
+    """Lowercase, digits for spoken numbers, no punctuation, and one word per indicator ("r s i" -> "rsi")."""
+    s = _strip_punct(normalize_numbers(text))
+    # "two simple moving averages" counts lines; it is not a 2-bar average.
+    s = re.sub(r"\b\d+ ((?:simple |exponential |weighted )?(?:moving averages|emas|smas|mas))\b", r"\1", s)
+    pattern, mapping = _token_rewriter()
+    s = pattern.sub(lambda m: mapping[m.group(1)], s)
+    s = re.sub(r"\b(sma|ema|ma)s\b", r"\1", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+# ---------------------------------------------------------------- lesson-level settings
+
+
+@dataclass
+class _Settings:
+    """Indicator parameters said once in the lesson and used by every later mention."""
+
+    rsi: int | None = None
+    macd: tuple[int, int, int] | None = None
+    bb_window: int | None = None
+    bb_std: float | None = None
+    donchian: int | None = None
+    stoch: int | None = None
+    atr: int | None = None
+    ma_types: dict[int, str] = field(default_factory=dict)
+    ma_kinds_said: set[str] = field(default_factory=set)
+    defaults_words: bool = False
+    assumptions: list[str] = field(default_factory=list)
+
+
+def _num(x: str) -> float | int:
+    v = float(x)
+    return int(v) if v.is_integer() else v
+
+
+def _read_settings(sentences: list[str]) -> _Settings:
+    st = _Settings()
+    full = " . ".join(sentences)
+    m = re.search(r"\b(\d+) (?:day |period |bar |length |candle )?rsi\b", full) or re.search(
+        r"\brsi (?:of |with |set to |length |period |setting of )(?:a )?(\d+)\b", full)
+    if m:
+        st.rsi = int(m.group(1))
+    for sent in sentences:
+        m = re.search(r"\b(\d+) (\d+) (?:and )?(\d+)\b", sent)
+        if st.macd is None and ("macd" in sent or "settings" in sent) and m:
+            a, b, c = (int(g) for g in m.groups())
+            if a < b:
+                st.macd = (a, b, c)
+        if "bollinger" in sent or re.search(r"\bbands?\b", sent):
+            if st.bb_window is None and (
+                m := re.search(r"\b(\d+) (?:day |period |bar )?(?:sma|ema|ma|average|bollinger|period)\b", sent)
+            ):
+                st.bb_window = int(m.group(1))
+            if st.bb_std is None and (
+                m := re.search(NUM + r" (?:standard deviations?|std|sd|sigma|deviations?)\b", sent)
+            ):
+                st.bb_std = _num(m.group(1))
+    if m := re.search(r"\b(\d+) (?:day |period |bar |week )?donchian\b", full) or re.search(
+        r"\bdonchian (?:channel )?(?:of |with |over )?(?:the )?(?:last |past )?(\d+)\b", full
+    ):
+        st.donchian = int(m.group(1))
+    if m := re.search(r"\b(\d+) (?:day |period |bar )?stochastic\b", full):
+        st.stoch = int(m.group(1))
+    if m := re.search(r"\b(\d+) (?:day |period |bar )?atr\b", full):
+        st.atr = int(m.group(1))
+    for m in re.finditer(r"\b(\d+) (?:day |period |bar |week )?(sma|ema)\b", full):
+        st.ma_types.setdefault(int(m.group(1)), m.group(2))
+    st.ma_kinds_said = set(re.findall(r"\b(sma|ema)\b", full))
+    st.defaults_words = bool(re.search(r"\b(?:standard|default|defaults|classic|usual|normal)\b", full))
+    return st
+
+
+# ---------------------------------------------------------------- operands
+
+
+@dataclass
+class _Operand:
+    start: int
+    end: int
+    name: str  # indicator name, or "number"
+    window: int | None = None
+    value: float | int | None = None
+    ma_kind: str | None = None  # sma | ema | ma for moving averages before type resolution
+    unresolved: str | None = None
+
+
+_UNIT = r"(?:day |period |bar |week |hour |minute |candle |session )?"
+_LAST = r"(?: of| over| in| for)?(?: the)?(?: last| past| prior| previous)?"
+_BARS = r"(?:days?|bars?|periods?|sessions?|candles?|weeks?)"
+_OPERAND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("highest_high", re.compile(r"\b(?:the )?highest highs?" + _LAST + r" (?P<n>\d+) " + _BARS + r"\b")),
+    ("lowest_low", re.compile(r"\b(?:the )?lowest lows?" + _LAST + r" (?P<n>\d+) " + _BARS + r"\b")),
+    ("highest_high", re.compile(r"\b(?:the )?(?P<n>\d+) (?:day|bar|period|week|session) highs?\b")),
+    ("lowest_low", re.compile(r"\b(?:the )?(?P<n>\d+) (?:day|bar|period|week|session) lows?\b")),
+    ("donchian", re.compile(
+        r"\b(?:the )?(?:(?P<n>\d+) " + _UNIT + r")?(?P<side>upper|lower|top|bottom|high|low)"
+        r"(?: of the)?(?: (?P<n2>\d+) " + _UNIT + r")?(?: donchian)? channel\b")),
+    ("donchian", re.compile(r"\b(?:the )?donchian (?:channel )?(?P<side>high|low|upper|lower)\b")),
+    ("bb", re.compile(
+        r"\b(?:the )?(?P<side>lower|upper|middle|bottom|top|mid) (?:bollinger(?: bands?)?|bands?)\b")),
+    ("bb", re.compile(r"\b(?:the )?bollinger (?P<side>lower|upper|middle) (?:bands?|line)?\b")),
+    ("macd_hist", re.compile(r"\b(?:the )?(?:macd )?histogram\b")),
+    ("macd_signal", re.compile(r"\b(?:the |its )?(?:macd )?signal(?: line)?\b")),
+    ("macd", re.compile(r"\b(?:the )?macd(?: line)?\b")),
+    ("rsi", re.compile(r"\b(?:the )?(?:(?P<n>\d+) (?:day |period |bar |length )?)?rsi\b")),
+    ("stoch", re.compile(
+        r"\b(?:the )?(?:(?P<n>\d+) (?:period )?)?stochastic(?: (?:percent )?(?P<line>k|d))?(?: line)?\b")),
+    ("stoch", re.compile(r"\b(?:the )?percent (?P<line>k|d)(?: line)?\b")),
+    ("ma", re.compile(
+        r"\b(?:the )?(?P<n>\d+) " + _UNIT + r"(?:(?P<t>simple|exponential) )?(?P<ma>sma|ema|ma|average)\b")),
+    ("ma", re.compile(r"\b(?:the )?(?P<ma>sma|ema|ma) (?P<n>\d+)\b(?! (?:percent|standard|times|x)\b)")),
+    ("ma", re.compile(r"\b(?:the |its )?(?P<ma>sma|ema|ma)\b")),
+    ("close", re.compile(
+        r"\b(?:today s |the |a |its |daily |closing )*(?:price|candle|market|stock|it|bar) "
+        r"(?:closes|closed|close|closing)\b")),
+    ("close", re.compile(r"\b(?:today s |the |a |its |daily |current |closing )*(?:price|close|closes)\b")),
+    ("volume", re.compile(r"\b(?:the |today s )?volume\b")),
+    ("open", re.compile(r"\b(?:today s |the )open\b")),
+    ("number", re.compile(r"\b(?P<v>\d+(?:\.\d+)?)\b(?! (?:percent|day|days|period|bar|bars)\b)")),
+]
+
+
+def _find_operands(s: str) -> list[_Operand]:
+    found: list[_Operand] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pat in _OPERAND_PATTERNS:
+        for m in pat.finditer(s):
+            a, b = m.span()
+            if any(a < y and b > x for x, y in taken):
+                continue
+            gd = m.groupdict()
+            n = gd.get("n") or gd.get("n2")
+            op = _Operand(a, b, kind, window=int(n) if n else None)
+            if kind == "donchian":
+                op.name = "donchian_high" if gd["side"] in ("upper", "top", "high") else "donchian_low"
+            elif kind == "bb":
+                side = gd["side"]
+                op.name = {"lower": "bb_lower", "bottom": "bb_lower", "upper": "bb_upper",
+                           "top": "bb_upper"}.get(side, "bb_middle")
+            elif kind == "stoch":
+                op.name = "stoch_d" if gd.get("line") == "d" else "stoch_k"
+            elif kind == "ma":
+                op.ma_kind = {"simple": "sma", "exponential": "ema"}.get(gd.get("t") or "", gd["ma"])
+                if op.ma_kind == "average":
+                    op.ma_kind = "ma"
+            elif kind == "number":
+                op.value = _num(gd["v"])
+            found.append(op)
+            taken.append((a, b))
+    return sorted(found, key=lambda o: o.start)
+
+
+def _resolve(op: _Operand, st: _Settings, used: list[str]) -> Indicator | float | int | None:
+    """The operand as an Indicator (or a constant), with lesson settings and stated defaults filled in."""
+    name = op.name
+    if name == "number":
+        return op.value
+    if name in ("close", "open", "high", "low", "volume"):
+        return Indicator(indicator=name)
+    if name in ("highest_high", "lowest_low"):
+        return Indicator(indicator=name, params={"window": op.window})
+    if name in ("donchian_high", "donchian_low"):
+        window = op.window or st.donchian
+        if window is None:
+            window = 20
+            used.append("Donchian channel length not said; used 20 bars")
+        return Indicator(indicator=name, params={"window": window})
+    if name.startswith("bb_"):
+        window, std = st.bb_window, st.bb_std
+        if window is None:
+            window = 20
+            used.append("Bollinger Band length not said; used the default 20 bars"
+                        if not st.defaults_words else "default Bollinger Bands read as 20 bars")
+        if std is None:
+            std = 2
+            used.append("Bollinger Band width not said; used the default 2 standard deviations"
+                        if not st.defaults_words else "default Bollinger Bands read as 2 standard deviations")
+        return Indicator(indicator=name, params={"window": window, "std": std})
+    if name in ("macd", "macd_signal", "macd_hist"):
+        if st.macd is None:
+            used.append("classic MACD settings read as 12/26/9" if st.defaults_words
+                        else "MACD settings not said; used the classic 12/26/9")
+            fast, slow, signal = 12, 26, 9
+        else:
+            fast, slow, signal = st.macd
+        return Indicator(indicator=name, params={"fast": fast, "slow": slow, "signal": signal})
+    if name == "rsi":
+        window = op.window or st.rsi
+        if window is None:
+            window = 14
+            used.append("standard RSI read as 14 periods" if st.defaults_words
+                        else "RSI length not said; used the standard 14")
+        return Indicator(indicator="rsi", params={"window": window})
+    if name in ("stoch_k", "stoch_d"):
+        window = op.window or st.stoch
+        if window is None:
+            window = 14
+            used.append("stochastic length not said; used the standard 14")
+        return Indicator(indicator=name, params={"window": window})
+    if name == "ma":
+        kind = op.ma_kind or "ma"
+        window = op.window
+        if window is None:
+            windows = sorted({w for w, k in st.ma_types.items() if kind == "ma" or k == kind})
+            if len(windows) != 1:
+                return None
+            window = windows[0]
+        if kind == "ma":
+            kind = st.ma_types.get(window) or (
+                next(iter(st.ma_kinds_said)) if len(st.ma_kinds_said) == 1 else None)
+            if kind is None:
+                kind = "sma"
+                used.append(f"type of the {window}-bar moving average not said; used a simple moving average")
+        return Indicator(indicator=kind, params={"window": window})
+    return None
+
+
+# ---------------------------------------------------------------- comparisons and roles
+
+_DIR = re.compile(
+    r"\b(above|over|below|under|beneath|through|greater than|higher than|more than|less than|lower than|"
+    r"exceeds|exceed)\b"
+)
+_LEFT_FILLER = set(
+    ["the", "line", "must", "has", "have", "to", "needs", "need", "should", "is", "are", "was", "be", "being", "will", "then", "just", "back", "gets", "get", "goes", "go", "went", "moves", "move", "moved", "trades", "trade", "trading", "stays", "stay", "remains", "remain", "holds", "hold", "closes", "close", "closed", "closing", "breaks", "break", "broke", "rises", "rise", "rose", "drops", "drop", "dropped", "falls", "fall", "fell", "dips", "dip", "sinks", "pushes", "push", "crosses", "cross", "crossed", "crossing", "up", "down", "ends", "finishes", "prints", "comes", "came", "climbs", "climb", "jumps", "jump", "still", "currently", "now", "itself", "value", "reading", "level", "turns", "turn"]
+)
+_RIGHT_FILLER = set(["the", "its", "a", "back", "level", "mark", "value", "line"])
+_CROSS_WORDS = {"crosses", "cross", "crossed", "crossing"}
+_IMPLICIT_OK = _LEFT_FILLER | {"when", "if", "once", "while", "it", "and"}
+
+
+@dataclass
+class _Found:
+    cond: Condition
+    start: int
+    end: int
+    assumptions: list[str]
+
+
+def _comparisons(s: str, ops: list[_Operand], st: _Settings, state: dict[str, Any]) -> tuple[
+        list[_Found], list[str]]:
+    """Every `left op right` in the sentence; the second list names comparisons that could not be read."""
+    found: list[_Found] = []
+    problems: list[str] = []
+    spans = [(o.start, o.end) for o in ops]
+    for m in _DIR.finditer(s):
+        a, b = m.span()
+        if any(x <= a < y for x, y in spans):
+            continue
+        right = next((o for o in ops if o.start >= b), None)
+        if right is None or any(w not in _RIGHT_FILLER for w in s[b:right.start].split()):
+            continue
+        left = next((o for o in reversed(ops) if o.end <= a), None)
+        gap = s[left.end:a].split() if left is not None else []
+        if left is None or any(w not in _LEFT_FILLER for w in gap):
+            left = None
+            before = s[:a].split()
+            gap = []
+            for w in reversed(before):
+                if w in _LEFT_FILLER:
+                    gap.append(w)
+                    continue
+                if w not in _IMPLICIT_OK:
+                    gap = None
+                break
+            if gap is None and before:
+                continue
+        word = m.group(1)
+        up = word in ("above", "over", "greater than", "higher than", "more than", "exceeds", "exceed") or (
+            word == "through" and "down" not in gap)
+        crossing = any(w in _CROSS_WORDS for w in gap)
+        op = ("crosses_above" if up else "crosses_below") if crossing else (">" if up else "<")
+        used: list[str] = []
+        r_val = _resolve(right, st, used)
+        if left is None:
+            if right.name == "number":
+                last = state.get("last_oscillator")
+                if last is None:
+                    problems.append(s)
+                    continue
+                l_val: Any = _resolve(last, st, used)
+            elif right.name in PRICE_LIKE:
+                l_val = Indicator(indicator="close")
+            else:
+                problems.append(s)
+                continue
+        else:
+            l_val = _resolve(left, st, used)
+            if left.name in OSCILLATORS:
+                state["last_oscillator"] = left
+        if l_val is None or r_val is None or not isinstance(l_val, Indicator):
+            problems.append(s)
+            continue
+        if l_val.indicator == "volume" and isinstance(r_val, Indicator):
+            problems.append(s)
+            continue
+        cond = Condition(left=l_val, op=op, right=r_val)
+        start = left.start if left is not None else a
+        found.append(_Found(cond, start, right.end, used))
+    for o in ops:
+        if o.name in OSCILLATORS:
+            state.setdefault("last_oscillator", o)
+    return found, problems
+
+
+_SHORT_ONLY = re.compile(
+    r"\b(?:short only|only (?:trade|take|go|play) (?:the )?(?:short|shorts|short side)|only short|"
+    r"short side only|only sell short|this is a short (?:setup|trade|strategy|lesson|system|only))\b"
+)
+_LONG_ONLY = re.compile(
+    r"\b(?:long only|long side only|only (?:trade|take|go|play) (?:the )?(?:long|longs|long side)|only buy|"
+    r"only go long|(?:do not|don t|never|not|no|won t|will not) (?:short|shorting|sell short|go short)|"
+    r"no shorts|only longs)\b"
+)
+_CUES: list[tuple[str, re.Pattern[str]]] = [
+    ("exit", re.compile(r"\b(?:buy to cover|buy back|buy it back|cover|covers|covering)\b")),
+    ("short", re.compile(
+        r"\b(?:sell short|selling short|go short|going short|get short|shorting|short entry|enter (?:a )?short|"
+        r"open a short|initiate a short|(?:i|we|you) short|short (?:it|the|this|here|there|when|at|once|if))\b")),
+    ("exit", re.compile(
+        r"\b(?:sell|sells|selling|sold|exit|exits|exiting|get out|gets out|close (?:the|my|our) "
+        r"(?:position|trade)|closing (?:the|my|our) (?:position|trade)|take (?:the |my |our )?profits?|"
+        r"go to cash|out of the (?:trade|position)|(?:hold|holding|stay|staying|keep|remain)\b[a-z0-9 ]{0,40}?"
+        r"\buntil)\b")),
+    ("long", re.compile(
+        r"\b(?:buy|buys|buying|bought|go long|going long|get long|enter|enters|entering|entry|entries|get in|"
+        r"getting in|open a (?:long )?(?:position|trade)|take the trade|take a long|long entry)\b")),
+]
+_NEGATION = re.compile(r"\b(?:not|never|no|don t|dont|won t|shouldn t)\s+(?:\w+\s+){0,1}$")
+_DISTRACTOR = re.compile(
+    r"\b(?:some (?:people|traders|folks|of you)|other traders|many traders|a lot of (?:people|traders)|"
+    r"others|(?:i|we) (?:don t|do not|never|won t|wouldn t) (?:use|need|bother|care|look at|like|recommend)|"
+    r"but i don t|but not me|i don t bother)\b"
+)
+
+
+def _cues(s: str, short_only: bool) -> list[tuple[int, str, bool]]:
+    """(position, role, negated) for every action word; roles: long, short, exit."""
+    out: list[tuple[int, str, bool]] = []
+    taken: list[tuple[int, int]] = []
+    for role, pat in _CUES:
+        for m in pat.finditer(s):
+            a, b = m.span()
+            if any(a < y and b > x for x, y in taken):
+                continue
+            taken.append((a, b))
+            negated = bool(_NEGATION.search(s[:a]))
+            if short_only:
+                word = m.group(0)
+                if role == "exit" and re.match(r"sell|sold|selling", word):
+                    role = "short"
+                elif role == "long" and re.match(r"buy|bought", word):
+                    role = "exit"
+            out.append((a, role, negated))
+    return out
+
+
+_TF = [
+    (re.compile(r"\b(\d+) minute (?:chart|charts|candles|bars|timeframe|time frame)\b"), None),
+    (re.compile(r"\b(?:4 hour|h4)\b"), "4h"),
+    (re.compile(r"\b(?:hourly|1 hour (?:chart|candles|bars|timeframe)|60 minute|h1)\b"), "1h"),
+    (re.compile(r"\b(?:daily|day chart|d1)\b"), "1d"),
+    (re.compile(r"\bweekly\b"), "1w"),
+    (re.compile(r"\bmonthly\b"), "1mo"),
+]
+
+
+def _timeframe(s: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for pat, value in _TF:
+        if m := pat.search(s):
+            tf = value or f"{m.group(1)}m"
+            if best is None or m.start() < best[0]:
+                best = (m.start(), tf)
+    return best[1] if best else None
+
+
+def _stops(s: str, st: _Settings) -> list[tuple[str, float, list[str]]]:
+    """(spec field, value, assumptions) for every stop or target said in the sentence."""
+    out: list[tuple[str, float, list[str]]] = []
+    if _NEGATION_STOP.search(s):
+        return out
+    trail = re.search(r"\btrail(?:ing|s)?\b(?: \w+){0,5}? " + NUM + r" percent", s) or re.search(
+        NUM + r" percent trailing", s)
+    if trail:
+        out.append(("trailing_stop_pct", float(trail.group(1)), []))
+    tp = re.search(r"\b(?:take profits?|profit target|target|take (?:my |the |our )?profits? at)\b(?: \w+){0,4}? "
+                   + NUM + r" percent", s) or re.search(
+        NUM + r" percent (?:profit target|take profit|target|profit|gain)", s)
+    if tp:
+        out.append(("take_profit_pct", float(tp.group(1)), []))
+    for m in re.finditer(r"\bstop(?:s)?(?: loss(?:es)?)?\b(?: \w+){0,5}? " + NUM + r" percent", s):
+        if not re.search(r"\btrail\w*(?: \w+){0,2} $", s[:m.start()]) and not (
+                trail and trail.start() <= m.start() < trail.end()):
+            out.append(("stop_loss_pct", float(m.group(1)), []))
+            break
+    else:
+        if m := re.search(NUM + r" percent (?:stop|stop loss|below (?:my|the|our) entry)", s):
+            out.append(("stop_loss_pct", float(m.group(1)), []))
+    atr = re.search(r"\bstop\b(?: \w+){0,6}? " + NUM + r" (?:times |x )?(?:the |an )?atrs?\b", s) or re.search(
+        NUM + r" (?:times |x )?(?:the )?atrs? (?:stop|below|away|from)\b", s)
+    if atr:
+        if re.search(r"\btrail", s):
+            out.append(("unsupported", 0.0, ["a trailing stop in ATR multiples cannot be expressed in the spec"]))
+        else:
+            note = [f"stop_loss_atr uses a {st.atr}-bar ATR as said"] if st.atr else [
+                "ATR length for the stop not said; the backtester's default ATR length applies"]
+            out.append(("stop_loss_atr", float(atr.group(1)), note))
+    return out
+
+
+_NEGATION_STOP = re.compile(r"\b(?:no|never use a|don t use a|do not use a|without a) stop")
+
+
+# ---------------------------------------------------------------- public API
+
+
+def transcript_from_text(text: str, words_per_second: float = 2.5) -> Transcript:
+    """A transcript of a written script: one segment per sentence or line, word times spread evenly."""
+    if words_per_second <= 0:
+        raise ValueError("words_per_second must be positive; pass a speaking rate such as 2.5.")
+    pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", text) if p.strip()]
+    step = 1.0 / words_per_second
+    t = 0.0
+    segments: list[Segment] = []
+    for i, piece in enumerate(pieces):
+        words = []
+        for w in piece.split():
+            words.append(Word(text=w, start=round(t, 3), end=round(t + step * 0.9, 3)))
+            t += step
+        segments.append(Segment(id=i, start=words[0].start, end=words[-1].end, text=piece, words=words))
+    return Transcript(segments=segments, engine="text", duration_s=round(t, 3), reason="written script")
+
+
+def _rule_terms_unsupported(seg_text: str) -> list[str]:
+    from reelquant.text.keywords import find_keyword_hits  # keeps spaCy out of plain imports
+
+    tr = Transcript(segments=[Segment(id=0, start=0.0, end=1.0, text=seg_text)], engine="text")
+    hits = find_keyword_hits(tr)
+    lex = load_lexicon()
+    reasons = []
+    for cid in hits["canonical_id"]:
+        reason = lex.by_id[cid].unsupported
+        if reason and reason not in reasons:
+            reasons.append(reason)
+    return reasons
+
+
+def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
+    """Candidate rules, each with its kind, its Condition or number, the sentence and where it was said."""
+    segs = [s for s in transcript.segments if s.text.strip()]
+    canon = [canonical_text(s.text) for s in segs]
+    st = _read_settings(canon)
+    full = " . ".join(canon)
+    short_only = bool(_SHORT_ONLY.search(full))
+    long_only = bool(_LONG_ONLY.search(full))
+    concepts: list[dict[str, Any]] = []
+    state: dict[str, Any] = {}
+    pending_role: tuple[str, bool] | None = None
+
+    def base(seg: Segment) -> dict[str, Any]:
+        return {"text": seg.text.strip(), "start_s": float(seg.start), "end_s": float(seg.end),
+                "segment_id": int(seg.id)}
+
+    if short_only or long_only:
+        for seg, s in zip(segs, canon, strict=True):
+            if (short_only and _SHORT_ONLY.search(s)) or (long_only and _LONG_ONLY.search(s)):
+                concepts.append({"kind": "direction", "value": "short" if short_only else "long",
+                                 **base(seg)})
+                break
+    for seg, s in zip(segs, canon, strict=True):
+        if (tf := _timeframe(s)) is not None and not any(c["kind"] == "timeframe" for c in concepts):
+            concepts.append({"kind": "timeframe", "value": tf, **base(seg)})
+        distractor = bool(_DISTRACTOR.search(s))
+        ops = _find_operands(s)
+        found, problems = _comparisons(s, ops, st, state)
+        cues = [c for c in _cues(s, short_only) if not (long_only and c[1] == "short")]
+        stops = _stops(s, st)
+        for fld, value, notes in stops:
+            if fld == "unsupported":
+                concepts.append({"kind": "unsupported", "reason": notes[0], "blocking": False, **base(seg)})
+            elif not distractor:
+                kind = "take_profit" if fld == "take_profit_pct" else "stop"
+                concepts.append({"kind": kind, "field": fld, "value": value, "assumptions": notes, **base(seg)})
+        rule_sentence = bool(cues) and not distractor
+        if rule_sentence:
+            for reason in _rule_terms_unsupported(seg.text):
+                concepts.append({"kind": "unsupported", "reason": f"{reason} (\"{seg.text.strip()}\")",
+                                 "blocking": True, **base(seg)})
+        if distractor:
+            continue
+        if problems and rule_sentence and not found and not stops:
+            concepts.append({"kind": "unsupported", "blocking": True, **base(seg),
+                             "reason": f"a rule could not be read exactly: \"{seg.text.strip()}\""})
+        either = bool(re.search(r"\b(?:either|or)\b", s))
+        both = bool(re.search(r"\b(?:both|and also|as well as)\b", s))
+        for f in found:
+            if cues:
+                pos, role, negated = min(
+                    cues, key=lambda c: min(abs(c[0] - f.start), abs(c[0] - f.end)))
+            elif pending_role is not None:
+                role, negated = pending_role
+            else:
+                continue
+            cond = f.cond
+            if negated:
+                flipped = {">": "<=", "<": ">=", ">=": "<", "<=": ">"}.get(cond.op)
+                if flipped is None or role == "exit":
+                    concepts.append({"kind": "unsupported", "blocking": True, **base(seg),
+                                     "reason": f"a negated rule could not be read exactly: \"{seg.text.strip()}\""})
+                    continue
+                cond = Condition(left=cond.left, op=flipped, right=cond.right)
+            kind = "exit" if role == "exit" else "entry"
+            concepts.append({
+                "kind": kind, "condition": cond.model_dump(mode="json"), "side": None if kind == "exit" else role,
+                "join": ("any" if either else "all") if kind == "entry" else ("all" if both else "any"),
+                "assumptions": f.assumptions, **base(seg),
+            })
+        # A sentence like "Here is the entry:" gives its role to the rule said right after it.
+        pending_role = None
+        if cues and not found:
+            pos, role, negated = cues[-1]
+            pending_role = (role, negated)
+    return concepts
+
+
+def _fmt(ind: Indicator | float | int) -> str:
+    if not isinstance(ind, Indicator):
+        return f"{ind:g}"
+    vals = ",".join(f"{v:g}" for v in ind.params.values())
+    return f"{ind.indicator.upper()}({vals})" if vals else ind.indicator
+
+
+def build_spec(concepts: list[dict[str, Any]]) -> StrategySpec:
+    """Assemble a StrategySpec from candidate rules; not testable, with reasons, when the rules fall short."""
+    provenance: list[Provenance] = []
+    assumptions: list[str] = []
+    unsupported: list[str] = []
+    blocking: list[str] = []
+
+    def note(texts: list[str]) -> None:
+        for t in texts:
+            if t not in assumptions:
+                assumptions.append(t)
+
+    def prov(part: str, c: dict[str, Any]) -> None:
+        provenance.append(Provenance(part=part, start_s=c["start_s"], end_s=c["end_s"], text=c["text"]))
+
+    entries: list[tuple[Condition, dict[str, Any]]] = []
+    exits: list[tuple[Condition, dict[str, Any]]] = []
+    for c in concepts:
+        if c["kind"] in ("entry", "exit"):
+            cond = Condition.model_validate(c["condition"])
+            target = entries if c["kind"] == "entry" else exits
+            if all(cond.key() != k.key() for k, _ in target):
+                target.append((cond, c))
+        elif c["kind"] == "unsupported":
+            if c["reason"] not in unsupported:
+                unsupported.append(c["reason"])
+            if c.get("blocking"):
+                blocking.append(c["reason"])
+    sides = {c.get("side") for _, c in entries}
+    said = next((c for c in concepts if c["kind"] == "direction"), None)
+    if said is not None:
+        direction = said["value"]
+        prov("direction", said)
+    elif sides == {"short"}:
+        direction = "short"
+    elif sides == {"long", "short"}:
+        direction = "long_short"
+        blocking.append("the lesson teaches different long and short rules; one spec holds one rule set")
+        unsupported.append(blocking[-1])
+    else:
+        direction = "long"
+        if entries:
+            note(["direction not said; long assumed"])
+    entries = [(k, c) for k, c in entries if direction == "long_short" or c.get("side") in (None, direction)]
+    stops: dict[str, float] = {}
+    for c in concepts:
+        if c["kind"] in ("stop", "take_profit") and c["field"] not in stops:
+            stops[c["field"]] = c["value"]
+            note(c.get("assumptions", []))
+            prov(c["field"], c)
+    tf = next((c for c in concepts if c["kind"] == "timeframe"), None)
+    if tf is not None:
+        timeframe = tf["value"]
+        prov("timeframe", tf)
+    else:
+        timeframe = "1d"
+    for i, (_, c) in enumerate(entries):
+        note(c.get("assumptions", []))
+        prov(f"entry[{i}]", c)
+    for i, (_, c) in enumerate(exits):
+        note(c.get("assumptions", []))
+        prov(f"exit[{i}]", c)
+    if tf is None and entries:
+        note(["timeframe not said; daily bars assumed"])
+    entry_mode = "any" if any(c["join"] == "any" for _, c in entries) and len(entries) > 1 else "all"
+    exit_mode = "all" if any(c["join"] == "all" for _, c in exits) and len(exits) > 1 else "any"
+    reasons = list(blocking)
+    if not entries:
+        reasons.append("no entry rule is taught" if not exits else "no entry rule could be read")
+    elif not exits and not stops:
+        reasons.append("an entry rule is taught but no exit, stop or target")
+    name = " and ".join(f"{_fmt(k.left)} {k.op} {_fmt(k.right)}" for k, _ in entries)
+    if reasons:
+        for r in reasons:
+            if r not in unsupported:
+                unsupported.append(r)
+        confidence = 0.6 if blocking else 0.8
+        return StrategySpec.untestable(unsupported, name=name or "no testable strategy", direction=direction,
+                                       timeframe=timeframe, assumptions=assumptions,
+                                       provenance=provenance, confidence=confidence)
+    confidence = 0.95 - 0.05 * len(assumptions) - (0.15 if not exits else 0.0) - 0.05 * len(unsupported)
+    return StrategySpec(
+        testable=True, name=f"{direction}: {name}", direction=direction, timeframe=timeframe,
+        entry=ConditionSet.of(entry_mode, [k for k, _ in entries]),
+        exit=ConditionSet.of(exit_mode, [k for k, _ in exits]),
+        stop_loss_pct=stops.get("stop_loss_pct"), take_profit_pct=stops.get("take_profit_pct"),
+        trailing_stop_pct=stops.get("trailing_stop_pct"), stop_loss_atr=stops.get("stop_loss_atr"),
+        unsupported=unsupported, assumptions=assumptions, provenance=provenance,
+        confidence=round(min(max(confidence, 0.2), 0.95), 3),
+    )
+
+
+def extract_spec(transcript: Transcript) -> StrategySpec:
+    """The StrategySpec a careful reader would write down from this transcript."""
+    return build_spec(extract_concepts(transcript))

@@ -1,0 +1,82 @@
+"""Find every trading term of the lexicon in a transcript, with the seconds at which it was said."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+import spacy
+from spacy.matcher import PhraseMatcher
+from spacy.util import filter_spans
+
+from reelquant.speech.transcript import Segment, Transcript
+from reelquant.text.lexicon import load_lexicon
+
+KEYWORD_COLUMNS: list[str] = ["term", "canonical_id", "category", "surface", "start_s", "end_s", "segment_id"]
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> tuple[Any, PhraseMatcher]:
+    """A blank English tokenizer and a case-insensitive phrase matcher over every alias, built once."""
+    nlp = spacy.blank("en")
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for term in load_lexicon().terms:
+        matcher.add(term.id, [nlp.make_doc(alias) for alias in term.aliases])
+    return nlp, matcher
+
+
+def _segment_text_and_word_spans(seg: Segment) -> tuple[str, list[tuple[int, int, float, float]]]:
+    """The text to match and, when the segment has words, each word's character span and times."""
+    if not seg.words:
+        return seg.text, []
+    parts: list[str] = []
+    spans: list[tuple[int, int, float, float]] = []
+    pos = 0
+    for word in seg.words:
+        token = word.text.strip()
+        if not token:
+            continue
+        if parts:
+            pos += 1
+        spans.append((pos, pos + len(token), float(word.start), float(word.end)))
+        parts.append(token)
+        pos += len(token)
+    return " ".join(parts), spans
+
+
+def _times(seg: Segment, text: str, spans: list[tuple[int, int, float, float]], start: int,
+           end: int) -> tuple[float, float]:
+    if spans:
+        inside = [s for s in spans if s[0] < end and s[1] > start]
+        if inside:
+            return inside[0][2], inside[-1][3]
+    # No word times: place the hit proportionally to its character offset within the segment.
+    length = max(len(text), 1)
+    dur = float(seg.end) - float(seg.start)
+    return float(seg.start) + dur * start / length, float(seg.start) + dur * end / length
+
+
+def find_keyword_hits(transcript: Transcript) -> pd.DataFrame:
+    """One row per trading-term hit (longest match wins where aliases overlap), in time order."""
+    nlp, matcher = _matcher()
+    lexicon = load_lexicon()
+    rows: list[dict[str, Any]] = []
+    for seg in transcript.segments:
+        text, spans = _segment_text_and_word_spans(seg)
+        if not text.strip():
+            continue
+        doc = nlp.make_doc(text)
+        matched = [doc[s:e] for _, s, e in matcher(doc)]
+        labels = {(s, e): nlp.vocab.strings[m] for m, s, e in matcher(doc)}
+        for span in filter_spans(matched):
+            term = lexicon.by_id[labels[(span.start, span.end)]]
+            start_s, end_s = _times(seg, text, spans, span.start_char, span.end_char)
+            rows.append({
+                "term": term.name, "canonical_id": term.id, "category": term.category,
+                "surface": span.text, "start_s": round(start_s, 3), "end_s": round(end_s, 3),
+                "segment_id": int(seg.id),
+            })
+    frame = pd.DataFrame(rows, columns=KEYWORD_COLUMNS)
+    return frame.astype({"term": str, "canonical_id": str, "category": str, "surface": str,
+                         "start_s": float, "end_s": float, "segment_id": int})

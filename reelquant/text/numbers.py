@@ -1,0 +1,170 @@
+"""Spoken numbers to digits ("two hundred" -> "200", "one and a half" -> "1.5"), leaving other words alone."""
+
+from __future__ import annotations
+
+import re
+
+UNITS: dict[str, int] = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9,
+}
+TEENS: dict[str, int] = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+TENS: dict[str, int] = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+SCALES: dict[str, int] = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+FRACTIONS: dict[str, float] = {"half": 0.5, "quarter": 0.25}
+# A lone "one" is usually a pronoun ("this one"); it is a number only before a unit like these.
+_ONE_UNITS = frozenset(
+    ["percent", "per", "times", "time", "x", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours", "minute", "minutes", "period", "periods", "bar", "bars", "candle", "candles", "atr", "atrs", "standard", "point", "points", "r", "dollar", "dollars", "lot", "share", "shares", "contract", "contracts", "tick", "ticks", "pip", "pips", "sigma", "deviation"]
+)
+_TOKEN = re.compile(r"[A-Za-z]+|[^A-Za-z]+")
+
+
+def _kind(word: str) -> str | None:
+    w = word.lower()
+    if w in UNITS:
+        return "zero" if w == "zero" else "unit"
+    if w in TEENS:
+        return "teen"
+    if w in TENS:
+        return "tens"
+    if w == "hundred":
+        return "hundred"
+    if w in SCALES:
+        return "scale"
+    return None
+
+
+def _value(word: str) -> int:
+    w = word.lower()
+    return UNITS.get(w, TEENS.get(w, TENS.get(w, 0)))
+
+
+def _fmt(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+class _Reader:
+    """Reads one number starting at a word index of the token list; tokens alternate words and gaps."""
+
+    def __init__(self, tokens: list[str]):
+        self.tokens = tokens
+
+    def word_at(self, i: int) -> str | None:
+        if 0 <= i < len(self.tokens) and self.tokens[i][:1].isalpha():
+            return self.tokens[i]
+        return None
+
+    def next_word(self, i: int) -> int | None:
+        """Index of the next word when only spaces or a hyphen lie between, else None."""
+        j = i + 1
+        if j < len(self.tokens) and not self.tokens[j][:1].isalpha():
+            if self.tokens[j].strip() not in ("", "-"):
+                return None
+            j += 1
+        return j if self.word_at(j) is not None else None
+
+    def read(self, i: int) -> tuple[str, int] | None:
+        """(digits, index of the last token used) for a number starting at word i, else None."""
+        first = self.word_at(i)
+        if first is None or _kind(first) not in ("unit", "teen", "tens", "zero"):
+            return None
+        total, current, last = 0, _value(first), _kind(first)
+        end = i
+        words_used = 1
+        while True:
+            j = self.next_word(end)
+            w = self.word_at(j) if j is not None else None
+            if w is None:
+                break
+            k = _kind(w)
+            lw = w.lower()
+            if (k == "unit" and last in ("tens", "hundred", "scale", "and")) or (
+                    k in ("teen", "tens") and last in ("hundred", "scale", "and")):
+                current += _value(w)
+            elif k == "hundred" and last in ("unit", "teen") and current < 100:
+                current *= 100
+            elif k == "scale" and last in ("unit", "teen", "tens", "hundred"):
+                total += current * SCALES[lw]
+                current = 0
+            elif lw == "and" and last in ("hundred", "scale"):
+                nxt = self.next_word(j)
+                if nxt is None or _kind(self.tokens[nxt]) not in ("unit", "teen", "tens"):
+                    break
+                k = "and"
+            else:
+                break
+            last, end = k, j
+            words_used += 1
+        value: float = total + current
+        text = _fmt(value)
+        # "one and a half", "two point five": a fractional tail after a complete number.
+        j = self.next_word(end)
+        w = self.word_at(j) if j is not None else None
+        if w is not None and w.lower() == "and":
+            a = self.next_word(j)
+            f = self.next_word(a) if a is not None else None
+            if a is not None and f is not None and self.tokens[a].lower() == "a" \
+                    and self.tokens[f].lower() in FRACTIONS:
+                return _fmt(value + FRACTIONS[self.tokens[f].lower()]), f
+        if w is not None and w.lower() == "point":
+            digits = []
+            k_end = j
+            d = self.next_word(j)
+            while d is not None and _kind(self.tokens[d]) in ("unit", "zero"):
+                digits.append(str(_value(self.tokens[d])))
+                k_end = d
+                d = self.next_word(d)
+            if digits:
+                return f"{text}.{''.join(digits)}", k_end
+        if words_used == 1 and first.lower() == "one":
+            j = self.next_word(end)
+            if j is None or self.tokens[j].lower() not in _ONE_UNITS:
+                return None
+        return text, end
+
+
+def normalize_numbers(text: str) -> str:
+    """Rewrite spoken numbers as digits; every other word, space and punctuation stays as it was.
+
+    Numbers that follow each other without a joining word stay separate ("twelve twenty six and nine"
+    -> "12 26 and 9"); "and" joins only after hundred or thousand ("two hundred and fifty" -> 250).
+    """
+    tokens = _TOKEN.findall(text)
+    reader = _Reader(tokens)
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok[:1].isalpha():
+            low = tok.lower()
+            # "half a percent" / "a half percent" -> 0.5
+            if low == "half" and (not out or not out[-1].strip() or out[-1].strip().lower() != "and"):
+                nxt = reader.next_word(i)
+                if nxt is not None and tokens[nxt].lower() == "a":
+                    after = reader.next_word(nxt)
+                    if after is not None and tokens[after].lower() in ("percent", "point"):
+                        out.append("0.5")
+                        i = nxt + 1
+                        continue
+            if low == "a":
+                nxt = reader.next_word(i)
+                if nxt is not None and tokens[nxt].lower() in ("hundred", "thousand"):
+                    # "a hundred day" is "one hundred day"
+                    tokens[i] = "one"
+            read = reader.read(i)
+            if read is not None:
+                digits, end = read
+                out.append(digits)
+                i = end + 1
+                continue
+        out.append(tok)
+        i += 1
+    return "".join(out)
