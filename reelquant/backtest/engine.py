@@ -1,0 +1,330 @@
+"""Backtest a StrategySpec on vectorbt: signals act at the next bar's open, with costs, stops and an out-of-sample split."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reelquant.backtest.data import OHLCV_COLUMNS, MarketDataError
+from reelquant.backtest.indicators import compute_indicator
+from reelquant.backtest.signals import Signals, compile_signals
+from reelquant.strategy.spec import Indicator, StrategySpec
+
+SEGMENTS: tuple[str, ...] = ("full", "in_sample", "out_of_sample")
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return", "cagr", "volatility", "sharpe", "sortino", "calmar", "max_drawdown",
+    "max_drawdown_duration_days", "win_rate", "profit_factor", "expectancy", "trades", "exposure",
+    "avg_trade_return", "buy_and_hold_return", "buy_and_hold_sharpe",
+)
+# Profit factor is unbounded when no trade lost; a cap keeps it a finite, comparable number.
+PROFIT_FACTOR_CAP = 100.0
+STOP_ATR_WINDOW = 14
+
+
+class BacktestError(ValueError):
+    """A backtest that cannot run on the given spec or data."""
+
+
+@dataclass
+class BacktestConfig:
+    """Cash, costs (fees and slippage as fractions per fill), the out-of-sample share and the bar frequency."""
+
+    init_cash: float = 10_000.0
+    fees: float = 0.001
+    slippage: float = 0.0005
+    oos_fraction: float = 0.3
+    freq: str = "1D"
+    # Whole shares only, as a broker fills them; off by default so results do not depend on the price level.
+    whole_shares: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.oos_fraction < 1.0:
+            raise BacktestError(f"oos_fraction must be between 0 and 1, got {self.oos_fraction}: fix the config.")
+        if self.init_cash <= 0:
+            raise BacktestError(f"init_cash must be positive, got {self.init_cash}: fix the config.")
+
+
+@dataclass
+class BacktestResult:
+    """Metrics per segment (full, in_sample, out_of_sample), the trades and the full-history equity curve."""
+
+    spec_summary: str
+    metrics: dict[str, dict[str, float]]
+    trades: pd.DataFrame
+    equity: pd.Series
+    split_date: pd.Timestamp
+    config: BacktestConfig
+    signal_counts: dict[str, int] = field(default_factory=dict)
+    filtered: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: plain floats, ISO dates, trades as records, equity as two lists."""
+        trades = self.trades.copy()
+        for col in ("entry_time", "exit_time"):
+            trades[col] = trades[col].map(lambda t: t.isoformat() if isinstance(t, pd.Timestamp) else None)
+        records = [
+            {k: (_clean(v) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in trades.to_dict(orient="records")
+        ]
+        return {
+            "spec": self.spec_summary,
+            "metrics": {seg: {k: _clean(v) for k, v in m.items()} for seg, m in self.metrics.items()},
+            "trades": records,
+            "equity": {
+                "dates": [t.isoformat() for t in self.equity.index],
+                "values": [_clean(float(v)) for v in self.equity.to_numpy()],
+            },
+            "split_date": self.split_date.isoformat(),
+            "config": asdict(self.config),
+            "signal_counts": dict(self.signal_counts),
+            "filtered": self.filtered,
+        }
+
+
+def _clean(value: float) -> float:
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def split_index(n_bars: int, oos_fraction: float) -> int:
+    """Position of the first out-of-sample bar: the last `oos_fraction` of bars are out of sample."""
+    first_oos = n_bars - int(round(n_bars * oos_fraction))
+    return min(max(first_oos, 1), n_bars - 1)
+
+
+def _stop_kwargs(spec: StrategySpec, df: pd.DataFrame) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if spec.trailing_stop_pct:
+        # A trailing stop starts at the same distance as a fixed one, so it subsumes it.
+        kwargs["sl_stop"] = spec.trailing_stop_pct / 100.0
+        kwargs["sl_trail"] = True
+    elif spec.stop_loss_pct:
+        kwargs["sl_stop"] = spec.stop_loss_pct / 100.0
+    elif spec.stop_loss_atr:
+        atr = compute_indicator(Indicator(indicator="atr", params={"window": STOP_ATR_WINDOW}), df)
+        # Distance known at the signal bar's close, applied to the order that fills on the next bar.
+        frac = (spec.stop_loss_atr * atr / df["close"]).shift(1)
+        kwargs["sl_stop"] = frac.to_numpy()  # NaN: no stop during ATR warm-up
+    if spec.take_profit_pct:
+        kwargs["tp_stop"] = spec.take_profit_pct / 100.0
+    return kwargs
+
+
+def _apply_filter(signals: Signals, entry_filter: pd.Series | None, index: pd.Index) -> tuple[Signals, bool]:
+    if entry_filter is None:
+        return signals, False
+    keep = entry_filter.reindex(index).fillna(True).astype(bool)
+    return Signals(
+        long_entries=signals.long_entries & keep,
+        long_exits=signals.long_exits,
+        short_entries=signals.short_entries & keep,
+        short_exits=signals.short_exits,
+    ), True
+
+
+def _shifted(s: pd.Series) -> pd.Series:
+    """A decision on bar t's close becomes an order on bar t+1."""
+    return s.shift(1, fill_value=False).astype(bool)
+
+
+def _simulate(df: pd.DataFrame, signals: Signals, spec: StrategySpec, config: BacktestConfig,
+              stops: dict[str, Any], lo: int, hi: int) -> Any:
+    import vectorbt as vbt  # heavy import (numba), only paid when a backtest runs
+
+    seg = df.iloc[lo:hi]
+    orders = {name: _shifted(getattr(signals, name)).iloc[lo:hi] for name in
+              ("long_entries", "long_exits", "short_entries", "short_exits")}
+    seg_stops = {k: (v[lo:hi] if isinstance(v, np.ndarray) else v) for k, v in stops.items()}
+    return vbt.Portfolio.from_signals(
+        close=seg["close"],
+        entries=orders["long_entries"],
+        exits=orders["long_exits"],
+        short_entries=orders["short_entries"],
+        short_exits=orders["short_exits"],
+        price=seg["open"],
+        open=seg["open"], high=seg["high"], low=seg["low"],
+        fees=config.fees,
+        slippage=config.slippage,
+        size=np.inf,
+        size_granularity=1.0 if config.whole_shares else None,
+        init_cash=config.init_cash,
+        # Stops are measured from the actual fill, not the bar's close.
+        stop_entry_price="fillprice",
+        upon_opposite_entry="reverse",
+        freq=config.freq,
+        **seg_stops,
+    )
+
+
+def _trades_frame(pf: Any) -> pd.DataFrame:
+    cols = ["entry_time", "exit_time", "direction", "status", "size", "entry_price", "exit_price",
+            "pnl", "return"]
+    rec = pf.trades.records_readable
+    if len(rec) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("direction", "status") else float)
+                             for c in cols})
+    out = pd.DataFrame({
+        "entry_time": pd.to_datetime(rec["Entry Timestamp"]),
+        "exit_time": pd.to_datetime(rec["Exit Timestamp"]).where(rec["Status"] == "Closed"),
+        "direction": rec["Direction"].str.lower().astype(str),
+        "status": rec["Status"].str.lower().astype(str),
+        "size": rec["Size"].astype(float),
+        "entry_price": rec["Avg Entry Price"].astype(float),
+        "exit_price": rec["Avg Exit Price"].astype(float),
+        "pnl": rec["PnL"].astype(float),
+        "return": rec["Return"].astype(float),
+    })
+    return out[cols].reset_index(drop=True)
+
+
+def _periods_per_year(index: pd.DatetimeIndex) -> float:
+    if len(index) < 2:
+        return 252.0
+    years = (index[-1] - index[0]).days / 365.25
+    return (len(index) - 1) / years if years > 0 else 252.0
+
+
+def _sharpe(returns: np.ndarray, ppy: float) -> float:
+    if len(returns) < 2:
+        return 0.0
+    sd = returns.std(ddof=1)
+    return float(returns.mean() / sd * math.sqrt(ppy)) if sd > 0 else 0.0
+
+
+def _drawdown(equity: pd.Series) -> pd.Series:
+    return equity / equity.cummax() - 1.0
+
+
+def _max_dd_duration_days(equity: pd.Series) -> float:
+    """Longest stretch, in calendar days, from a peak until equity is back at it (or the end)."""
+    peak_time = equity.index[0]
+    peak = equity.iloc[0]
+    longest = 0.0
+    for t, v in equity.items():
+        if v >= peak:
+            peak, peak_time = v, t
+        else:
+            longest = max(longest, float((t - peak_time).days))
+    return longest
+
+
+def compute_metrics(equity: pd.Series, trades: pd.DataFrame, in_market: pd.Series, init_cash: float,
+                    close: pd.Series) -> dict[str, float]:
+    """Performance of one segment from its equity curve and trades; every value a finite float."""
+    index = pd.DatetimeIndex(equity.index)
+    ppy = _periods_per_year(index)
+    values = equity.to_numpy(dtype=float)
+    returns = np.diff(np.concatenate([[init_cash], values])) / np.concatenate([[init_cash], values[:-1]])
+    total_return = values[-1] / init_cash - 1.0
+    years = max((index[-1] - index[0]).days / 365.25, 1.0 / 365.25)
+    cagr = (1.0 + total_return) ** (1.0 / years) - 1.0 if total_return > -1.0 else -1.0
+    downside = np.minimum(returns, 0.0)
+    downside_dev = math.sqrt(float((downside ** 2).mean())) if len(returns) else 0.0
+    max_dd = float(-_drawdown(equity).min())
+    n_trades = len(trades)
+    pnl = trades["pnl"].to_numpy(dtype=float) if n_trades else np.array([])
+    gross_win = float(pnl[pnl > 0].sum())
+    gross_loss = float(-pnl[pnl < 0].sum())
+    if gross_loss > 0:
+        profit_factor = min(gross_win / gross_loss, PROFIT_FACTOR_CAP)
+    else:
+        profit_factor = PROFIT_FACTOR_CAP if gross_win > 0 else 0.0
+    bh_returns = close.pct_change().dropna().to_numpy(dtype=float)
+    metrics = {
+        "total_return": total_return,
+        "cagr": cagr,
+        "volatility": float(returns.std(ddof=1) * math.sqrt(ppy)) if len(returns) > 1 else 0.0,
+        "sharpe": _sharpe(returns, ppy),
+        "sortino": float(returns.mean() / downside_dev * math.sqrt(ppy)) if downside_dev > 0 else 0.0,
+        "calmar": cagr / max_dd if max_dd > 0 else 0.0,
+        "max_drawdown": max_dd,
+        "max_drawdown_duration_days": _max_dd_duration_days(equity),
+        "win_rate": float((pnl > 0).mean()) if n_trades else 0.0,
+        "profit_factor": profit_factor,
+        "expectancy": float(pnl.mean()) if n_trades else 0.0,
+        "trades": float(n_trades),
+        "exposure": float(in_market.mean()) if len(in_market) else 0.0,
+        "avg_trade_return": float(trades["return"].mean()) if n_trades else 0.0,
+        "buy_and_hold_return": float(close.iloc[-1] / close.iloc[0] - 1.0),
+        "buy_and_hold_sharpe": _sharpe(bh_returns, ppy),
+    }
+    return {k: _clean(v) for k, v in metrics.items()}
+
+
+def _segment_metrics(pf: Any, seg: pd.DataFrame, config: BacktestConfig) -> tuple[dict[str, float], pd.DataFrame]:
+    equity = pf.value()
+    trades = _trades_frame(pf)
+    in_market = pf.assets() != 0
+    return compute_metrics(equity, trades, in_market, config.init_cash, seg["close"]), trades
+
+
+def run_backtest(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | None = None,
+                 entry_filter: pd.Series | None = None) -> BacktestResult:
+    """Backtest the spec on the bars: full history, in-sample and out-of-sample, each from fresh cash.
+
+    Signals come from the whole history (indicators need their warm-up), but each segment's
+    portfolio only trades inside its own bars. `entry_filter` (True = take the entry) drops
+    rule entries, e.g. those a signal model rejects.
+    """
+    config = config or BacktestConfig()
+    if not spec.testable:
+        raise BacktestError("The spec is not testable, so there is nothing to backtest: extract a rule first.")
+    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
+    if missing:
+        raise MarketDataError(f"The bars lack {', '.join(missing)}: load them with load_ohlcv.")
+    if len(df) < 10:
+        raise BacktestError(f"Only {len(df)} bars: a backtest needs at least 10, load a longer history.")
+    signals, filtered = _apply_filter(compile_signals(spec, df), entry_filter, df.index)
+    stops = _stop_kwargs(spec, df)
+    n = len(df)
+    first_oos = split_index(n, config.oos_fraction)
+    bounds = {"full": (0, n), "in_sample": (0, first_oos), "out_of_sample": (first_oos, n)}
+    metrics: dict[str, dict[str, float]] = {}
+    trades = pd.DataFrame()
+    equity = pd.Series(dtype=float)
+    for name in SEGMENTS:
+        lo, hi = bounds[name]
+        pf = _simulate(df, signals, spec, config, stops, lo, hi)
+        metrics[name], seg_trades = _segment_metrics(pf, df.iloc[lo:hi], config)
+        if name == "full":
+            trades, equity = seg_trades, pf.value().rename("equity")
+    return BacktestResult(
+        spec_summary=spec.summary(), metrics=metrics, trades=trades, equity=equity,
+        split_date=pd.Timestamp(df.index[first_oos]), config=config,
+        signal_counts=signals.count(), filtered=filtered,
+    )
+
+
+def plot_equity(result: BacktestResult) -> bytes:
+    """PNG of the equity curve above its drawdown, with the out-of-sample start marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    equity = result.equity
+    dd = _drawdown(equity) * 100
+    fig, (ax_eq, ax_dd) = plt.subplots(2, 1, figsize=(9, 5), sharex=True,
+                                       gridspec_kw={"height_ratios": [3, 1]})
+    try:
+        ax_eq.plot(equity.index, equity.to_numpy(), color="tab:blue", lw=1.2, label="equity")
+        ax_eq.axhline(result.config.init_cash, color="grey", lw=0.8, ls=":")
+        ax_dd.fill_between(dd.index, dd.to_numpy(), 0, color="tab:red", alpha=0.4, lw=0)
+        for ax in (ax_eq, ax_dd):
+            ax.axvline(result.split_date, color="black", ls="--", lw=1)
+            ax.grid(alpha=0.3)
+        ax_eq.text(result.split_date, ax_eq.get_ylim()[1], "  out of sample →", va="top", fontsize=8)
+        ax_eq.set_title(result.spec_summary[:100], fontsize=9)
+        ax_eq.set_ylabel("equity")
+        ax_dd.set_ylabel("drawdown %")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+    finally:
+        plt.close(fig)
+    return buf.getvalue()

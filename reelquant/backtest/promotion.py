@@ -1,0 +1,87 @@
+"""Promotion gates: decide from out-of-sample backtest metrics whether a lesson's strategy is worth keeping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reelquant.backtest.engine import BacktestResult
+
+
+@dataclass
+class PromotionGates:
+    """Thresholds a strategy must meet out of sample; max_drawdown is a positive fraction (0.35 = 35 %)."""
+
+    min_trades: int = 10
+    min_oos_sharpe: float = 0.5
+    max_drawdown: float = 0.35
+    must_beat_buy_and_hold_sharpe: bool = True
+    min_oos_total_return: float = 0.0
+    # In-sample Sharpe far above out-of-sample is the signature of a fit to noise.
+    max_sharpe_decay: float | None = None
+
+
+@dataclass
+class Decision:
+    """Promoted only when every gate passed; one line per gate, passed or failed, with the numbers."""
+
+    promoted: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"promoted": self.promoted, "reasons": list(self.reasons)}
+
+
+class PromotionError(ValueError):
+    """A backtest result that carries no metrics to judge."""
+
+
+def _metrics(result: BacktestResult | Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    if isinstance(result, BacktestResult):
+        return result.metrics
+    # The backtest asset's value holds the rule-only result under "rule_only"; a to_dict() has "metrics".
+    body = result.get("rule_only", result) if isinstance(result, Mapping) else None
+    metrics = body.get("metrics") if isinstance(body, Mapping) else None
+    if not isinstance(metrics, Mapping) or "out_of_sample" not in metrics:
+        raise PromotionError("The backtest result has no out-of-sample metrics: run the backtest first.")
+    return {seg: dict(m) for seg, m in metrics.items()}
+
+
+def decide(result: BacktestResult | Mapping[str, Any], gates: PromotionGates | None = None) -> Decision:
+    """Check every gate on the out-of-sample metrics; accepts a BacktestResult or its to_dict() form."""
+    gates = gates or PromotionGates()
+    metrics = _metrics(result)
+    oos = metrics["out_of_sample"]
+    checks: list[tuple[bool, str]] = []
+    trades = int(oos["trades"])
+    checks.append((trades >= gates.min_trades,
+                   f"out-of-sample trades {trades} {'>=' if trades >= gates.min_trades else '<'} "
+                   f"minimum {gates.min_trades}"))
+    sharpe = float(oos["sharpe"])
+    checks.append((sharpe >= gates.min_oos_sharpe,
+                   f"out-of-sample Sharpe {sharpe:.2f} {'>=' if sharpe >= gates.min_oos_sharpe else '<'} "
+                   f"minimum {gates.min_oos_sharpe:.2f}"))
+    dd = float(oos["max_drawdown"])
+    checks.append((dd <= gates.max_drawdown,
+                   f"out-of-sample max drawdown {dd:.1%} {'<=' if dd <= gates.max_drawdown else '>'} "
+                   f"limit {gates.max_drawdown:.1%}"))
+    ret = float(oos["total_return"])
+    checks.append((ret >= gates.min_oos_total_return,
+                   f"out-of-sample return {ret:.1%} {'>=' if ret >= gates.min_oos_total_return else '<'} "
+                   f"minimum {gates.min_oos_total_return:.1%}"))
+    if gates.must_beat_buy_and_hold_sharpe:
+        bh = float(oos.get("buy_and_hold_sharpe", 0.0))
+        checks.append((sharpe > bh, f"out-of-sample Sharpe {sharpe:.2f} {'>' if sharpe > bh else '<='} "
+                                    f"buy-and-hold Sharpe {bh:.2f}"))
+    if gates.max_sharpe_decay is not None:
+        decay = float(metrics.get("in_sample", {}).get("sharpe", 0.0)) - sharpe
+        checks.append((decay <= gates.max_sharpe_decay,
+                       f"Sharpe fell {decay:.2f} from in-sample to out-of-sample "
+                       f"({'<=' if decay <= gates.max_sharpe_decay else '>'} allowed {gates.max_sharpe_decay:.2f})"))
+    promoted = all(ok for ok, _ in checks)
+    failed = sum(not ok for ok, _ in checks)
+    headline = (f"promoted: all {len(checks)} gates passed" if promoted
+                else f"rejected: {failed} of {len(checks)} gates failed")
+    reasons = [headline] + [f"{'passed' if ok else 'failed'}: {text}" for ok, text in checks]
+    return Decision(promoted=promoted, reasons=reasons)
