@@ -527,6 +527,7 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
     concepts: list[dict[str, Any]] = []
     state: dict[str, Any] = {}
     pending_role: tuple[str, bool] | None = None
+    said_unsupported: set[str] = set()
 
     def base(seg: Segment) -> dict[str, Any]:
         return {"text": seg.text.strip(), "start_s": float(seg.start), "end_s": float(seg.end),
@@ -555,8 +556,10 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
         rule_sentence = bool(cues) and not distractor
         if rule_sentence:
             for reason in _rule_terms_unsupported(seg.text):
-                concepts.append({"kind": "unsupported", "reason": f"{reason} (\"{seg.text.strip()}\")",
-                                 "blocking": True, **base(seg)})
+                if reason not in said_unsupported:
+                    said_unsupported.add(reason)
+                    concepts.append({"kind": "unsupported", "reason": f"{reason} (\"{seg.text.strip()}\")",
+                                     "blocking": True, **base(seg)})
         if distractor:
             continue
         if problems and rule_sentence and not found and not stops:
@@ -668,9 +671,9 @@ def build_spec(concepts: list[dict[str, Any]]) -> StrategySpec:
     entry_mode = "any" if any(c["join"] == "any" for _, c in entries) and len(entries) > 1 else "all"
     exit_mode = "all" if any(c["join"] == "all" for _, c in exits) and len(exits) > 1 else "any"
     reasons = list(blocking)
-    if not entries:
-        reasons.append("no entry rule is taught" if not exits else "no entry rule could be read")
-    elif not exits and not stops:
+    if not entries and not blocking:
+        reasons.append("no entry or exit rule is taught" if not exits else "no entry rule could be read")
+    elif entries and not exits and not stops and not blocking:
         reasons.append("an entry rule is taught but no exit, stop or target")
     name = " and ".join(f"{_fmt(k.left)} {k.op} {_fmt(k.right)}" for k, _ in entries)
     if reasons:

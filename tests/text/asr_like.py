@@ -1,0 +1,49 @@
+"""Turn a written lesson script into the kind of text a speech recognizer returns, for robustness tests."""
+
+from __future__ import annotations
+
+import re
+
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SPELLED = {"RSI": "r s i", "MACD": "m a c d", "EMA": "e m a", "SMA": "s m a", "ATR": "a t r",
+            "EMAs": "e m a's", "SMAs": "s m a's"}
+
+
+def spell(n: int) -> str:
+    """English words for 0 <= n < 10000, the way people say them."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell(rest))
+    rest = n % 1000
+    return spell(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell(rest))
+
+
+def _spell_number(m: re.Match[str]) -> str:
+    whole, _, frac = m.group(0).partition(".")
+    words = spell(int(whole))
+    if frac:
+        words += " point " + " ".join(_ONES[int(d)] for d in frac)
+    return words
+
+
+def asr_like(text: str) -> str:
+    """Lowercase, no punctuation, numbers and acronyms spelled out, plural slips; one line per segment."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        line = line.replace("%", " percent")
+        line = re.sub(r"\b[A-Z]{2,5}s?\b", lambda m: _SPELLED.get(m.group(0), m.group(0)), line)
+        line = re.sub(r"\d+(?:\.\d+)?", _spell_number, line)
+        line = re.sub(r"\bmoving average\b", "moving averages", line, flags=re.I)
+        line = re.sub(r"\bBollinger\b", "bowlinger", line)
+        line = line.lower().replace("-", " ")
+        line = re.sub(r"(?<!\w)'|'(?!\w)|[^\w\s']", " ", line)
+        out.append(re.sub(r"\s+", " ", line).strip())
+    return "\n".join(out)

@@ -1,0 +1,165 @@
+import pytest
+
+from reelquant.strategy.scoring import score_many, score_spec
+from reelquant.strategy.spec import StrategySpec
+from reelquant.text.extract import (
+    PatternExtractor,
+    RuleExtractor,
+    build_spec,
+    canonical_text,
+    extract_concepts,
+    extract_spec,
+    transcript_from_text,
+)
+
+from .asr_like import asr_like
+from .lessons import OWN_LESSONS, SHARED_LESSONS, lesson_names, load_lesson
+
+SHARED = lesson_names(SHARED_LESSONS)
+OWN = lesson_names(OWN_LESSONS)
+needs_shared = pytest.mark.skipif(SHARED_LESSONS is None, reason="the shared labeled lessons are not here")
+
+
+def _extract(text: str) -> StrategySpec:
+    return extract_spec(transcript_from_text(text))
+
+
+def test_own_lesson_set_is_large_and_varied() -> None:
+    assert len(OWN) >= 12
+    labels = [load_lesson(OWN_LESSONS, n)[1] for n in OWN]
+    assert sum(not lab.testable for lab in labels) >= 4
+    assert any(lab.direction == "short" for lab in labels if lab.testable)
+    assert any(lab.trailing_stop_pct for lab in labels)
+    assert any(c.left.indicator == "ema" for lab in labels for c in lab.entry.conditions)
+    assert any("donchian_high" in {i.indicator for i in lab.indicators()} for lab in labels)
+
+
+@needs_shared
+@pytest.mark.parametrize("name", SHARED)
+def test_shared_lesson_is_recovered_exactly(name: str) -> None:
+    text, label = load_lesson(SHARED_LESSONS, name)
+    score = score_spec(_extract(text), label)
+    assert score["exact"], (name, _extract(text).summary(), label.summary())
+
+
+@needs_shared
+@pytest.mark.parametrize("name", SHARED)
+def test_shared_lesson_is_recovered_from_asr_like_text(name: str) -> None:
+    text, label = load_lesson(SHARED_LESSONS, name)
+    heard = asr_like(text)
+    assert heard == heard.lower() and "," not in heard
+    score = score_spec(_extract(heard), label)
+    assert score["exact"], (name, _extract(heard).summary(), label.summary())
+
+
+@pytest.mark.parametrize("variant", ["written", "asr"])
+def test_own_lessons_meet_the_quality_bar(variant: str) -> None:
+    pairs = []
+    for name in OWN:
+        text, label = load_lesson(OWN_LESSONS, name)
+        pairs.append((_extract(asr_like(text) if variant == "asr" else text), label))
+    totals = score_many(pairs)
+    assert totals["precision"] >= 0.95, totals
+    assert totals["recall"] >= 0.9, totals
+    assert totals["wrong_testable"] == 0, totals
+
+
+def test_asr_like_text_really_is_spelled_out() -> None:
+    heard = asr_like("The 14 period RSI, MACD and 2.5 ATR; a 200 day moving average.")
+    assert heard == ("the fourteen period r s i m a c d and two point five a t r "
+                     "a two hundred day moving averages")
+
+
+def test_canonical_text_reads_spoken_indicators() -> None:
+    assert canonical_text("When the R S I drops below thirty") == "when the rsi drops below 30"
+    assert canonical_text("the two hundred period Exponential Moving Average") == "the 200 period ema"
+    assert canonical_text("two simple moving averages") == "sma"
+
+
+def test_distractor_indicator_is_not_a_rule() -> None:
+    spec = _extract(
+        "Some traders buy when the RSI crosses above fifty, but I don't.\n"
+        "I buy when the close crosses above the fifty day simple moving average.\n"
+        "I sell when the close crosses below the fifty day simple moving average."
+    )
+    assert spec.testable
+    assert {i.indicator for i in spec.indicators()} == {"close", "sma"}
+
+
+def test_defaults_are_written_to_assumptions() -> None:
+    spec = _extract(
+        "I use the standard RSI and the classic MACD.\n"
+        "Buy when the RSI drops below thirty and the MACD line crosses above the signal line.\n"
+        "Sell when the RSI rises above seventy."
+    )
+    params = {c.left.indicator: dict(c.left.params) for c in spec.entry.conditions}
+    assert params == {"rsi": {"window": 14}, "macd": {"fast": 12, "slow": 26, "signal": 9}}
+    joined = " ".join(spec.assumptions)
+    assert "RSI" in joined and "MACD" in joined and "12/26/9" in joined
+
+
+def test_default_bollinger_is_twenty_two() -> None:
+    spec = _extract("Use the default Bollinger Bands. Buy when the close drops below the lower band. "
+                    "Sell when the close rises above the upper band.")
+    assert spec.entry.conditions[0].right.params == {"window": 20, "std": 2}
+    assert any("Bollinger" in a for a in spec.assumptions)
+
+
+def test_provenance_points_at_the_sentence_that_said_each_part() -> None:
+    text = ("Welcome to the show.\nWhen the RSI drops below thirty, I buy.\n"
+            "I sell when the RSI rises above seventy.\nUse a stop loss of two percent.")
+    transcript = transcript_from_text(text)
+    spec = extract_spec(transcript)
+    by_part = {p.part: p for p in spec.provenance}
+    segs = transcript.segments
+    assert by_part["entry[0]"].text == segs[1].text and by_part["entry[0]"].start_s == segs[1].start
+    assert by_part["exit[0]"].end_s == segs[2].end
+    assert by_part["stop_loss_pct"].text.startswith("Use a stop loss")
+    assert 0.0 <= spec.confidence <= 1.0
+
+
+def test_concepts_carry_kind_condition_text_and_times() -> None:
+    concepts = extract_concepts(transcript_from_text(
+        "On the daily chart, buy when the close breaks above the twenty day high. "
+        "Sell when the close breaks below the ten day low. Take profit at ten percent."))
+    kinds = [c["kind"] for c in concepts]
+    assert kinds == ["timeframe", "entry", "exit", "take_profit"]
+    entry = concepts[1]
+    assert entry["condition"]["right"] == {"indicator": "highest_high", "params": {"window": 20}}
+    assert entry["end_s"] > entry["start_s"] and entry["segment_id"] == 0
+    spec = build_spec(concepts)
+    assert spec.take_profit_pct == 10.0 and spec.timeframe == "1d"
+
+
+def test_unsupported_data_makes_the_lesson_untestable() -> None:
+    spec = _extract("I buy when the RSI is below thirty and the order book shows big bids. "
+                    "I sell when the RSI is above seventy.")
+    assert not spec.testable
+    assert any("order book" in u for u in spec.unsupported)
+
+
+def test_long_and_short_rules_together_are_not_forced_into_one_spec() -> None:
+    spec = _extract("I buy when the RSI drops below thirty. I sell short when the RSI rises above seventy.")
+    assert not spec.testable and spec.direction == "long_short"
+
+
+def test_moving_average_without_a_length_is_not_guessed() -> None:
+    spec = _extract("Buy when price crosses above the moving average. Sell when it crosses below it.")
+    assert not spec.testable
+
+
+def test_pattern_extractor_fits_the_interface() -> None:
+    extractor: RuleExtractor = PatternExtractor()
+    spec = extractor.extract(transcript_from_text("Buy when the RSI drops below 25. Sell when the RSI "
+                                                  "rises above 75."))
+    assert [c.right for c in spec.entry.conditions + spec.exit.conditions] == [25, 75]
+
+
+def test_transcript_from_text_spreads_words_evenly() -> None:
+    tr = transcript_from_text("One two three. Four five!\nSix", words_per_second=2.0)
+    assert [s.text for s in tr.segments] == ["One two three.", "Four five!", "Six"]
+    starts = [w.start for s in tr.segments for w in s.words]
+    assert starts == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+    assert tr.duration_s == 3.0
+    with pytest.raises(ValueError, match="positive"):
+        transcript_from_text("x", words_per_second=0)

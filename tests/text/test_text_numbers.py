@@ -1,0 +1,49 @@
+import pytest
+
+from reelquant.text.numbers import normalize_numbers
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
+        ("two hundred", "200"),
+        ("twenty one", "21"),
+        ("twenty-one", "21"),
+        ("one and a half percent", "1.5 percent"),
+        ("two and a quarter", "2.25"),
+        ("fifty two weeks", "52 weeks"),
+        ("twelve twenty six and nine", "12 26 and 9"),
+        ("Twelve, twenty six and nine.", "12, 26 and 9."),
+        ("two point five", "2.5"),
+        ("one point two five times", "1.25 times"),
+        ("three times", "3 times"),
+        ("two hundred and fifty", "250"),
+        ("ten thousand dollars", "10000 dollars"),
+        ("a hundred day", "100 day"),
+        ("half a percent", "0.5 percent"),
+        ("the fourteen period RSI", "the 14 period RSI"),
+        ("one percent", "1 percent"),
+        ("nineteen ninety nine", "19 99"),
+    ],
+)
+def test_spoken_numbers_become_digits(spoken: str, written: str) -> None:
+    assert normalize_numbers(spoken) == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this one is simple",
+        "one of the oldest setups",
+        "2.5 percent and 200 day",
+        "Nothing numeric here, at all!",
+        "someone tends to be honest",
+    ],
+)
+def test_other_words_are_left_alone(text: str) -> None:
+    assert normalize_numbers(text) == text
+
+
+def test_numbers_inside_a_sentence_keep_the_rest_verbatim() -> None:
+    out = normalize_numbers("When the RSI drops below thirty, I buy; stop at one and a half percent.")
+    assert out == "When the RSI drops below 30, I buy; stop at 1.5 percent."
