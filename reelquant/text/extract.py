@@ -397,15 +397,39 @@ _CUES: list[tuple[str, re.Pattern[str]]] = [
         r"getting in|open a (?:long )?(?:position|trade)|take the trade|take a long|long entry)\b")),
 ]
 _NEGATION = re.compile(r"\b(?:not|never|no|don t|dont|won t|shouldn t)\s+(?:\w+\s+){0,1}$")
-_DISTRACTOR = re.compile(
-    r"\b(?:some (?:people|traders|folks|of you)|other traders|many traders|a lot of (?:people|traders)|"
-    r"others|(?:i|we) (?:don t|do not|never|won t|wouldn t) (?:use|need|bother|care|look at|like|recommend)|"
-    r"but i don t|but not me|i don t bother)\b"
+_OTHERS = re.compile(
+    r"\b(?:some (?:people|traders|folks|of you)|other traders|many traders|a lot of (?:people|traders)|others)\b"
+)
+_NOT_ME = re.compile(
+    r"\b(?:but (?:i|we) (?:don t|do not|never|won t)(?: (?:use|do|like|need|bother))?(?: it| that| them| this)?|"
+    r"but not (?:me|us)|i don t|i do not)\b"
+)
+_NOT_USED = re.compile(
+    r"\b(?:i|we) (?:don t|do not|never|won t|wouldn t) (?:use|need|bother with|care about|look at|like|recommend)"
+    r"\b(?: (?!(?:i|we|when|if|but|and)\b)\w+){0,3}"
 )
 
 
-def _cues(s: str, short_only: bool) -> list[tuple[int, str, bool]]:
-    """(position, role, negated) for every action word; roles: long, short, exit."""
+def _drop_distractors(s: str) -> str:
+    """Blank out what other people do and what the teacher says they do not use; rules there are not theirs."""
+    spans: list[tuple[int, int]] = []
+    for m in _OTHERS.finditer(s):
+        close = _NOT_ME.search(s, m.end(), m.end() + 160)
+        spans.append((m.start(), close.end() if close else min(len(s), m.end() + 120)))
+    spans += [m.span() for m in _NOT_USED.finditer(s)]
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    for a, b in reversed(merged):
+        s = s[:a] + " | " + s[b:]
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _cues(s: str, short_only: bool) -> list[tuple[int, int, str, bool]]:
+    """(start, end, role, negated) for every action word, in order; roles: long, short, exit."""
     out: list[tuple[int, str, bool]] = []
     taken: list[tuple[int, int]] = []
     for role, pat in _CUES:
@@ -421,8 +445,60 @@ def _cues(s: str, short_only: bool) -> list[tuple[int, str, bool]]:
                     role = "short"
                 elif role == "long" and re.match(r"buy|bought", word):
                     role = "exit"
-            out.append((a, role, negated))
-    return out
+            out.append((a, b, role, negated))
+    return sorted(out)
+
+
+_WHEN = r"(?:when|whenever|if|once|as soon as|the moment|until)"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _assign_roles(s: str, found: list[_Found], cues: list[tuple[int, int, str, bool]]) -> list[
+        tuple[str, bool] | None]:
+    """The (role, negated) of each comparison, from the action words around it.
+
+    Spoken rules come as "we buy when X" or as "when X, we buy"; without punctuation a sentence may hold
+    several of both, so the plain forms bind first and nearest-word distance only settles what is left.
+    """
+    bound: list[int | None] = [None] * len(found)
+    # 1. "buy when X", "the entry is X", "hold until X": an action word right before the comparison.
+    for i, f in enumerate(found):
+        for k, (_, cend, _, _) in enumerate(cues):
+            gap = s[cend:f.start]
+            if cend <= f.start and (re.fullmatch(r"\s*(?:\w+\s+){0,6}?" + _WHEN + r"\s+(?:\w+\s+){0,1}", gap + " ")
+                                    or re.fullmatch(r"\s*(?:is|are|needs|requires)?\s*(?:\w+\s+){0,1}", gap + " ")):
+                bound[i] = k
+    # 2. "X and Y": a comparison joined by "and" shares the action word of the one before it.
+    for i in range(1, len(found)):
+        gap = s[found[i - 1].end:found[i].start]
+        if bound[i] is None and bound[i - 1] is not None and re.fullmatch(r"\s*(?:and|plus)(?: also)?\s*(?:\w+\s*){0,1}", gap):
+            bound[i] = bound[i - 1]
+    # 3. "when X, we buy": the first action word after a comparison that opened with "when".
+    for i, f in enumerate(found):
+        if bound[i] is not None or not re.search(r"\b" + _WHEN + r"\s+(?:\w+\s+){0,2}$", s[:f.start] + " "):
+            continue
+        nxt = next((k for k, c in enumerate(cues) if c[0] >= f.end), None)
+        later = [g for g in found[i + 1:] if g.start < (cues[nxt][0] if nxt is not None else 0)]
+        if nxt is not None and not later and _words(s[f.end:cues[nxt][0]]) <= 10:
+            bound[i] = nxt
+    # 4. An action word left without a rule takes the comparison said right before it ("when Y we sell").
+    for k, (cstart, _, _, _) in enumerate(cues):
+        if k in bound:
+            continue
+        before = [i for i, f in enumerate(found) if f.end <= cstart]
+        if before:
+            i = before[-1]
+            donor = bound[i]
+            if donor is not None and bound.count(donor) > 1 and _words(s[found[i].end:cstart]) <= 10:
+                bound[i] = k
+    # 5. What is left goes to the nearest action word.
+    for i, f in enumerate(found):
+        if bound[i] is None and cues:
+            bound[i] = min(range(len(cues)), key=lambda k: min(abs(cues[k][0] - f.start), abs(cues[k][0] - f.end)))
+    return [None if k is None else (cues[k][2], cues[k][3]) for k in bound]
 
 
 _TF = [
@@ -542,7 +618,7 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
     for seg, s in zip(segs, canon, strict=True):
         if (tf := _timeframe(s)) is not None and not any(c["kind"] == "timeframe" for c in concepts):
             concepts.append({"kind": "timeframe", "value": tf, **base(seg)})
-        distractor = bool(_DISTRACTOR.search(s))
+        s = _drop_distractors(s)
         ops = _find_operands(s)
         found, problems = _comparisons(s, ops, st, state)
         cues = [c for c in _cues(s, short_only) if not (long_only and c[1] == "short")]
@@ -550,31 +626,32 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
         for fld, value, notes in stops:
             if fld == "unsupported":
                 concepts.append({"kind": "unsupported", "reason": notes[0], "blocking": False, **base(seg)})
-            elif not distractor:
+            else:
                 kind = "take_profit" if fld == "take_profit_pct" else "stop"
                 concepts.append({"kind": kind, "field": fld, "value": value, "assumptions": notes, **base(seg)})
-        rule_sentence = bool(cues) and not distractor
-        if rule_sentence:
-            for reason in _rule_terms_unsupported(seg.text):
+        if cues:
+            for reason in _rule_terms_unsupported(s):
                 if reason not in said_unsupported:
                     said_unsupported.add(reason)
                     concepts.append({"kind": "unsupported", "reason": f"{reason} (\"{seg.text.strip()}\")",
                                      "blocking": True, **base(seg)})
-        if distractor:
-            continue
-        if problems and rule_sentence and not found and not stops:
+        if problems and cues and not found and not stops:
             concepts.append({"kind": "unsupported", "blocking": True, **base(seg),
                              "reason": f"a rule could not be read exactly: \"{seg.text.strip()}\""})
-        either = bool(re.search(r"\b(?:either|or)\b", s))
-        both = bool(re.search(r"\b(?:both|and also|as well as)\b", s))
+        prev_end = 0
+        joins = []
         for f in found:
-            if cues:
-                pos, role, negated = min(
-                    cues, key=lambda c: min(abs(c[0] - f.start), abs(c[0] - f.end)))
-            elif pending_role is not None:
-                role, negated = pending_role
-            else:
+            gap = s[prev_end:f.start]
+            joins.append((bool(re.search(r"\b(?:either|or)\b", gap)), bool(re.search(r"\bboth\b", s[f.end:]))))
+            prev_end = f.end
+        roles = _assign_roles(s, found, cues)
+        for f, (either, both) in zip(found, joins, strict=True):
+            binding = roles[found.index(f)]
+            if binding is None and pending_role is not None:
+                binding = pending_role
+            if binding is None:
                 continue
+            role, negated = binding
             cond = f.cond
             if negated:
                 flipped = {">": "<=", "<": ">=", ">=": "<", "<=": ">"}.get(cond.op)
@@ -592,7 +669,7 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
         # A sentence like "Here is the entry:" gives its role to the rule said right after it.
         pending_role = None
         if cues and not found:
-            pos, role, negated = cues[-1]
+            _, _, role, negated = cues[-1]
             pending_role = (role, negated)
     return concepts
 

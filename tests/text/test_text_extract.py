@@ -52,12 +52,29 @@ def test_shared_lesson_is_recovered_from_asr_like_text(name: str) -> None:
     assert score["exact"], (name, _extract(heard).summary(), label.summary())
 
 
-@pytest.mark.parametrize("variant", ["written", "asr"])
+@needs_shared
+@pytest.mark.parametrize("name", SHARED)
+def test_shared_lesson_is_recovered_from_one_unpunctuated_segment(name: str) -> None:
+    text, label = load_lesson(SHARED_LESSONS, name)
+    heard = asr_like(text).replace("\n", " ")
+    tr = transcript_from_text(heard)
+    assert len(tr.segments) == 1
+    assert score_spec(extract_spec(tr), label)["exact"], name
+
+
+def _variant(text: str, variant: str) -> str:
+    if variant == "written":
+        return text
+    heard = asr_like(text)
+    return heard.replace("\n", " ") if variant == "asr_one_segment" else heard
+
+
+@pytest.mark.parametrize("variant", ["written", "asr", "asr_one_segment"])
 def test_own_lessons_meet_the_quality_bar(variant: str) -> None:
     pairs = []
     for name in OWN:
         text, label = load_lesson(OWN_LESSONS, name)
-        pairs.append((_extract(asr_like(text) if variant == "asr" else text), label))
+        pairs.append((_extract(_variant(text, variant)), label))
     totals = score_many(pairs)
     assert totals["precision"] >= 0.95, totals
     assert totals["recall"] >= 0.9, totals

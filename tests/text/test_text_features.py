@@ -41,3 +41,9 @@ def test_features_of_an_empty_or_ruleless_lesson_stay_finite() -> None:
     f = _features("Be patient and keep a trading journal.")
     assert f["testable"] == 0.0 and f["entry_rule_count"] == 0.0 and f["first_rule_frac"] == 1.0
     assert all(math.isfinite(v) for v in f.values())
+
+
+def test_features_of_a_silent_transcript_are_zero_not_nan() -> None:
+    f = _features("")
+    assert f["duration_s"] == 0.0 and f["speech_rate_wpm"] == 0.0 and f["hit_count"] == 0.0
+    assert all(math.isfinite(v) for v in f.values())
