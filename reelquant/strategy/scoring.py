@@ -16,7 +16,7 @@ STOP_FIELDS: tuple[str, ...] = ("stop_loss_pct", "take_profit_pct", "trailing_st
 
 
 def spec_items(spec: StrategySpec) -> set[tuple[Any, ...]]:
-    """The scored items of a spec: (part, normalized condition) and (stop field, value); empty if untestable."""
+    """Scored items: (part, normalized condition) and (stop field, value); none when untestable."""
     if not spec.testable:
         return set()
     items: set[tuple[Any, ...]] = {("entry", c.key()) for c in spec.entry.conditions}
@@ -53,5 +53,13 @@ def score_many(pairs: Iterable[tuple[StrategySpec, StrategySpec]]) -> dict[str, 
         wrong += int(s["wrong_testable"])
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    return {"n": n, "exact": exact, "tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall,
-            "wrong_testable": wrong}
+    return {
+        "n": n,
+        "exact": exact,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": precision,
+        "recall": recall,
+        "wrong_testable": wrong,
+    }

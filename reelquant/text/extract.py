@@ -19,10 +19,29 @@ from reelquant.text.lexicon import load_lexicon
 from reelquant.text.numbers import normalize_numbers
 
 CONCEPT_KINDS: tuple[str, ...] = (
-    "entry", "exit", "stop", "take_profit", "direction", "timeframe", "unsupported",
+    "entry",
+    "exit",
+    "stop",
+    "take_profit",
+    "direction",
+    "timeframe",
+    "unsupported",
 )
-PRICE_LIKE = {"close", "open", "high", "low", "sma", "ema", "bb_upper", "bb_middle", "bb_lower",
-              "donchian_high", "donchian_low", "highest_high", "lowest_low"}
+PRICE_LIKE = {
+    "close",
+    "open",
+    "high",
+    "low",
+    "sma",
+    "ema",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "donchian_high",
+    "donchian_low",
+    "highest_high",
+    "lowest_low",
+}
 OSCILLATORS = {"rsi", "stoch_k", "stoch_d", "macd", "macd_hist"}
 NUM = r"(\d+(?:\.\d+)?)"
 
@@ -75,6 +94,9 @@ def canonical_text(text: str) -> str:
     pattern, mapping = _token_rewriter()
     s = pattern.sub(lambda m: mapping[m.group(1)], s)
     s = re.sub(r"\b(sma|ema|ma)s\b", r"\1", s)
+    # "the histogram turns positive" is a comparison with zero.
+    s = re.sub(r"\b(turns|turning|goes|going|is|becomes|flips|crosses) positive\b", r"\1 above 0", s)
+    s = re.sub(r"\b(turns|turning|goes|going|is|becomes|flips|crosses) negative\b", r"\1 below 0", s)
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -107,7 +129,8 @@ def _read_settings(sentences: list[str]) -> _Settings:
     st = _Settings()
     full = " . ".join(sentences)
     m = re.search(r"\b(\d+) (?:day |period |bar |length |candle )?rsi\b", full) or re.search(
-        r"\brsi (?:of |with |set to |length |period |setting of )(?:a )?(\d+)\b", full)
+        r"\brsi (?:of |with |set to |length |period |setting of )(?:a )?(\d+)\b", full
+    )
     if m:
         st.rsi = int(m.group(1))
     for sent in sentences:
@@ -118,9 +141,13 @@ def _read_settings(sentences: list[str]) -> _Settings:
                 st.macd = (a, b, c)
         if "bollinger" in sent or re.search(r"\bbands?\b", sent):
             if st.bb_window is None and (
-                m := re.search(r"\b(\d+) (?:day |period |bar )?(?:sma|ema|ma|average|bollinger|period)\b", sent)
+                m := re.search(
+                    r"\b(\d+) (?:day |period |bar )?(?:sma|ema|ma|average|bollinger|period)\b", sent
+                )
             ):
                 st.bb_window = int(m.group(1))
+            if st.bb_window is None and (m := re.search(r"\bbollinger (\d+) (?:and )?" + NUM + r"\b", sent)):
+                st.bb_window, st.bb_std = int(m.group(1)), _num(m.group(2))
             if st.bb_std is None and (
                 m := re.search(NUM + r" (?:standard deviations?|std|sd|sigma|deviations?)\b", sent)
             ):
@@ -135,6 +162,8 @@ def _read_settings(sentences: list[str]) -> _Settings:
         st.atr = int(m.group(1))
     for m in re.finditer(r"\b(\d+) (?:day |period |bar |week )?(sma|ema)\b", full):
         st.ma_types.setdefault(int(m.group(1)), m.group(2))
+    for m in re.finditer(r"\b(sma|ema) (?:of |length |period |with a length of )?(\d+)\b(?! percent)", full):
+        st.ma_types.setdefault(int(m.group(2)), m.group(1))
     st.ma_kinds_said = set(re.findall(r"\b(sma|ema)\b", full))
     st.defaults_words = bool(re.search(r"\b(?:standard|default|defaults|classic|usual|normal)\b", full))
     return st
@@ -151,7 +180,7 @@ class _Operand:
     window: int | None = None
     value: float | int | None = None
     ma_kind: str | None = None  # sma | ema | ma for moving averages before type resolution
-    unresolved: str | None = None
+    speed: str | None = None  # "fast" or "slow" line of a two-average system
 
 
 _UNIT = r"(?:day |period |bar |week |hour |minute |candle |session )?"
@@ -162,27 +191,64 @@ _OPERAND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("lowest_low", re.compile(r"\b(?:the )?lowest lows?" + _LAST + r" (?P<n>\d+) " + _BARS + r"\b")),
     ("highest_high", re.compile(r"\b(?:the )?(?P<n>\d+) (?:day|bar|period|week|session) highs?\b")),
     ("lowest_low", re.compile(r"\b(?:the )?(?P<n>\d+) (?:day|bar|period|week|session) lows?\b")),
-    ("donchian", re.compile(
-        r"\b(?:the )?(?:(?P<n>\d+) " + _UNIT + r")?(?P<side>upper|lower|top|bottom|high|low)"
-        r"(?: of the)?(?: (?P<n2>\d+) " + _UNIT + r")?(?: donchian)? channel\b")),
+    (
+        "donchian",
+        re.compile(
+            r"\b(?:the )?(?:(?P<n>\d+) " + _UNIT + r")?(?P<side>upper|lower|top|bottom|high|low)"
+            r"(?: of the)?(?: (?P<n2>\d+) " + _UNIT + r")?(?: donchian)? channel\b"
+        ),
+    ),
     ("donchian", re.compile(r"\b(?:the )?donchian (?:channel )?(?P<side>high|low|upper|lower)\b")),
-    ("bb", re.compile(
-        r"\b(?:the )?(?P<side>lower|upper|middle|bottom|top|mid) (?:bollinger(?: bands?)?|bands?)\b")),
+    (
+        "bb",
+        re.compile(
+            r"\b(?:the )?(?P<side>lower|upper|middle|bottom|top|mid) (?:bollinger(?: bands?)?|bands?)\b"
+        ),
+    ),
     ("bb", re.compile(r"\b(?:the )?bollinger (?P<side>lower|upper|middle) (?:bands?|line)?\b")),
     ("macd_hist", re.compile(r"\b(?:the )?(?:macd )?histogram\b")),
     ("macd_signal", re.compile(r"\b(?:the |its )?(?:macd )?signal(?: line)?\b")),
-    ("macd", re.compile(r"\b(?:the )?macd(?: line)?\b")),
-    ("rsi", re.compile(r"\b(?:the )?(?:(?P<n>\d+) (?:day |period |bar |length )?)?rsi\b")),
-    ("stoch", re.compile(
-        r"\b(?:the )?(?:(?P<n>\d+) (?:period )?)?stochastic(?: (?:percent )?(?P<line>k|d))?(?: line)?\b")),
+    ("macd", re.compile(r"\b(?:the )?macd(?: \d+ \d+ (?:and )?\d+)?(?: line)?\b")),
+    (
+        "rsi",
+        re.compile(
+            r"\b(?:the )?(?:(?P<n>\d+) (?:day |period |bar |length )?)?rsi"
+            r"(?: (?:of |length |period )?(?P<n2>\d+)\b(?! percent))?\b"
+        ),
+    ),
+    (
+        "stoch",
+        re.compile(
+            r"\b(?:the )?(?:(?P<n>\d+) (?:period )?)?stochastic(?: (?:percent )?(?P<line>k|d))?(?: line)?\b"
+        ),
+    ),
     ("stoch", re.compile(r"\b(?:the )?percent (?P<line>k|d)(?: line)?\b")),
-    ("ma", re.compile(
-        r"\b(?:the )?(?P<n>\d+) " + _UNIT + r"(?:(?P<t>simple|exponential) )?(?P<ma>sma|ema|ma|average)\b")),
-    ("ma", re.compile(r"\b(?:the )?(?P<ma>sma|ema|ma) (?P<n>\d+)\b(?! (?:percent|standard|times|x)\b)")),
-    ("ma", re.compile(r"\b(?:the |its )?(?P<ma>sma|ema|ma)\b")),
-    ("close", re.compile(
-        r"\b(?:today s |the |a |its |daily |closing )*(?:price|candle|market|stock|it|bar) "
-        r"(?:closes|closed|close|closing)\b")),
+    (
+        "ma",
+        re.compile(
+            r"\b(?:the )?(?P<n>\d+) " + _UNIT + r"(?:(?P<t>simple|exponential) )?(?P<ma>sma|ema|ma|average)\b"
+        ),
+    ),
+    (
+        "ma",
+        re.compile(
+            r"\b(?:the |its )?(?:fast |slow |fast moving |slow moving )?(?P<ma>sma|ema|ma) "
+            r"(?:of |length |period |with a length of )?(?P<n>\d+)\b(?! (?:percent|standard|times|x)\b)"
+        ),
+    ),
+    (
+        "ma",
+        re.compile(
+            r"\b(?:the |its )?(?:(?P<speed>fast|slow|faster|slower|shorter|longer) )?(?P<ma>sma|ema|ma)\b"
+        ),
+    ),
+    (
+        "close",
+        re.compile(
+            r"\b(?:today s |the |a |its |daily |closing )*(?:price|candle|market|stock|it|bar) "
+            r"(?:closes|closed|close|closing)\b"
+        ),
+    ),
     ("close", re.compile(r"\b(?:today s |the |a |its |daily |current |closing )*(?:price|close|closes)\b")),
     ("volume", re.compile(r"\b(?:the |today s )?volume\b")),
     ("open", re.compile(r"\b(?:today s |the )open\b")),
@@ -205,11 +271,16 @@ def _find_operands(s: str) -> list[_Operand]:
                 op.name = "donchian_high" if gd["side"] in ("upper", "top", "high") else "donchian_low"
             elif kind == "bb":
                 side = gd["side"]
-                op.name = {"lower": "bb_lower", "bottom": "bb_lower", "upper": "bb_upper",
-                           "top": "bb_upper"}.get(side, "bb_middle")
+                op.name = {
+                    "lower": "bb_lower",
+                    "bottom": "bb_lower",
+                    "upper": "bb_upper",
+                    "top": "bb_upper",
+                }.get(side, "bb_middle")
             elif kind == "stoch":
                 op.name = "stoch_d" if gd.get("line") == "d" else "stoch_k"
             elif kind == "ma":
+                op.speed = gd.get("speed")
                 op.ma_kind = {"simple": "sma", "exponential": "ema"}.get(gd.get("t") or "", gd["ma"])
                 if op.ma_kind == "average":
                     op.ma_kind = "ma"
@@ -239,17 +310,26 @@ def _resolve(op: _Operand, st: _Settings, used: list[str]) -> Indicator | float 
         window, std = st.bb_window, st.bb_std
         if window is None:
             window = 20
-            used.append("Bollinger Band length not said; used the default 20 bars"
-                        if not st.defaults_words else "default Bollinger Bands read as 20 bars")
+            used.append(
+                "Bollinger Band length not said; used the default 20 bars"
+                if not st.defaults_words
+                else "default Bollinger Bands read as 20 bars"
+            )
         if std is None:
             std = 2
-            used.append("Bollinger Band width not said; used the default 2 standard deviations"
-                        if not st.defaults_words else "default Bollinger Bands read as 2 standard deviations")
+            used.append(
+                "Bollinger Band width not said; used the default 2 standard deviations"
+                if not st.defaults_words
+                else "default Bollinger Bands read as 2 standard deviations"
+            )
         return Indicator(indicator=name, params={"window": window, "std": std})
     if name in ("macd", "macd_signal", "macd_hist"):
         if st.macd is None:
-            used.append("classic MACD settings read as 12/26/9" if st.defaults_words
-                        else "MACD settings not said; used the classic 12/26/9")
+            used.append(
+                "classic MACD settings read as 12/26/9"
+                if st.defaults_words
+                else "MACD settings not said; used the classic 12/26/9"
+            )
             fast, slow, signal = 12, 26, 9
         else:
             fast, slow, signal = st.macd
@@ -258,8 +338,11 @@ def _resolve(op: _Operand, st: _Settings, used: list[str]) -> Indicator | float 
         window = op.window or st.rsi
         if window is None:
             window = 14
-            used.append("standard RSI read as 14 periods" if st.defaults_words
-                        else "RSI length not said; used the standard 14")
+            used.append(
+                "standard RSI read as 14 periods"
+                if st.defaults_words
+                else "RSI length not said; used the standard 14"
+            )
         return Indicator(indicator="rsi", params={"window": window})
     if name in ("stoch_k", "stoch_d"):
         window = op.window or st.stoch
@@ -272,12 +355,17 @@ def _resolve(op: _Operand, st: _Settings, used: list[str]) -> Indicator | float 
         window = op.window
         if window is None:
             windows = sorted({w for w, k in st.ma_types.items() if kind == "ma" or k == kind})
-            if len(windows) != 1:
+            if len(windows) == 2 and op.speed:
+                # With two averages, the fast one is the shorter.
+                window = windows[0] if op.speed in ("fast", "faster", "shorter") else windows[1]
+            elif len(windows) == 1:
+                window = windows[0]
+            else:
                 return None
-            window = windows[0]
         if kind == "ma":
             kind = st.ma_types.get(window) or (
-                next(iter(st.ma_kinds_said)) if len(st.ma_kinds_said) == 1 else None)
+                next(iter(st.ma_kinds_said)) if len(st.ma_kinds_said) == 1 else None
+            )
             if kind is None:
                 kind = "sma"
                 used.append(f"type of the {window}-bar moving average not said; used a simple moving average")
@@ -292,7 +380,100 @@ _DIR = re.compile(
     r"exceeds|exceed)\b"
 )
 _LEFT_FILLER = set(
-    ["the", "line", "must", "has", "have", "to", "needs", "need", "should", "is", "are", "was", "be", "being", "will", "then", "just", "back", "gets", "get", "goes", "go", "went", "moves", "move", "moved", "trades", "trade", "trading", "stays", "stay", "remains", "remain", "holds", "hold", "closes", "close", "closed", "closing", "breaks", "break", "broke", "rises", "rise", "rose", "drops", "drop", "dropped", "falls", "fall", "fell", "dips", "dip", "sinks", "pushes", "push", "crosses", "cross", "crossed", "crossing", "up", "down", "ends", "finishes", "prints", "comes", "came", "climbs", "climb", "jumps", "jump", "still", "currently", "now", "itself", "value", "reading", "level", "turns", "turn"]
+    [
+        "the",
+        "line",
+        "must",
+        "has",
+        "have",
+        "to",
+        "needs",
+        "need",
+        "should",
+        "is",
+        "are",
+        "was",
+        "be",
+        "being",
+        "will",
+        "then",
+        "just",
+        "back",
+        "gets",
+        "get",
+        "goes",
+        "go",
+        "went",
+        "moves",
+        "move",
+        "moved",
+        "trades",
+        "trade",
+        "trading",
+        "stays",
+        "stay",
+        "remains",
+        "remain",
+        "holds",
+        "hold",
+        "closes",
+        "close",
+        "closed",
+        "closing",
+        "breaks",
+        "break",
+        "broke",
+        "rises",
+        "rise",
+        "rose",
+        "drops",
+        "drop",
+        "dropped",
+        "falls",
+        "fall",
+        "fell",
+        "dips",
+        "dip",
+        "sinks",
+        "pushes",
+        "push",
+        "crosses",
+        "cross",
+        "crossed",
+        "crossing",
+        "up",
+        "down",
+        "ends",
+        "finishes",
+        "prints",
+        "comes",
+        "came",
+        "climbs",
+        "climb",
+        "jumps",
+        "jump",
+        "still",
+        "currently",
+        "now",
+        "itself",
+        "value",
+        "reading",
+        "level",
+        "turns",
+        "turn",
+        "turning",
+        "going",
+        "becomes",
+        "become",
+        "flips",
+        "flip",
+        "moving",
+        "rising",
+        "falling",
+        "dropping",
+        "breaking",
+        "climbing",
+    ]
 )
 _RIGHT_FILLER = set(["the", "its", "a", "back", "level", "mark", "value", "line"])
 _CROSS_WORDS = {"crosses", "cross", "crossed", "crossing"}
@@ -307,8 +488,9 @@ class _Found:
     assumptions: list[str]
 
 
-def _comparisons(s: str, ops: list[_Operand], st: _Settings, state: dict[str, Any]) -> tuple[
-        list[_Found], list[str]]:
+def _comparisons(
+    s: str, ops: list[_Operand], st: _Settings, state: dict[str, Any]
+) -> tuple[list[_Found], list[str]]:
     """Every `left op right` in the sentence; the second list names comparisons that could not be read."""
     found: list[_Found] = []
     problems: list[str] = []
@@ -318,10 +500,10 @@ def _comparisons(s: str, ops: list[_Operand], st: _Settings, state: dict[str, An
         if any(x <= a < y for x, y in spans):
             continue
         right = next((o for o in ops if o.start >= b), None)
-        if right is None or any(w not in _RIGHT_FILLER for w in s[b:right.start].split()):
+        if right is None or any(w not in _RIGHT_FILLER for w in s[b : right.start].split()):
             continue
         left = next((o for o in reversed(ops) if o.end <= a), None)
-        gap = s[left.end:a].split() if left is not None else []
+        gap = s[left.end : a].split() if left is not None else []
         if left is None or any(w not in _LEFT_FILLER for w in gap):
             left = None
             before = s[:a].split()
@@ -337,7 +519,8 @@ def _comparisons(s: str, ops: list[_Operand], st: _Settings, state: dict[str, An
                 continue
         word = m.group(1)
         up = word in ("above", "over", "greater than", "higher than", "more than", "exceeds", "exceed") or (
-            word == "through" and "down" not in gap)
+            word == "through" and "down" not in gap
+        )
         crossing = any(w in _CROSS_WORDS for w in gap)
         op = ("crosses_above" if up else "crosses_below") if crossing else (">" if up else "<")
         used: list[str] = []
@@ -351,6 +534,8 @@ def _comparisons(s: str, ops: list[_Operand], st: _Settings, state: dict[str, An
                 l_val: Any = _resolve(last, st, used)
             elif right.name in PRICE_LIKE:
                 l_val = Indicator(indicator="close")
+            elif right.name == "macd_signal":
+                l_val = _resolve(_Operand(a, a, "macd"), st, used)
             else:
                 problems.append(s)
                 continue
@@ -384,34 +569,53 @@ _LONG_ONLY = re.compile(
 )
 _CUES: list[tuple[str, re.Pattern[str]]] = [
     ("exit", re.compile(r"\b(?:buy to cover|buy back|buy it back|cover|covers|covering)\b")),
-    ("short", re.compile(
-        r"\b(?:sell short|selling short|go short|going short|get short|shorting|short entry|enter (?:a )?short|"
-        r"open a short|initiate a short|(?:i|we|you) short|short (?:it|the|this|here|there|when|at|once|if))\b")),
-    ("exit", re.compile(
-        r"\b(?:sell|sells|selling|sold|exit|exits|exiting|get out|gets out|close (?:the|my|our) "
-        r"(?:position|trade)|closing (?:the|my|our) (?:position|trade)|take (?:the |my |our )?profits?|"
-        r"go to cash|out of the (?:trade|position)|(?:hold|holding|stay|staying|keep|remain)\b[a-z0-9 ]{0,40}?"
-        r"\buntil)\b")),
-    ("long", re.compile(
-        r"\b(?:buy|buys|buying|bought|go long|going long|get long|enter|enters|entering|entry|entries|get in|"
-        r"getting in|open a (?:long )?(?:position|trade)|take the trade|take a long|long entry)\b")),
+    (
+        "short",
+        re.compile(
+            r"\b(?:sell short|selling short|go short|going short"
+            r"|get short|shorting|short entry|enter (?:a )?short|"
+            r"open a short|initiate a short|(?:i|we|you) short|s"
+            r"hort (?:it|the|this|here|there|when|at|once|if))\b"
+        ),
+    ),
+    (
+        "exit",
+        re.compile(
+            r"\b(?:sell|sells|selling|sold|exit|exits|exiting|get out|gets out|close (?:the|my|our) "
+            r"(?:position|trade)|closing (?:the|my|our) (?:position|trade)|take (?:the |my |our )?profits?|"
+            r"go to cash|out of the (?:trade|position)|(?:hold|h"
+            r"olding|stay|staying|keep|remain)\b[a-z0-9 ]{0,40}?"
+            r"\buntil)\b"
+        ),
+    ),
+    (
+        "long",
+        re.compile(
+            r"\b(?:buy|buys|buying|bought|go long|going long|ge"
+            r"t long|enter|enters|entering|entry|entries|get in|"
+            r"getting in|open a (?:long )?(?:position|trade)|take the trade|take a long|long entry)\b"
+        ),
+    ),
 ]
 _NEGATION = re.compile(r"\b(?:not|never|no|don t|dont|won t|shouldn t)\s+(?:\w+\s+){0,1}$")
 _OTHERS = re.compile(
-    r"\b(?:some (?:people|traders|folks|of you)|other traders|many traders|a lot of (?:people|traders)|others)\b"
+    r"\b(?:some (?:people|traders|folks|of you)|other trade"
+    r"rs|many traders|a lot of (?:people|traders)|others)\b"
 )
 _NOT_ME = re.compile(
-    r"\b(?:but (?:i|we) (?:don t|do not|never|won t)(?: (?:use|do|like|need|bother))?(?: it| that| them| this)?|"
+    r"\b(?:but (?:i|we) (?:don t|do not|never|won t)(?: (?:"
+    r"use|do|like|need|bother))?(?: it| that| them| this)?|"
     r"but not (?:me|us)|i don t|i do not)\b"
 )
 _NOT_USED = re.compile(
-    r"\b(?:i|we) (?:don t|do not|never|won t|wouldn t) (?:use|need|bother with|care about|look at|like|recommend)"
+    r"\b(?:i|we) (?:don t|do not|never|won t|wouldn t) (?:u"
+    r"se|need|bother with|care about|look at|like|recommend)"
     r"\b(?: (?!(?:i|we|when|if|but|and)\b)\w+){0,3}"
 )
 
 
 def _drop_distractors(s: str) -> str:
-    """Blank out what other people do and what the teacher says they do not use; rules there are not theirs."""
+    """Blank out what other people do and what the teacher does not use: rules said there are not taught."""
     spans: list[tuple[int, int]] = []
     for m in _OTHERS.finditer(s):
         close = _NOT_ME.search(s, m.end(), m.end() + 160)
@@ -456,8 +660,9 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _assign_roles(s: str, found: list[_Found], cues: list[tuple[int, int, str, bool]]) -> list[
-        tuple[str, bool] | None]:
+def _assign_roles(
+    s: str, found: list[_Found], cues: list[tuple[int, int, str, bool]]
+) -> list[tuple[str, bool] | None]:
     """The (role, negated) of each comparison, from the action words around it.
 
     Spoken rules come as "we buy when X" or as "when X, we buy"; without punctuation a sentence may hold
@@ -467,22 +672,28 @@ def _assign_roles(s: str, found: list[_Found], cues: list[tuple[int, int, str, b
     # 1. "buy when X", "the entry is X", "hold until X": an action word right before the comparison.
     for i, f in enumerate(found):
         for k, (_, cend, _, _) in enumerate(cues):
-            gap = s[cend:f.start]
-            if cend <= f.start and (re.fullmatch(r"\s*(?:\w+\s+){0,6}?" + _WHEN + r"\s+(?:\w+\s+){0,1}", gap + " ")
-                                    or re.fullmatch(r"\s*(?:is|are|needs|requires)?\s*(?:\w+\s+){0,1}", gap + " ")):
+            gap = s[cend : f.start]
+            if cend <= f.start and (
+                re.fullmatch(r"\s*(?:\w+\s+){0,6}?" + _WHEN + r"\s+(?:\w+\s+){0,1}", gap + " ")
+                or re.fullmatch(r"\s*(?:is|are|needs|requires)?\s*(?:\w+\s+){0,1}", gap + " ")
+            ):
                 bound[i] = k
     # 2. "X and Y": a comparison joined by "and" shares the action word of the one before it.
     for i in range(1, len(found)):
-        gap = s[found[i - 1].end:found[i].start]
-        if bound[i] is None and bound[i - 1] is not None and re.fullmatch(r"\s*(?:and|plus)(?: also)?\s*(?:\w+\s*){0,1}", gap):
+        gap = s[found[i - 1].end : found[i].start]
+        if (
+            bound[i] is None
+            and bound[i - 1] is not None
+            and re.fullmatch(r"\s*(?:and|plus)(?: also)?\s*(?:\w+\s*){0,1}", gap)
+        ):
             bound[i] = bound[i - 1]
     # 3. "when X, we buy": the first action word after a comparison that opened with "when".
     for i, f in enumerate(found):
-        if bound[i] is not None or not re.search(r"\b" + _WHEN + r"\s+(?:\w+\s+){0,2}$", s[:f.start] + " "):
+        if bound[i] is not None or not re.search(r"\b" + _WHEN + r"\s+(?:\w+\s+){0,2}$", s[: f.start] + " "):
             continue
         nxt = next((k for k, c in enumerate(cues) if c[0] >= f.end), None)
-        later = [g for g in found[i + 1:] if g.start < (cues[nxt][0] if nxt is not None else 0)]
-        if nxt is not None and not later and _words(s[f.end:cues[nxt][0]]) <= 10:
+        later = [g for g in found[i + 1 :] if g.start < (cues[nxt][0] if nxt is not None else 0)]
+        if nxt is not None and not later and _words(s[f.end : cues[nxt][0]]) <= 10:
             bound[i] = nxt
     # 4. An action word left without a rule takes the comparison said right before it ("when Y we sell").
     for k, (cstart, _, _, _) in enumerate(cues):
@@ -492,12 +703,14 @@ def _assign_roles(s: str, found: list[_Found], cues: list[tuple[int, int, str, b
         if before:
             i = before[-1]
             donor = bound[i]
-            if donor is not None and bound.count(donor) > 1 and _words(s[found[i].end:cstart]) <= 10:
+            if donor is not None and bound.count(donor) > 1 and _words(s[found[i].end : cstart]) <= 10:
                 bound[i] = k
     # 5. What is left goes to the nearest action word.
     for i, f in enumerate(found):
         if bound[i] is None and cues:
-            bound[i] = min(range(len(cues)), key=lambda k: min(abs(cues[k][0] - f.start), abs(cues[k][0] - f.end)))
+            bound[i] = min(
+                range(len(cues)), key=lambda k: min(abs(cues[k][0] - f.start), abs(cues[k][0] - f.end))
+            )
     return [None if k is None else (cues[k][2], cues[k][3]) for k in bound]
 
 
@@ -527,30 +740,41 @@ def _stops(s: str, st: _Settings) -> list[tuple[str, float, list[str]]]:
     if _NEGATION_STOP.search(s):
         return out
     trail = re.search(r"\btrail(?:ing|s)?\b(?: \w+){0,5}? " + NUM + r" percent", s) or re.search(
-        NUM + r" percent trailing", s)
+        NUM + r" percent trailing", s
+    )
     if trail:
         out.append(("trailing_stop_pct", float(trail.group(1)), []))
-    tp = re.search(r"\b(?:take profits?|profit target|target|take (?:my |the |our )?profits? at)\b(?: \w+){0,4}? "
-                   + NUM + r" percent", s) or re.search(
-        NUM + r" percent (?:profit target|take profit|target|profit|gain)", s)
+    tp = re.search(
+        r"\b(?:take profits?|profit target|target|take (?:my |the |our )?profits? at)\b(?: \w+){0,4}? "
+        + NUM
+        + r" percent",
+        s,
+    ) or re.search(NUM + r" percent (?:profit target|take profit|target|profit|gain)", s)
     if tp:
         out.append(("take_profit_pct", float(tp.group(1)), []))
     for m in re.finditer(r"\bstop(?:s)?(?: loss(?:es)?)?\b(?: \w+){0,5}? " + NUM + r" percent", s):
-        if not re.search(r"\btrail\w*(?: \w+){0,2} $", s[:m.start()]) and not (
-                trail and trail.start() <= m.start() < trail.end()):
+        if not re.search(r"\btrail\w*(?: \w+){0,2} $", s[: m.start()]) and not (
+            trail and trail.start() <= m.start() < trail.end()
+        ):
             out.append(("stop_loss_pct", float(m.group(1)), []))
             break
     else:
         if m := re.search(NUM + r" percent (?:stop|stop loss|below (?:my|the|our) entry)", s):
             out.append(("stop_loss_pct", float(m.group(1)), []))
-    atr = re.search(r"\bstop\b(?: \w+){0,6}? " + NUM + r" (?:times |x )?(?:the |an )?atrs?\b", s) or re.search(
-        NUM + r" (?:times |x )?(?:the )?atrs? (?:stop|below|away|from)\b", s)
+    atr = re.search(
+        r"\bstop\b(?: \w+){0,6}? " + NUM + r" (?:times |x )?(?:the |an )?atrs?\b", s
+    ) or re.search(NUM + r" (?:times |x )?(?:the )?atrs? (?:stop|below|away|from)\b", s)
     if atr:
         if re.search(r"\btrail", s):
-            out.append(("unsupported", 0.0, ["a trailing stop in ATR multiples cannot be expressed in the spec"]))
+            out.append(
+                ("unsupported", 0.0, ["a trailing stop in ATR multiples cannot be expressed in the spec"])
+            )
         else:
-            note = [f"stop_loss_atr uses a {st.atr}-bar ATR as said"] if st.atr else [
-                "ATR length for the stop not said; the backtester's default ATR length applies"]
+            note = (
+                [f"stop_loss_atr uses a {st.atr}-bar ATR as said"]
+                if st.atr
+                else ["ATR length for the stop not said; the backtester's default ATR length applies"]
+            )
             out.append(("stop_loss_atr", float(atr.group(1)), note))
     return out
 
@@ -606,14 +830,19 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
     said_unsupported: set[str] = set()
 
     def base(seg: Segment) -> dict[str, Any]:
-        return {"text": seg.text.strip(), "start_s": float(seg.start), "end_s": float(seg.end),
-                "segment_id": int(seg.id)}
+        return {
+            "text": seg.text.strip(),
+            "start_s": float(seg.start),
+            "end_s": float(seg.end),
+            "segment_id": int(seg.id),
+        }
 
     if short_only or long_only:
         for seg, s in zip(segs, canon, strict=True):
             if (short_only and _SHORT_ONLY.search(s)) or (long_only and _LONG_ONLY.search(s)):
-                concepts.append({"kind": "direction", "value": "short" if short_only else "long",
-                                 **base(seg)})
+                concepts.append(
+                    {"kind": "direction", "value": "short" if short_only else "long", **base(seg)}
+                )
                 break
     for seg, s in zip(segs, canon, strict=True):
         if (tf := _timeframe(s)) is not None and not any(c["kind"] == "timeframe" for c in concepts):
@@ -628,21 +857,37 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
                 concepts.append({"kind": "unsupported", "reason": notes[0], "blocking": False, **base(seg)})
             else:
                 kind = "take_profit" if fld == "take_profit_pct" else "stop"
-                concepts.append({"kind": kind, "field": fld, "value": value, "assumptions": notes, **base(seg)})
+                concepts.append(
+                    {"kind": kind, "field": fld, "value": value, "assumptions": notes, **base(seg)}
+                )
         if cues:
             for reason in _rule_terms_unsupported(s):
                 if reason not in said_unsupported:
                     said_unsupported.add(reason)
-                    concepts.append({"kind": "unsupported", "reason": f"{reason} (\"{seg.text.strip()}\")",
-                                     "blocking": True, **base(seg)})
+                    concepts.append(
+                        {
+                            "kind": "unsupported",
+                            "reason": f'{reason} ("{seg.text.strip()}")',
+                            "blocking": True,
+                            **base(seg),
+                        }
+                    )
         if problems and cues and not found and not stops:
-            concepts.append({"kind": "unsupported", "blocking": True, **base(seg),
-                             "reason": f"a rule could not be read exactly: \"{seg.text.strip()}\""})
+            concepts.append(
+                {
+                    "kind": "unsupported",
+                    "blocking": True,
+                    **base(seg),
+                    "reason": f'a rule could not be read exactly: "{seg.text.strip()}"',
+                }
+            )
         prev_end = 0
         joins = []
         for f in found:
-            gap = s[prev_end:f.start]
-            joins.append((bool(re.search(r"\b(?:either|or)\b", gap)), bool(re.search(r"\bboth\b", s[f.end:]))))
+            gap = s[prev_end : f.start]
+            joins.append(
+                (bool(re.search(r"\b(?:either|or)\b", gap)), bool(re.search(r"\bboth\b", s[f.end :])))
+            )
             prev_end = f.end
         roles = _assign_roles(s, found, cues)
         for f, (either, both) in zip(found, joins, strict=True):
@@ -656,16 +901,27 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
             if negated:
                 flipped = {">": "<=", "<": ">=", ">=": "<", "<=": ">"}.get(cond.op)
                 if flipped is None or role == "exit":
-                    concepts.append({"kind": "unsupported", "blocking": True, **base(seg),
-                                     "reason": f"a negated rule could not be read exactly: \"{seg.text.strip()}\""})
+                    concepts.append(
+                        {
+                            "kind": "unsupported",
+                            "blocking": True,
+                            **base(seg),
+                            "reason": f'a negated rule could not be read exactly: "{seg.text.strip()}"',
+                        }
+                    )
                     continue
                 cond = Condition(left=cond.left, op=flipped, right=cond.right)
             kind = "exit" if role == "exit" else "entry"
-            concepts.append({
-                "kind": kind, "condition": cond.model_dump(mode="json"), "side": None if kind == "exit" else role,
-                "join": ("any" if either else "all") if kind == "entry" else ("all" if both else "any"),
-                "assumptions": f.assumptions, **base(seg),
-            })
+            concepts.append(
+                {
+                    "kind": kind,
+                    "condition": cond.model_dump(mode="json"),
+                    "side": None if kind == "exit" else role,
+                    "join": ("any" if either else "all") if kind == "entry" else ("all" if both else "any"),
+                    "assumptions": f.assumptions,
+                    **base(seg),
+                }
+            )
         # A sentence like "Here is the entry:" gives its role to the rule said right after it.
         pending_role = None
         if cues and not found:
@@ -758,17 +1014,30 @@ def build_spec(concepts: list[dict[str, Any]]) -> StrategySpec:
             if r not in unsupported:
                 unsupported.append(r)
         confidence = 0.6 if blocking else 0.8
-        return StrategySpec.untestable(unsupported, name=name or "no testable strategy", direction=direction,
-                                       timeframe=timeframe, assumptions=assumptions,
-                                       provenance=provenance, confidence=confidence)
+        return StrategySpec.untestable(
+            unsupported,
+            name=name or "no testable strategy",
+            direction=direction,
+            timeframe=timeframe,
+            assumptions=assumptions,
+            provenance=provenance,
+            confidence=confidence,
+        )
     confidence = 0.95 - 0.05 * len(assumptions) - (0.15 if not exits else 0.0) - 0.05 * len(unsupported)
     return StrategySpec(
-        testable=True, name=f"{direction}: {name}", direction=direction, timeframe=timeframe,
+        testable=True,
+        name=f"{direction}: {name}",
+        direction=direction,
+        timeframe=timeframe,
         entry=ConditionSet.of(entry_mode, [k for k, _ in entries]),
         exit=ConditionSet.of(exit_mode, [k for k, _ in exits]),
-        stop_loss_pct=stops.get("stop_loss_pct"), take_profit_pct=stops.get("take_profit_pct"),
-        trailing_stop_pct=stops.get("trailing_stop_pct"), stop_loss_atr=stops.get("stop_loss_atr"),
-        unsupported=unsupported, assumptions=assumptions, provenance=provenance,
+        stop_loss_pct=stops.get("stop_loss_pct"),
+        take_profit_pct=stops.get("take_profit_pct"),
+        trailing_stop_pct=stops.get("trailing_stop_pct"),
+        stop_loss_atr=stops.get("stop_loss_atr"),
+        unsupported=unsupported,
+        assumptions=assumptions,
+        provenance=provenance,
         confidence=round(min(max(confidence, 0.2), 0.95), 3),
     )
 

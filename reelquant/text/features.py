@@ -13,7 +13,7 @@ from reelquant.text.lexicon import CATEGORIES
 from reelquant.text.numbers import normalize_numbers
 
 FEATURE_DOCS: dict[str, str] = {
-    "duration_s": "length of the lesson in seconds (last segment end, or the transcript's duration if longer)",
+    "duration_s": "lesson length in seconds (last segment end, or the transcript's duration if longer)",
     "duration_min": "length of the lesson in minutes",
     "segment_count": "number of transcript segments",
     "word_count": "number of spoken words",
@@ -80,8 +80,9 @@ def lesson_features(transcript: Transcript, hits: pd.DataFrame, spec: StrategySp
     for cat in CATEGORIES:
         f[f"{cat}_per_min"] = _ratio(int(counts.get(cat, 0)), minutes)
     f["distinct_terms"] = float(hits["canonical_id"].nunique()) if len(hits) else 0.0
-    f["distinct_indicator_terms"] = float(
-        hits.loc[hits["category"] == "indicators", "canonical_id"].nunique()) if len(hits) else 0.0
+    f["distinct_indicator_terms"] = (
+        float(hits.loc[hits["category"] == "indicators", "canonical_id"].nunique()) if len(hits) else 0.0
+    )
     f["indicator_share"] = _ratio(int(counts.get("indicators", 0)), len(hits))
     f["psychology_share"] = _ratio(int(counts.get("psychology", 0)), len(hits))
     normalized = normalize_numbers(transcript.text)
@@ -104,10 +105,14 @@ def lesson_features(transcript: Transcript, hits: pd.DataFrame, spec: StrategySp
     f["testable"] = float(spec.testable)
     f["direction_long"] = float(spec.direction == "long")
     f["direction_short"] = float(spec.direction == "short")
-    rule_parts = {p.part for p in spec.provenance if p.part.startswith(("entry[", "exit[", "stop_", "take_",
-                                                                         "trailing_"))}
-    f["provenance_coverage"] = _ratio(len(rule_parts), n_entry + n_exit + n_stops) if (
-        n_entry + n_exit + n_stops) else 0.0
+    rule_parts = {
+        p.part
+        for p in spec.provenance
+        if p.part.startswith(("entry[", "exit[", "stop_", "take_", "trailing_"))
+    }
+    f["provenance_coverage"] = (
+        _ratio(len(rule_parts), n_entry + n_exit + n_stops) if (n_entry + n_exit + n_stops) else 0.0
+    )
     spans = sorted({(p.start_s, p.end_s) for p in spec.provenance})
     covered, reach = 0.0, -math.inf
     for a, b in spans:

@@ -45,8 +45,9 @@ def _segment_text_and_word_spans(seg: Segment) -> tuple[str, list[tuple[int, int
     return " ".join(parts), spans
 
 
-def _times(seg: Segment, text: str, spans: list[tuple[int, int, float, float]], start: int,
-           end: int) -> tuple[float, float]:
+def _times(
+    seg: Segment, text: str, spans: list[tuple[int, int, float, float]], start: int, end: int
+) -> tuple[float, float]:
     if spans:
         inside = [s for s in spans if s[0] < end and s[1] > start]
         if inside:
@@ -72,11 +73,26 @@ def find_keyword_hits(transcript: Transcript) -> pd.DataFrame:
         for span in filter_spans(matched):
             term = lexicon.by_id[labels[(span.start, span.end)]]
             start_s, end_s = _times(seg, text, spans, span.start_char, span.end_char)
-            rows.append({
-                "term": term.name, "canonical_id": term.id, "category": term.category,
-                "surface": span.text, "start_s": round(start_s, 3), "end_s": round(end_s, 3),
-                "segment_id": int(seg.id),
-            })
+            rows.append(
+                {
+                    "term": term.name,
+                    "canonical_id": term.id,
+                    "category": term.category,
+                    "surface": span.text,
+                    "start_s": round(start_s, 3),
+                    "end_s": round(end_s, 3),
+                    "segment_id": int(seg.id),
+                }
+            )
     frame = pd.DataFrame(rows, columns=KEYWORD_COLUMNS)
-    return frame.astype({"term": str, "canonical_id": str, "category": str, "surface": str,
-                         "start_s": float, "end_s": float, "segment_id": int})
+    return frame.astype(
+        {
+            "term": str,
+            "canonical_id": str,
+            "category": str,
+            "surface": str,
+            "start_s": float,
+            "end_s": float,
+            "segment_id": int,
+        }
+    )

@@ -10,8 +10,15 @@ import yaml
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 CATEGORIES: tuple[str, ...] = (
-    "indicators", "chart_patterns", "candlestick_patterns", "order_types", "risk_management",
-    "market_structure", "timeframes", "instruments", "psychology",
+    "indicators",
+    "chart_patterns",
+    "candlestick_patterns",
+    "order_types",
+    "risk_management",
+    "market_structure",
+    "timeframes",
+    "instruments",
+    "psychology",
 )
 
 
@@ -50,20 +57,30 @@ def parse_lexicon(data: dict, source: str = "lexicon") -> Lexicon:
     """Validate the YAML structure and build a Lexicon; aliases must be unique across terms."""
     cats = data.get("categories") if isinstance(data, dict) else None
     if not isinstance(cats, dict):
-        raise LexiconError(f"{source} has no 'categories' mapping; fix the file so it lists terms per category.")
+        raise LexiconError(
+            f"{source} has no 'categories' mapping; fix the file so it lists terms per category."
+        )
     terms: list[Term] = []
     by_id: dict[str, Term] = {}
     by_alias: dict[str, Term] = {}
     for category, entries in cats.items():
         if category not in CATEGORIES:
-            raise LexiconError(f"{source} has unknown category {category!r}; use one of {', '.join(CATEGORIES)}.")
+            raise LexiconError(
+                f"{source} has unknown category {category!r}; use one of {', '.join(CATEGORIES)}."
+            )
         for entry in entries or []:
             if not isinstance(entry, dict) or not entry.get("id") or not entry.get("aliases"):
                 raise LexiconError(f"{source} has a term without id or aliases in {category!r}; add both.")
             name = str(entry.get("name") or entry["id"])
             aliases = tuple(dict.fromkeys(str(a).lower().strip() for a in [name, *entry["aliases"]]))
-            term = Term(id=str(entry["id"]), name=name, category=category, aliases=aliases,
-                        token=entry.get("token"), unsupported=entry.get("unsupported"))
+            term = Term(
+                id=str(entry["id"]),
+                name=name,
+                category=category,
+                aliases=aliases,
+                token=entry.get("token"),
+                unsupported=entry.get("unsupported"),
+            )
             if term.id in by_id:
                 raise LexiconError(f"{source} defines term id {term.id!r} twice; keep one definition.")
             by_id[term.id] = term
@@ -71,7 +88,8 @@ def parse_lexicon(data: dict, source: str = "lexicon") -> Lexicon:
                 other = by_alias.get(alias)
                 if other is not None and other.id != term.id:
                     raise LexiconError(
-                        f"{source} gives alias {alias!r} to both {other.id!r} and {term.id!r}; keep it on one term."
+                        f"{source} gives alias {alias!r} to both {other.id!r} "
+                        f"and {term.id!r}; keep it on one term."
                     )
                 by_alias[alias] = term
             terms.append(term)

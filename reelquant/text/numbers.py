@@ -5,22 +5,88 @@ from __future__ import annotations
 import re
 
 UNITS: dict[str, int] = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
     "nine": 9,
 }
 TEENS: dict[str, int] = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS: dict[str, int] = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 SCALES: dict[str, int] = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 FRACTIONS: dict[str, float] = {"half": 0.5, "quarter": 0.25}
 # A lone "one" is usually a pronoun ("this one"); it is a number only before a unit like these.
 _ONE_UNITS = frozenset(
-    ["percent", "per", "times", "time", "x", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours", "minute", "minutes", "period", "periods", "bar", "bars", "candle", "candles", "atr", "atrs", "standard", "point", "points", "r", "dollar", "dollars", "lot", "share", "shares", "contract", "contracts", "tick", "ticks", "pip", "pips", "sigma", "deviation"]
+    [
+        "percent",
+        "per",
+        "times",
+        "time",
+        "x",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "period",
+        "periods",
+        "bar",
+        "bars",
+        "candle",
+        "candles",
+        "atr",
+        "atrs",
+        "standard",
+        "point",
+        "points",
+        "r",
+        "dollar",
+        "dollars",
+        "lot",
+        "share",
+        "shares",
+        "contract",
+        "contracts",
+        "tick",
+        "ticks",
+        "pip",
+        "pips",
+        "sigma",
+        "deviation",
+    ]
 )
 _TOKEN = re.compile(r"[A-Za-z]+|[^A-Za-z]+")
 
@@ -87,7 +153,8 @@ class _Reader:
             k = _kind(w)
             lw = w.lower()
             if (k == "unit" and last in ("tens", "hundred", "scale", "and")) or (
-                    k in ("teen", "tens") and last in ("hundred", "scale", "and")):
+                k in ("teen", "tens") and last in ("hundred", "scale", "and")
+            ):
                 current += _value(w)
             elif k == "hundred" and last in ("unit", "teen") and current < 100:
                 current *= 100
@@ -111,8 +178,12 @@ class _Reader:
         if w is not None and w.lower() == "and":
             a = self.next_word(j)
             f = self.next_word(a) if a is not None else None
-            if a is not None and f is not None and self.tokens[a].lower() == "a" \
-                    and self.tokens[f].lower() in FRACTIONS:
+            if (
+                a is not None
+                and f is not None
+                and self.tokens[a].lower() == "a"
+                and self.tokens[f].lower() in FRACTIONS
+            ):
                 return _fmt(value + FRACTIONS[self.tokens[f].lower()]), f
         if w is not None and w.lower() == "point":
             digits = []

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 import re
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SPELLED = {"RSI": "r s i", "MACD": "m a c d", "EMA": "e m a", "SMA": "s m a", "ATR": "a t r",
-            "EMAs": "e m a's", "SMAs": "s m a's"}
+_SPELLED = {
+    "RSI": "r s i",
+    "MACD": "m a c d",
+    "EMA": "e m a",
+    "SMA": "s m a",
+    "ATR": "a t r",
+    "EMAs": "e m a's",
+    "SMAs": "s m a's",
+}
 
 
 def spell(n: int) -> str:

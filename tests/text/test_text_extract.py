@@ -83,8 +83,9 @@ def test_own_lessons_meet_the_quality_bar(variant: str) -> None:
 
 def test_asr_like_text_really_is_spelled_out() -> None:
     heard = asr_like("The 14 period RSI, MACD and 2.5 ATR; a 200 day moving average.")
-    assert heard == ("the fourteen period r s i m a c d and two point five a t r "
-                     "a two hundred day moving averages")
+    assert heard == (
+        "the fourteen period r s i m a c d and two point five a t r a two hundred day moving averages"
+    )
 
 
 def test_canonical_text_reads_spoken_indicators() -> None:
@@ -116,15 +117,19 @@ def test_defaults_are_written_to_assumptions() -> None:
 
 
 def test_default_bollinger_is_twenty_two() -> None:
-    spec = _extract("Use the default Bollinger Bands. Buy when the close drops below the lower band. "
-                    "Sell when the close rises above the upper band.")
+    spec = _extract(
+        "Use the default Bollinger Bands. Buy when the close drops below the lower band. "
+        "Sell when the close rises above the upper band."
+    )
     assert spec.entry.conditions[0].right.params == {"window": 20, "std": 2}
     assert any("Bollinger" in a for a in spec.assumptions)
 
 
 def test_provenance_points_at_the_sentence_that_said_each_part() -> None:
-    text = ("Welcome to the show.\nWhen the RSI drops below thirty, I buy.\n"
-            "I sell when the RSI rises above seventy.\nUse a stop loss of two percent.")
+    text = (
+        "Welcome to the show.\nWhen the RSI drops below thirty, I buy.\n"
+        "I sell when the RSI rises above seventy.\nUse a stop loss of two percent."
+    )
     transcript = transcript_from_text(text)
     spec = extract_spec(transcript)
     by_part = {p.part: p for p in spec.provenance}
@@ -136,9 +141,12 @@ def test_provenance_points_at_the_sentence_that_said_each_part() -> None:
 
 
 def test_concepts_carry_kind_condition_text_and_times() -> None:
-    concepts = extract_concepts(transcript_from_text(
-        "On the daily chart, buy when the close breaks above the twenty day high. "
-        "Sell when the close breaks below the ten day low. Take profit at ten percent."))
+    concepts = extract_concepts(
+        transcript_from_text(
+            "On the daily chart, buy when the close breaks above the twenty day high. "
+            "Sell when the close breaks below the ten day low. Take profit at ten percent."
+        )
+    )
     kinds = [c["kind"] for c in concepts]
     assert kinds == ["timeframe", "entry", "exit", "take_profit"]
     entry = concepts[1]
@@ -149,8 +157,10 @@ def test_concepts_carry_kind_condition_text_and_times() -> None:
 
 
 def test_unsupported_data_makes_the_lesson_untestable() -> None:
-    spec = _extract("I buy when the RSI is below thirty and the order book shows big bids. "
-                    "I sell when the RSI is above seventy.")
+    spec = _extract(
+        "I buy when the RSI is below thirty and the order book shows big bids. "
+        "I sell when the RSI is above seventy."
+    )
     assert not spec.testable
     assert any("order book" in u for u in spec.unsupported)
 
@@ -167,8 +177,9 @@ def test_moving_average_without_a_length_is_not_guessed() -> None:
 
 def test_pattern_extractor_fits_the_interface() -> None:
     extractor: RuleExtractor = PatternExtractor()
-    spec = extractor.extract(transcript_from_text("Buy when the RSI drops below 25. Sell when the RSI "
-                                                  "rises above 75."))
+    spec = extractor.extract(
+        transcript_from_text("Buy when the RSI drops below 25. Sell when the RSI rises above 75.")
+    )
     assert [c.right for c in spec.entry.conditions + spec.exit.conditions] == [25, 75]
 
 
@@ -180,3 +191,45 @@ def test_transcript_from_text_spreads_words_evenly() -> None:
     assert tr.duration_s == 3.0
     with pytest.raises(ValueError, match="positive"):
         transcript_from_text("x", words_per_second=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry", "exit_"),
+    [
+        (
+            "Go long once the fast EMA of ten crosses over the slow EMA of thirty. "
+            "Get out when the fast EMA crosses under the slow EMA.",
+            "long | entry ema(10) crosses_above ema(30)",
+            "exit ema(10) crosses_below ema(30)",
+        ),
+        (
+            "I enter long when the RSI(14) goes below 25 and exit when it climbs above 60.",
+            "long | entry rsi(14) < 25",
+            "exit rsi(14) > 60",
+        ),
+        (
+            "Entry: close above upper Bollinger Band (20, 2.5). Exit: close below the middle band.",
+            "long | entry close > bb_upper(20,2.5)",
+            "exit close < bb_middle(20,2.5)",
+        ),
+        (
+            "The MACD histogram turning positive is my buy signal, and I sell when it turns negative.",
+            "long | entry macd_hist(12,26,9) > 0",
+            "exit macd_hist(12,26,9) < 0",
+        ),
+        (
+            "If the stock closes above its twenty day high, I buy. If it closes under the ten day low, I sell.",
+            "long | entry close > highest_high(20)",
+            "exit close < lowest_low(10)",
+        ),
+        (
+            "We short when price breaks below the 20 day low and cover when price closes above the 10 day "
+            "high. This is a short side only system.",
+            "short | entry close < lowest_low(20)",
+            "exit close > highest_high(10)",
+        ),
+    ],
+)
+def test_phrasing_variants(text: str, entry: str, exit_: str) -> None:
+    parts = _extract(text).summary().split(" | ")
+    assert " | ".join(parts[:2]) == entry and parts[2] == exit_

@@ -5,8 +5,10 @@ from reelquant.text.keywords import KEYWORD_COLUMNS, find_keyword_hits
 
 
 def _words(text: str, start: float, step: float) -> list[Word]:
-    return [Word(w, round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i, w in
-            enumerate(text.split())]
+    return [
+        Word(w, round(start + i * step, 3), round(start + (i + 1) * step, 3))
+        for i, w in enumerate(text.split())
+    ]
 
 
 def test_hits_take_their_times_from_the_words() -> None:

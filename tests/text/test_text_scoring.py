@@ -6,10 +6,15 @@ RSI = {"indicator": "rsi", "params": {"window": 14}}
 
 def _spec(entry_level: float, exit_level: float | None = 70, stop: float | None = None, **kw) -> StrategySpec:
     exits = [] if exit_level is None else [{"left": RSI, "op": ">", "right": exit_level}]
-    return StrategySpec.from_dict({
-        "testable": True, "entry": {"all": [{"left": RSI, "op": "<", "right": entry_level}]},
-        "exit": {"any": exits}, "stop_loss_pct": stop, **kw,
-    })
+    return StrategySpec.from_dict(
+        {
+            "testable": True,
+            "entry": {"all": [{"left": RSI, "op": "<", "right": entry_level}]},
+            "exit": {"any": exits},
+            "stop_loss_pct": stop,
+            **kw,
+        }
+    )
 
 
 def test_identical_specs_score_exact() -> None:
@@ -18,8 +23,14 @@ def test_identical_specs_score_exact() -> None:
 
 
 def test_params_given_as_int_or_float_are_the_same_condition() -> None:
-    label = StrategySpec.from_dict({"testable": True, "entry": {"all": [
-        {"left": {"indicator": "rsi", "params": {"window": 14.0}}, "op": "<", "right": 30.0}]}})
+    label = StrategySpec.from_dict(
+        {
+            "testable": True,
+            "entry": {
+                "all": [{"left": {"indicator": "rsi", "params": {"window": 14.0}}, "op": "<", "right": 30.0}]
+            },
+        }
+    )
     assert score_spec(_spec(30, exit_level=None), label)["exact"]
 
 
