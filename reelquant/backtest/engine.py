@@ -161,25 +161,27 @@ def _simulate(df: pd.DataFrame, signals: Signals, spec: StrategySpec, config: Ba
     )
 
 
-def _trades_frame(pf: Any) -> pd.DataFrame:
+def _trades_frame(pf: Any, index: pd.DatetimeIndex) -> pd.DataFrame:
     cols = ["entry_time", "exit_time", "direction", "status", "size", "entry_price", "exit_price",
             "pnl", "return"]
-    rec = pf.trades.records_readable
+    rec = pf.trades.values
     if len(rec) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("direction", "status") else float)
                              for c in cols})
+    closed = rec["status"] == 1  # vectorbt TradeStatus: 0 open, 1 closed
+    exit_time = pd.Series(index[rec["exit_idx"]]).where(closed)
     out = pd.DataFrame({
-        "entry_time": pd.to_datetime(rec["Entry Timestamp"]),
-        "exit_time": pd.to_datetime(rec["Exit Timestamp"]).where(rec["Status"] == "Closed"),
-        "direction": rec["Direction"].str.lower().astype(str),
-        "status": rec["Status"].str.lower().astype(str),
-        "size": rec["Size"].astype(float),
-        "entry_price": rec["Avg Entry Price"].astype(float),
-        "exit_price": rec["Avg Exit Price"].astype(float),
-        "pnl": rec["PnL"].astype(float),
-        "return": rec["Return"].astype(float),
+        "entry_time": index[rec["entry_idx"]],
+        "exit_time": exit_time.to_numpy(),
+        "direction": np.where(rec["direction"] == 0, "long", "short"),
+        "status": np.where(closed, "closed", "open"),
+        "size": rec["size"].astype(float),
+        "entry_price": rec["entry_price"].astype(float),
+        "exit_price": rec["exit_price"].astype(float),
+        "pnl": rec["pnl"].astype(float),
+        "return": rec["return"].astype(float),
     })
-    return out[cols].reset_index(drop=True)
+    return out[cols].sort_values("entry_time", kind="stable").reset_index(drop=True)
 
 
 def _periods_per_year(index: pd.DatetimeIndex) -> float:
@@ -258,7 +260,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, in_market: pd.Serie
 
 def _segment_metrics(pf: Any, seg: pd.DataFrame, config: BacktestConfig) -> tuple[dict[str, float], pd.DataFrame]:
     equity = pf.value()
-    trades = _trades_frame(pf)
+    trades = _trades_frame(pf, pd.DatetimeIndex(seg.index))
     in_market = pf.assets() != 0
     return compute_metrics(equity, trades, in_market, config.init_cash, seg["close"]), trades
 
