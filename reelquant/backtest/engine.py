@@ -132,7 +132,7 @@ def _shifted(s: pd.Series) -> pd.Series:
     return s.shift(1, fill_value=False).astype(bool)
 
 
-def _simulate(df: pd.DataFrame, signals: Signals, spec: StrategySpec, config: BacktestConfig,
+def _simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig,
               stops: dict[str, Any], lo: int, hi: int) -> Any:
     import vectorbt as vbt  # heavy import (numba), only paid when a backtest runs
 
@@ -291,7 +291,7 @@ def run_backtest(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | 
     equity = pd.Series(dtype=float)
     for name in SEGMENTS:
         lo, hi = bounds[name]
-        pf = _simulate(df, signals, spec, config, stops, lo, hi)
+        pf = _simulate(df, signals, config, stops, lo, hi)
         metrics[name], seg_trades = _segment_metrics(pf, df.iloc[lo:hi], config)
         if name == "full":
             trades, equity = seg_trades, pf.value().rename("equity")
