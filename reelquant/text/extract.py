@@ -490,10 +490,10 @@ class _Found:
 
 def _comparisons(
     s: str, ops: list[_Operand], st: _Settings, state: dict[str, Any]
-) -> tuple[list[_Found], list[str]]:
-    """Every `left op right` in the sentence; the second list names comparisons that could not be read."""
+) -> tuple[list[_Found], list[int]]:
+    """Every `left op right` in the text, and the positions of comparisons that could not be read."""
     found: list[_Found] = []
-    problems: list[str] = []
+    problems: list[int] = []
     spans = [(o.start, o.end) for o in ops]
     for m in _DIR.finditer(s):
         a, b = m.span()
@@ -529,7 +529,7 @@ def _comparisons(
             if right.name == "number":
                 last = state.get("last_oscillator")
                 if last is None:
-                    problems.append(s)
+                    problems.append(a)
                     continue
                 l_val: Any = _resolve(last, st, used)
             elif right.name in PRICE_LIKE:
@@ -537,17 +537,17 @@ def _comparisons(
             elif right.name == "macd_signal":
                 l_val = _resolve(_Operand(a, a, "macd"), st, used)
             else:
-                problems.append(s)
+                problems.append(a)
                 continue
         else:
             l_val = _resolve(left, st, used)
             if left.name in OSCILLATORS:
                 state["last_oscillator"] = left
         if l_val is None or r_val is None or not isinstance(l_val, Indicator):
-            problems.append(s)
+            problems.append(a)
             continue
         if l_val.indicator == "volume" and isinstance(r_val, Indicator):
-            problems.append(s)
+            problems.append(a)
             continue
         cond = Condition(left=l_val, op=op, right=r_val)
         start = left.start if left is not None else a
@@ -724,58 +724,60 @@ _TF = [
 ]
 
 
-def _timeframe(s: str) -> str | None:
+def _timeframe(s: str) -> tuple[str, int] | None:
     best: tuple[int, str] | None = None
     for pat, value in _TF:
         if m := pat.search(s):
             tf = value or f"{m.group(1)}m"
             if best is None or m.start() < best[0]:
                 best = (m.start(), tf)
-    return best[1] if best else None
+    return (best[1], best[0]) if best else None
 
 
-def _stops(s: str, st: _Settings) -> list[tuple[str, float, list[str]]]:
-    """(spec field, value, assumptions) for every stop or target said in the sentence."""
-    out: list[tuple[str, float, list[str]]] = []
-    if _NEGATION_STOP.search(s):
-        return out
+def _stops(s: str, st: _Settings) -> list[tuple[str, float, list[str], int, int]]:
+    """(spec field, value, assumptions, start, end) for every stop or target said in the text."""
+    out: list[tuple[str, float, list[str], int, int]] = []
+
+    def negated(m: re.Match[str]) -> bool:
+        return bool(_NEGATION_STOP.search(s[max(0, m.start() - 30) : m.end()]))
+
     trail = re.search(r"\btrail(?:ing|s)?\b(?: \w+){0,5}? " + NUM + r" percent", s) or re.search(
         NUM + r" percent trailing", s
     )
-    if trail:
-        out.append(("trailing_stop_pct", float(trail.group(1)), []))
+    if trail and not negated(trail):
+        out.append(("trailing_stop_pct", float(trail.group(1)), [], *trail.span()))
     tp = re.search(
         r"\b(?:take profits?|profit target|target|take (?:my |the |our )?profits? at)\b(?: \w+){0,4}? "
         + NUM
         + r" percent",
         s,
     ) or re.search(NUM + r" percent (?:profit target|take profit|target|profit|gain)", s)
-    if tp:
-        out.append(("take_profit_pct", float(tp.group(1)), []))
+    if tp and not negated(tp):
+        out.append(("take_profit_pct", float(tp.group(1)), [], *tp.span()))
+    stop = None
     for m in re.finditer(r"\bstop(?:s)?(?: loss(?:es)?)?\b(?: \w+){0,5}? " + NUM + r" percent", s):
         if not re.search(r"\btrail\w*(?: \w+){0,2} $", s[: m.start()]) and not (
             trail and trail.start() <= m.start() < trail.end()
         ):
-            out.append(("stop_loss_pct", float(m.group(1)), []))
+            stop = m
             break
-    else:
-        if m := re.search(NUM + r" percent (?:stop|stop loss|below (?:my|the|our) entry)", s):
-            out.append(("stop_loss_pct", float(m.group(1)), []))
+    stop = stop or re.search(NUM + r" percent (?:stop|stop loss|below (?:my|the|our) entry)", s)
+    if stop and not negated(stop):
+        out.append(("stop_loss_pct", float(stop.group(1)), [], *stop.span()))
     atr = re.search(
         r"\bstop\b(?: \w+){0,6}? " + NUM + r" (?:times |x )?(?:the |an )?atrs?\b", s
     ) or re.search(NUM + r" (?:times |x )?(?:the )?atrs? (?:stop|below|away|from)\b", s)
-    if atr:
-        if re.search(r"\btrail", s):
-            out.append(
-                ("unsupported", 0.0, ["a trailing stop in ATR multiples cannot be expressed in the spec"])
-            )
+    if atr and not negated(atr):
+        if re.search(r"\btrail", s[max(0, atr.start() - 60) : atr.end() + 30]):
+            reason = "a trailing stop in ATR multiples cannot be expressed in the spec"
+            out.append(("unsupported", 0.0, [reason], *atr.span()))
         else:
             note = (
                 [f"stop_loss_atr uses a {st.atr}-bar ATR as said"]
                 if st.atr
                 else ["ATR length for the stop not said; the backtester's default ATR length applies"]
             )
-            out.append(("stop_loss_atr", float(atr.group(1)), note))
+            out.append(("stop_loss_atr", float(atr.group(1)), note, *atr.span()))
     return out
 
 
@@ -802,24 +804,67 @@ def transcript_from_text(text: str, words_per_second: float = 2.5) -> Transcript
     return Transcript(segments=segments, engine="text", duration_s=round(t, 3), reason="written script")
 
 
-def _rule_terms_unsupported(seg_text: str) -> list[str]:
-    from reelquant.text.keywords import find_keyword_hits  # keeps spaCy out of plain imports
+def _unsupported_terms(s: str) -> list[tuple[str, int]]:
+    """(reason, position) for every lexicon term in the text whose rules cannot be backtested."""
+    from reelquant.text.keywords import match_terms  # keeps spaCy out of plain imports
 
-    tr = Transcript(segments=[Segment(id=0, start=0.0, end=1.0, text=seg_text)], engine="text")
-    hits = find_keyword_hits(tr)
-    lex = load_lexicon()
-    reasons = []
-    for cid in hits["canonical_id"]:
-        reason = lex.by_id[cid].unsupported
-        if reason and reason not in reasons:
-            reasons.append(reason)
-    return reasons
+    return [(term.unsupported, a) for term, a, _ in match_terms(s) if term.unsupported]
+
+
+@dataclass
+class _Unit:
+    """A stretch of speech read as one sentence: its words with times and segment ids."""
+
+    words: list[tuple[str, float, float, int]]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w[0] for w in self.words)
+
+
+def _units(transcript: Transcript) -> list[_Unit]:
+    """Sentences rebuilt across segment borders; unpunctuated speech is read as one stretch.
+
+    Engines cut segments wherever they like, often mid-sentence, so rules are read from sentences
+    (by their final punctuation) rather than from segments.
+    """
+    words: list[tuple[str, float, float, int]] = []
+    for seg in transcript.segments:
+        if not seg.text.strip():
+            continue
+        if seg.words:
+            words += [
+                (w.text.strip(), float(w.start), float(w.end), int(seg.id))
+                for w in seg.words
+                if w.text.strip()
+            ]
+            continue
+        toks = seg.text.split()
+        step = (float(seg.end) - float(seg.start)) / max(len(toks), 1)
+        words += [
+            (t, float(seg.start) + i * step, float(seg.start) + (i + 1) * step, int(seg.id))
+            for i, t in enumerate(toks)
+        ]
+    units: list[_Unit] = []
+    current: list[tuple[str, float, float, int]] = []
+    for w in words:
+        current.append(w)
+        if re.search(r"[.!?][\"')\]]*$", w[0]) and not re.fullmatch(r"(?:[a-zA-Z]\.)+", w[0]):
+            units.append(_Unit(current))
+            current = []
+    if current:
+        units.append(_Unit(current))
+    return units
+
+
+_LOCAL_CHARS = 90  # how far apart (in characters) an action word and a rule may be in unpunctuated speech
+_SHORT_UNIT = 40  # words; a unit this short is quoted whole
 
 
 def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
-    """Candidate rules, each with its kind, its Condition or number, the sentence and where it was said."""
-    segs = [s for s in transcript.segments if s.text.strip()]
-    canon = [canonical_text(s.text) for s in segs]
+    """Candidate rules: kind, Condition or number, the words said, and where (seconds, segment)."""
+    units = _units(transcript)
+    canon = [canonical_text(u.text) for u in units]
     st = _read_settings(canon)
     full = " . ".join(canon)
     short_only = bool(_SHORT_ONLY.search(full))
@@ -829,86 +874,90 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
     pending_role: tuple[str, bool] | None = None
     said_unsupported: set[str] = set()
 
-    def base(seg: Segment) -> dict[str, Any]:
+    def quote(u: _Unit, s: str, a: int = 0, b: int | None = None) -> dict[str, Any]:
+        """Text, times and segment of the words around characters a..b of the unit's canonical text."""
+        n = len(u.words)
+        if n <= _SHORT_UNIT or b is None:
+            i0, i1 = 0, n - 1
+        else:
+            length = max(len(s), 1)
+            i0 = max(0, int(a / length * n) - 6)
+            i1 = min(n - 1, int(b / length * n) + 6)
+        ws = u.words[i0 : i1 + 1]
         return {
-            "text": seg.text.strip(),
-            "start_s": float(seg.start),
-            "end_s": float(seg.end),
-            "segment_id": int(seg.id),
+            "text": " ".join(w[0] for w in ws),
+            "start_s": ws[0][1],
+            "end_s": ws[-1][2],
+            "segment_id": ws[0][3],
         }
 
+    def near(u: _Unit, x: int, y: int) -> bool:
+        return len(u.words) <= _SHORT_UNIT or abs(x - y) <= _LOCAL_CHARS
+
     if short_only or long_only:
-        for seg, s in zip(segs, canon, strict=True):
-            if (short_only and _SHORT_ONLY.search(s)) or (long_only and _LONG_ONLY.search(s)):
-                concepts.append(
-                    {"kind": "direction", "value": "short" if short_only else "long", **base(seg)}
-                )
+        pat = _SHORT_ONLY if short_only else _LONG_ONLY
+        for u, s in zip(units, canon, strict=True):
+            if m := pat.search(s):
+                value = "short" if short_only else "long"
+                concepts.append({"kind": "direction", "value": value, **quote(u, s, *m.span())})
                 break
-    for seg, s in zip(segs, canon, strict=True):
+    for u, s in zip(units, canon, strict=True):
         if (tf := _timeframe(s)) is not None and not any(c["kind"] == "timeframe" for c in concepts):
-            concepts.append({"kind": "timeframe", "value": tf, **base(seg)})
+            concepts.append({"kind": "timeframe", "value": tf[0], **quote(u, s, tf[1], tf[1] + 10)})
         s = _drop_distractors(s)
         ops = _find_operands(s)
         found, problems = _comparisons(s, ops, st, state)
-        cues = [c for c in _cues(s, short_only) if not (long_only and c[1] == "short")]
+        cues = [c for c in _cues(s, short_only) if not (long_only and c[2] == "short")]
         stops = _stops(s, st)
-        for fld, value, notes in stops:
+        for fld, value, notes, a, b in stops:
             if fld == "unsupported":
-                concepts.append({"kind": "unsupported", "reason": notes[0], "blocking": False, **base(seg)})
+                concepts.append(
+                    {"kind": "unsupported", "reason": notes[0], "blocking": False, **quote(u, s, a, b)}
+                )
             else:
                 kind = "take_profit" if fld == "take_profit_pct" else "stop"
                 concepts.append(
-                    {"kind": kind, "field": fld, "value": value, "assumptions": notes, **base(seg)}
+                    {"kind": kind, "field": fld, "value": value, "assumptions": notes, **quote(u, s, a, b)}
                 )
-        if cues:
-            for reason in _rule_terms_unsupported(s):
-                if reason not in said_unsupported:
-                    said_unsupported.add(reason)
-                    concepts.append(
-                        {
-                            "kind": "unsupported",
-                            "reason": f'{reason} ("{seg.text.strip()}")',
-                            "blocking": True,
-                            **base(seg),
-                        }
-                    )
-        if problems and cues and not found and not stops:
+        for reason, pos in _unsupported_terms(s):
+            if reason in said_unsupported or not any(near(u, pos, c[0]) for c in cues):
+                continue
+            said_unsupported.add(reason)
+            q = quote(u, s, pos, pos + 20)
             concepts.append(
-                {
-                    "kind": "unsupported",
-                    "blocking": True,
-                    **base(seg),
-                    "reason": f'a rule could not be read exactly: "{seg.text.strip()}"',
-                }
+                {"kind": "unsupported", "reason": f'{reason} ("{q["text"]}")', "blocking": True, **q}
             )
-        prev_end = 0
+        for pos in problems:
+            if not any(near(u, pos, c[0]) for c in cues):
+                continue
+            if any(near(u, pos, f.start) for f in found) or any(near(u, pos, x[3]) for x in stops):
+                continue
+            q = quote(u, s, pos - 40, pos + 40)
+            reason = f'a rule could not be read exactly: "{q["text"]}"'
+            concepts.append({"kind": "unsupported", "blocking": True, "reason": reason, **q})
+            break
         joins = []
-        for f in found:
-            gap = s[prev_end : f.start]
+        for i, f in enumerate(found):
+            gap = s[found[i - 1].end : f.start] if i else ""
             joins.append(
                 (bool(re.search(r"\b(?:either|or)\b", gap)), bool(re.search(r"\bboth\b", s[f.end :])))
             )
-            prev_end = f.end
         roles = _assign_roles(s, found, cues)
-        for f, (either, both) in zip(found, joins, strict=True):
-            binding = roles[found.index(f)]
+        for f, (either, both), binding in zip(found, joins, roles, strict=True):
             if binding is None and pending_role is not None:
                 binding = pending_role
             if binding is None:
                 continue
             role, negated = binding
             cond = f.cond
+            cue = min(cues, key=lambda c: min(abs(c[0] - f.start), abs(c[0] - f.end)), default=None)
+            lo, hi = (min(f.start, cue[0]), max(f.end, cue[1])) if cue else (f.start, f.end)
+            q = quote(u, s, lo, hi)
             if negated:
                 flipped = {">": "<=", "<": ">=", ">=": "<", "<=": ">"}.get(cond.op)
                 if flipped is None or role == "exit":
-                    concepts.append(
-                        {
-                            "kind": "unsupported",
-                            "blocking": True,
-                            **base(seg),
-                            "reason": f'a negated rule could not be read exactly: "{seg.text.strip()}"',
-                        }
-                    )
+                    reason = f'a negated rule could not be read exactly: "{q["text"]}"'
+                    concepts.append({"kind": "unsupported", "blocking": True, "reason": reason, **q})
                     continue
                 cond = Condition(left=cond.left, op=flipped, right=cond.right)
             kind = "exit" if role == "exit" else "entry"
@@ -919,7 +968,7 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
                     "side": None if kind == "exit" else role,
                     "join": ("any" if either else "all") if kind == "entry" else ("all" if both else "any"),
                     "assumptions": f.assumptions,
-                    **base(seg),
+                    **q,
                 }
             )
         # A sentence like "Here is the entry:" gives its role to the rule said right after it.

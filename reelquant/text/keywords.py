@@ -11,7 +11,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
 from reelquant.speech.transcript import Segment, Transcript
-from reelquant.text.lexicon import load_lexicon
+from reelquant.text.lexicon import Term, load_lexicon
 
 KEYWORD_COLUMNS: list[str] = ["term", "canonical_id", "category", "surface", "start_s", "end_s", "segment_id"]
 
@@ -24,6 +24,17 @@ def _matcher() -> tuple[Any, PhraseMatcher]:
     for term in load_lexicon().terms:
         matcher.add(term.id, [nlp.make_doc(alias) for alias in term.aliases])
     return nlp, matcher
+
+
+def match_terms(text: str) -> list[tuple[Term, int, int]]:
+    """(term, start char, end char) for every lexicon term in the text; the longest alias wins on overlap."""
+    nlp, matcher = _matcher()
+    lexicon = load_lexicon()
+    doc = nlp.make_doc(text)
+    matches = matcher(doc)
+    labels = {(s, e): nlp.vocab.strings[m] for m, s, e in matches}
+    spans = filter_spans([doc[s:e] for _, s, e in matches])
+    return [(lexicon.by_id[labels[(sp.start, sp.end)]], sp.start_char, sp.end_char) for sp in spans]
 
 
 def _segment_text_and_word_spans(seg: Segment) -> tuple[str, list[tuple[int, int, float, float]]]:
@@ -60,25 +71,19 @@ def _times(
 
 def find_keyword_hits(transcript: Transcript) -> pd.DataFrame:
     """One row per trading-term hit (longest match wins where aliases overlap), in time order."""
-    nlp, matcher = _matcher()
-    lexicon = load_lexicon()
     rows: list[dict[str, Any]] = []
     for seg in transcript.segments:
         text, spans = _segment_text_and_word_spans(seg)
         if not text.strip():
             continue
-        doc = nlp.make_doc(text)
-        matched = [doc[s:e] for _, s, e in matcher(doc)]
-        labels = {(s, e): nlp.vocab.strings[m] for m, s, e in matcher(doc)}
-        for span in filter_spans(matched):
-            term = lexicon.by_id[labels[(span.start, span.end)]]
-            start_s, end_s = _times(seg, text, spans, span.start_char, span.end_char)
+        for term, start, end in match_terms(text):
+            start_s, end_s = _times(seg, text, spans, start, end)
             rows.append(
                 {
                     "term": term.name,
                     "canonical_id": term.id,
                     "category": term.category,
-                    "surface": span.text,
+                    "surface": text[start:end],
                     "start_s": round(start_s, 3),
                     "end_s": round(end_s, 3),
                     "segment_id": int(seg.id),

@@ -1,5 +1,6 @@
 import pytest
 
+from reelquant.speech.transcript import Segment, Transcript, Word
 from reelquant.strategy.scoring import score_many, score_spec
 from reelquant.strategy.spec import StrategySpec
 from reelquant.text.extract import (
@@ -233,3 +234,38 @@ def test_transcript_from_text_spreads_words_evenly() -> None:
 def test_phrasing_variants(text: str, entry: str, exit_: str) -> None:
     parts = _extract(text).summary().split(" | ")
     assert " | ".join(parts[:2]) == entry and parts[2] == exit_
+
+
+def _chunked(text: str, n: int) -> Transcript:
+    """Segments cut every n words regardless of sentences, as some engines do, with word times."""
+    words = text.split()
+    segs = []
+    for i in range(0, len(words), n):
+        chunk = words[i : i + n]
+        ws = [Word(w, (i + j) * 0.4, (i + j + 1) * 0.4) for j, w in enumerate(chunk)]
+        segs.append(Segment(id=len(segs), start=ws[0].start, end=ws[-1].end, text=" ".join(chunk), words=ws))
+    return Transcript(segments=segs, engine="test")
+
+
+@pytest.mark.parametrize("n", [7, 13])
+def test_rules_split_across_segments_are_still_read(n: int) -> None:
+    pairs = []
+    for folder, names in ((SHARED_LESSONS, SHARED), (OWN_LESSONS, OWN)):
+        for name in names:
+            text, label = load_lesson(folder, name)
+            pairs.append((extract_spec(_chunked(asr_like(text), n)), label))
+            pairs.append((extract_spec(_chunked(text, n)), label))
+    totals = score_many(pairs)
+    assert totals["exact"] == totals["n"], totals
+
+
+def test_provenance_of_unpunctuated_speech_quotes_the_rule_not_the_whole_lesson() -> None:
+    text = asr_like(
+        "Welcome back, today we talk about many things and none of them matter for the rule.\n"
+        "I always have coffee first and then I look at the charts for a while before the open.\n"
+        "When the RSI drops below thirty I buy. I sell when the RSI rises above seventy."
+    ).replace("\n", " ")
+    spec = extract_spec(transcript_from_text(text))
+    entry = next(p for p in spec.provenance if p.part == "entry[0]")
+    assert "drops below thirty" in entry.text and "coffee" not in entry.text
+    assert entry.start_s > 10.0
