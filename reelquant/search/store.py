@@ -116,10 +116,11 @@ class VectorStore:
 
     def _ensure_table(self) -> Any:
         if self._table is None:
+            # Plain create, not exist_ok: when processes race, exist_ok lets a late creator commit an overwrite
+            # that erases rows another process already merged; plain create lets exactly one win.
             try:
-                self._table = self._db.create_table(self.table_name, schema=self.schema, exist_ok=True)
+                self._table = self._db.create_table(self.table_name, schema=self.schema)
             except ValueError:
-                # Another process created it first, maybe with another shape: reopen to check it.
                 self._table = self._open()
                 if self._table is None:
                     raise
@@ -131,15 +132,19 @@ class VectorStore:
             str(ix.index_type).upper() == "FTS" and list(ix.columns) == ["text"] for ix in self._table.list_indices()
         )
 
-    def _ensure_fts_index(self) -> None:
-        if self._has_fts_index():
-            return
-        try:
-            self._table.create_index("text", config=FTS(), replace=False)
-        except (ValueError, RuntimeError):
-            # Created concurrently by another writer; anything else shows up on the next check.
-            if not self._has_fts_index():
-                raise
+    def _ensure_fts_index(self, attempts: int = 3) -> None:
+        for attempt in range(attempts):
+            if self._has_fts_index():
+                return
+            try:
+                self._table.create_index("text", config=FTS(), replace=False)
+                return
+            except (ValueError, RuntimeError):
+                # Writers of other videos may create the index or commit at the same moment (a retryable
+                # conflict): look at the newest version and try again unless the index is now there.
+                self._table.checkout_latest()
+                if attempt == attempts - 1 and not self._has_fts_index():
+                    raise
 
     def optimize(self) -> None:
         """Fold new rows into the full-text index and compact small fragments (housekeeping, not needed for results)."""

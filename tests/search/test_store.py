@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import lancedb
@@ -56,6 +58,31 @@ def test_replacement_is_one_commit_so_no_version_lacks_the_video(store, lesson_r
         table.checkout(version["version"])
         counts.append(table.count_rows())
     assert counts and set(counts) <= {2, 3}
+
+
+def _write_video_repeatedly(uri: str, video_id: str, start) -> int:
+    store = VectorStore(uri, MODEL, 384)
+    start.wait(timeout=60)  # all writers hit the missing table at the same moment
+    rng = np.random.default_rng(len(video_id))
+    for n in (4, 5, 3):
+        rows = [{"video_id": video_id, "segment_id": i, "start_s": i, "end_s": i + 1.0, "text": f"{video_id} rule {i}",
+                 "vector": rng.random(384, dtype=np.float32)} for i in range(n)]
+        store.replace_video(video_id, rows)
+    return store.count(video_id)
+
+
+def test_processes_writing_different_videos_to_a_fresh_store_lose_nothing(tmp_path):
+    uri = str(tmp_path / "shared")
+    videos = ["lesson-a", "lesson-bb", "lesson-ccc"]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(len(videos), mp_context=context) as pool:
+        start = manager.Barrier(len(videos))
+        finals = list(pool.map(_write_video_repeatedly, [uri] * len(videos), videos, [start] * len(videos)))
+    assert finals == [3, 3, 3]
+    store = VectorStore(uri, MODEL, 384)
+    assert [store.count(v) for v in videos] == [3, 3, 3]
+    assert store.count() == 9
+    assert len(store.fts_search("rule", k=20)) == 9
 
 
 def test_two_videos_coexist_and_replacing_one_leaves_the_other(store, lesson_rows):
