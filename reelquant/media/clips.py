@@ -174,7 +174,10 @@ def render_clips(
             if img.width > thumb_width:
                 img = img.resize((thumb_width, round(img.height * thumb_width / img.width)))
             img.save(thumb)
-            clip.close()
+            # Close only the captions: closing the composite would close the source's shared
+            # audio reader, and every later clip of this video would fail to read its sound.
+            for layer in layers[1:]:
+                layer.close()
             results.append({
                 "start_s": round(start, 3), "end_s": round(end, 3), "reason": win.get("reason", ""),
                 "path": str(path), "thumbnail": str(thumb),

@@ -108,3 +108,14 @@ def test_render_one_clip_with_burned_subtitles(lesson: dict, tmp_path: Path) -> 
     # The caption box sits at the bottom; the slide's title bar at the top is untouched.
     assert np.abs(cut[bottom] - source[bottom]).mean() > 10.0
     assert np.abs(cut[:40] - source[:40]).mean() < 8.0
+
+
+def test_several_clips_from_one_video_all_have_sound(lesson: dict, tmp_path: Path) -> None:
+    transcript = Transcript(segments=parse_srt(lesson["srt"].read_text()), engine="sidecar")
+    windows = [{"start_s": s.start, "end_s": s.end, "reason": "test", "text": s.text}
+               for s in transcript.segments[:3]]
+    clips = render_clips(lesson["video"], windows, transcript, tmp_path / "clips")
+    assert len(clips) == 3
+    for clip in clips:
+        probe = probe_video(clip["path"])
+        assert probe.has_audio and probe.duration_s == pytest.approx(clip["end_s"] - clip["start_s"], abs=0.3)
