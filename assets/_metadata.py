@@ -1,6 +1,5 @@
 """Typed metadata helpers shared by the assets: Markdown previews and plots embedded in the UI."""
 
-from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence

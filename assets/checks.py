@@ -1,6 +1,5 @@
 """Table-schema checks that run pandera models inside Dagster asset checks."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -1,13 +1,12 @@
 """Ingest: the managed copy of a dropped video and what a probe says about it."""
 
-from __future__ import annotations
 
 from typing import Any
 
 import dagster as dg
-from reelquant.media.probe import probe_video
 
 from assets.partitions import videos_partitions
+from reelquant.media.probe import probe_video
 from resources import MediaStoreResource
 
 

@@ -1,21 +1,20 @@
 """Language: trading terms heard, candidate rules, and numeric features of each lesson."""
 
-from __future__ import annotations
 
 from typing import Any
 
 import dagster as dg
 import pandas as pd
-from reelquant.text.extract import extract_concepts
-from reelquant.text.features import FEATURE_DOCS
-from reelquant.text.features import lesson_features as compute_features
-from reelquant.text.keywords import find_keyword_hits
 
 from assets._metadata import md_png, md_table
 from assets.partitions import videos_partitions
 from reelquant.plots import keyword_timeline_png
 from reelquant.speech.transcript import Transcript
 from reelquant.strategy.spec import StrategySpec
+from reelquant.text.extract import extract_concepts
+from reelquant.text.features import FEATURE_DOCS
+from reelquant.text.features import lesson_features as compute_features
+from reelquant.text.keywords import find_keyword_hits
 
 
 @dg.asset(

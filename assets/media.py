@@ -1,6 +1,5 @@
 """Media: the audio track, sampled keyframes, and highlight clips of the moments that matter."""
 
-from __future__ import annotations
 
 import time
 from pathlib import Path
@@ -8,12 +7,12 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-from reelquant.media.audio import extract_audio
-from reelquant.media.clips import highlight_windows, render_clips
-from reelquant.media.keyframes import extract_keyframes
 
 from assets._metadata import md_table
 from assets.partitions import videos_partitions
+from reelquant.media.audio import extract_audio
+from reelquant.media.clips import highlight_windows, render_clips
+from reelquant.media.keyframes import extract_keyframes
 from reelquant.speech.transcript import Transcript
 from resources import MediaStoreResource
 

@@ -1,16 +1,15 @@
 """Search: sentence-window chunks of every lesson, embedded and stored in LanceDB."""
 
-from __future__ import annotations
 
 import time
 from typing import Any
 
 import dagster as dg
 import pandas as pd
-from reelquant.search.chunks import chunk_transcript
 
 from assets._metadata import md_table
 from assets.partitions import videos_partitions
+from reelquant.search.chunks import chunk_transcript
 from reelquant.speech.transcript import Transcript
 from resources import EmbedderResource, LanceDBResource
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from reelquant.media.probe import InvalidVideoError, probe_video
 
 from pipeline_defs.environment import resources_for
 from pipeline_defs.partitions import videos_partitions
 from reelquant.ingest import partition_key, sha256_of, store_video
+from reelquant.media.probe import InvalidVideoError, probe_video
 
 REPORT_KEYS = ("video_id", "transcript", "keywords", "strategy_spec", "backtest", "promoted", "reasons", "timings_s")
 
@@ -47,10 +47,10 @@ def _json_safe(value: Any) -> Any:
 
 def build_report(result: dg.ExecuteInProcessResult, key: str, wall_s: float) -> dict[str, Any]:
     """The report.json of DESIGN.md from a finished run's asset values."""
-    record = result.asset_value("strategy", partition_key=key) if _has(result, "strategy") else None
-    transcript = result.asset_value("transcript", partition_key=key)
-    hits = result.asset_value("keyword_hits", partition_key=key)
-    backtest = result.asset_value("backtest", partition_key=key)
+    record = result.asset_value("strategy") if _has(result, "strategy") else None
+    transcript = result.asset_value("transcript")
+    hits = result.asset_value("keyword_hits")
+    backtest = result.asset_value("backtest")
     timings = _step_timings(result)
     timings["total"] = round(wall_s, 3)
     return _json_safe({
@@ -63,7 +63,7 @@ def build_report(result: dg.ExecuteInProcessResult, key: str, wall_s: float) -> 
             "segments": [{k: s[k] for k in ("id", "start", "end", "text")} for s in transcript["segments"]],
         },
         "keywords": hits.to_dict(orient="records"),
-        "strategy_spec": result.asset_value("strategy_spec", partition_key=key),
+        "strategy_spec": result.asset_value("strategy_spec"),
         "backtest": backtest,
         "promoted": bool(record["promoted"]) if record else False,
         "reasons": record["reasons"] if record else ["the run did not reach `strategy`"],

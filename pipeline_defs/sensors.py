@@ -1,6 +1,5 @@
 """The drop-folder sensor: every stable new video in the inbox becomes a partition and a run."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -29,6 +29,10 @@ def _instance_env(root: Path) -> None:
     """Point Dagster at the local instance under the data root, as `make ui` does."""
     dagster_home = root / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        # The local instance keeps its defaults (SQLite under this folder); only telemetry is off.
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
     os.environ.setdefault("REELQUANT_HOME", str(root))
 
@@ -111,12 +115,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     root = _home(args)
-    from reelquant.search.embed import load_embedder
+    from reelquant.search.embed import embedding_dim, load_embedder
     from reelquant.search.query import search
     from reelquant.search.store import VectorStore
 
     model = load_embedder(args.model)
-    store = VectorStore(str(root / "lancedb"), model_name=args.model, dim=model.get_sentence_embedding_dimension())
+    store = VectorStore(str(root / "lancedb"), model_name=args.model, dim=embedding_dim(model))
     hits = search(store, model, args.query, k=args.k, video_id=args.video)
     if args.json:
         print(json.dumps(hits, indent=2, default=str))

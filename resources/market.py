@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+
 from reelquant.backtest.data import bundled_sample_path, load_ohlcv, load_symbol
 from reelquant.backtest.engine import BacktestConfig
 from reelquant.backtest.promotion import PromotionGates

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 import numpy as np
-from reelquant.search.embed import embed_texts, load_embedder
+
+from reelquant.search.embed import embed_texts, embedding_dim, load_embedder
 from reelquant.search.store import VectorStore
 
 
@@ -28,7 +29,7 @@ class EmbedderResource(dg.ConfigurableResource):
 
     @property
     def dim(self) -> int:
-        return int(self.model().get_sentence_embedding_dimension())
+        return embedding_dim(self.model())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return embed_texts(self.model(), texts, batch_size=self.batch_size)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Literal
 
 import dagster as dg
-from reelquant.speech.engines import PocketsphinxEngine, SidecarEngine, select_engine
 
+from reelquant.speech.engines import PocketsphinxEngine, SidecarEngine, select_engine
 from reelquant.speech.transcript import Transcript
 
 EngineName = Literal["auto", "sidecar", "pocketsphinx"]

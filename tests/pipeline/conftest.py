@@ -1,0 +1,38 @@
+"""Fixtures for tests of the Dagster code location: sample videos, temp data roots, instances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline_defs.environment import resources_for
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture(scope="session")
+def sample_videos() -> list[Path]:
+    videos = sorted(SAMPLES.glob("*.mp4"))
+    assert len(videos) >= 2, f"expected at least two sample videos in {SAMPLES}"
+    return videos
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    root = tmp_path / "rq"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
+        yield inst
+
+
+@pytest.fixture
+def local_resources(data_root: Path) -> dict:
+    return resources_for("local", data_root)

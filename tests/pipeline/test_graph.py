@@ -1,0 +1,127 @@
+"""The whole graph for sample videos, with the real engines, through `reelquant process`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline_defs.definitions import defs
+from reelquant.cli import main
+from reelquant.ingest import partition_key
+from reelquant.speech.subtitles import to_srt
+from reelquant.strategy.spec import StrategySpec
+from reelquant.text.extract import transcript_from_text
+
+REPORT_KEYS = {"video_id", "transcript", "keywords", "strategy_spec", "backtest", "promoted", "reasons", "timings_s"}
+
+
+def _process(root: Path, video: Path):
+    out = root / "out"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(root / "dagster"))
+    mp.setenv("REELQUANT_HOME", str(root / "rq"))
+    (root / "dagster").mkdir()
+    code = main(["--home", str(root / "rq"), "process", str(video), "--out", str(out)])
+    return mp, {"code": code, "root": root, "out": out, "video": video, "key": partition_key(video)}
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory, sample_videos):
+    """The EMA sample heard by pocketsphinx: no subtitles, the real offline engine."""
+    video = next(v for v in sample_videos if v.stem == "ema_crossover_stop")
+    mp, info = _process(tmp_path_factory.mktemp("graph"), video)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            yield {**info, "instance": instance}
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def processed_with_sidecar(tmp_path_factory, sample_videos):
+    """The RSI sample dropped with a subtitle file beside it, as YouTube downloads come."""
+    root = tmp_path_factory.mktemp("sidecar")
+    src = next(v for v in sample_videos if v.stem == "rsi_trend_pullback")
+    video = root / "rsi pullback lesson.mp4"
+    shutil.copy(src, video)
+    script = src.with_suffix(".txt").read_text()
+    video.with_suffix(".srt").write_text(to_srt(transcript_from_text(script)))
+    label = StrategySpec.from_dict(json.loads(src.with_suffix(".spec.json").read_text()))
+    mp, info = _process(root, video)
+    try:
+        yield {**info, "label": label}
+    finally:
+        mp.undo()
+
+
+def _report(info: dict) -> dict:
+    return json.loads((info["out"] / info["key"] / "report.json").read_text())
+
+
+@pytest.mark.slow
+def test_process_writes_the_report(processed) -> None:
+    assert processed["code"] == 0
+    report = _report(processed)
+    assert set(report) >= REPORT_KEYS
+    assert report["video_id"] == processed["key"]
+    assert report["transcript"]["engine"] == "pocketsphinx"
+    assert report["transcript"]["word_count"] > 50
+    assert {k["canonical_id"] for k in report["keywords"]} >= {"ema", "stop_loss"}
+    StrategySpec.from_dict(report["strategy_spec"])  # a valid spec, testable or honestly not
+    assert isinstance(report["promoted"], bool) and report["reasons"]
+    assert report["timings_s"]["transcript"] > 0 and report["timings_s"]["total"] > 0
+
+
+@pytest.mark.slow
+def test_every_asset_materialized_with_checks(processed) -> None:
+    instance: dg.DagsterInstance = processed["instance"]
+    key = processed["key"]
+    graph = defs.resolve_asset_graph()
+    for asset_key in graph.get_all_asset_keys():
+        event = instance.get_latest_materialization_event(asset_key)
+        assert event is not None, f"{asset_key.to_user_string()} was not materialized"
+        if graph.get(asset_key).partitions_def is not None:
+            assert event.asset_materialization.partition == key
+    for check in [("transcript", "transcript_not_empty"), ("keyword_hits", "keyword_hits_schema"),
+                  ("market_data", "market_data_schema"), ("backtest", "metrics_finite")]:
+        history = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(check[0]), check[1]), limit=1
+        )
+        assert history and history[0].status.value == "SUCCEEDED", check
+
+
+@pytest.mark.slow
+def test_derived_media_exist(processed) -> None:
+    derived = processed["root"] / "rq" / "store" / "derived" / processed["key"]
+    assert (derived / "audio.wav").stat().st_size > 10_000
+    assert (derived / "transcript.srt").read_text().startswith("1\n")
+    assert (derived / "transcript.vtt").read_text().startswith("WEBVTT")
+    assert list((derived / "keyframes").glob("*.png"))
+    assert list((derived / "clips").glob("*.mp4"))
+    record = json.loads((derived / "strategy.json").read_text())
+    assert record["video_id"] == processed["key"]
+
+
+@pytest.mark.slow
+def test_sidecar_lesson_is_backtested_and_judged(processed_with_sidecar) -> None:
+    info = processed_with_sidecar
+    assert info["code"] == 0
+    report = _report(info)
+    assert report["transcript"]["engine"] == "sidecar"
+    spec = StrategySpec.from_dict(report["strategy_spec"])
+    assert spec.testable
+    assert {c.key() for c in spec.entry.conditions} == {c.key() for c in info["label"].entry.conditions}
+    assert spec.take_profit_pct == info["label"].take_profit_pct
+    assert report["backtest"]["ran"] is True
+    oos = report["backtest"]["rule_only"]["metrics"]["out_of_sample"]
+    assert oos["trades"] >= 1
+    assert report["reasons"][0].startswith(("promoted", "rejected"))
+    derived = info["root"] / "rq" / "store" / "derived" / info["key"]
+    assert (derived / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    record = json.loads((derived / "strategy.json").read_text())
+    assert record["evidence"] and all(e["text"] and e["end_s"] >= e["start_s"] for e in record["evidence"])
+    assert any(e.get("clip") for e in record["evidence"])
