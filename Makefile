@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip
 STAMP := $(VENV)/.installed
 DEB_STAMP := .reelquant/.debian-packages
-# Debian tools the tests use to synthesize speech and encode test videos.
-DEB_PACKAGES := festival festvox-us-slt-hts espeak-ng sox ffmpeg
+# Debian tools the tests use: speech synthesis and video encoding for test videos, Compose to validate the deploy files.
+DEB_PACKAGES := festival festvox-us-slt-hts espeak-ng sox ffmpeg docker-compose
 
 .PHONY: install demo test lint ui debian-packages clean
 

@@ -9,15 +9,6 @@ import pytest
 
 from pipeline_defs.environment import resources_for
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-
-
-@pytest.fixture(scope="session")
-def sample_videos() -> list[Path]:
-    videos = sorted(SAMPLES.glob("*.mp4"))
-    assert len(videos) >= 2, f"expected at least two sample videos in {SAMPLES}"
-    return videos
-
 
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
