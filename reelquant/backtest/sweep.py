@@ -1,0 +1,172 @@
+"""Fast parameter sweeps: a numba kernel that simulates long-only, stop-free rules with run_backtest's conventions.
+
+Signals decided on bar t fill at bar t+1's open with slippage and proportional fees, all cash in, equity
+marked at the close; total return, Sharpe and trade count match run_backtest's metrics for the same segment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numba
+import numpy as np
+import pandas as pd
+
+from reelquant.backtest.engine import BacktestConfig, BacktestError, split_index
+from reelquant.backtest.indicators import compute_indicator
+from reelquant.strategy.spec import Indicator
+
+SWEEP_COLUMNS: tuple[str, ...] = ("fast", "slow", "total_return", "sharpe", "trades")
+
+
+@numba.njit(cache=True, nogil=True)
+def _simulate_long(open_: np.ndarray, close: np.ndarray, entries: np.ndarray, exits: np.ndarray,
+                   lo: int, hi: int, init_cash: float, fees: float, slippage: float,
+                   equity: np.ndarray) -> int:
+    """Fill equity[lo:hi]; a signal on bar i-1 is an order at bar i's open. Returns the number of entries."""
+    cash = init_cash
+    size = 0.0
+    trades = 0
+    for i in range(lo, hi):
+        if i > 0:
+            enter = entries[i - 1]
+            leave = exits[i - 1]
+            # An entry and an exit on the same bar cancel out, as vectorbt's default conflict mode does.
+            if enter and leave:
+                pass
+            elif enter and size == 0.0:
+                price = open_[i] * (1.0 + slippage)
+                size = cash / (price * (1.0 + fees))
+                cash = 0.0
+                trades += 1
+            elif leave and size > 0.0:
+                price = open_[i] * (1.0 - slippage)
+                cash += size * price * (1.0 - fees)
+                size = 0.0
+        equity[i] = cash + size * close[i]
+    return trades
+
+
+@numba.njit(cache=True, nogil=True)
+def _sharpe_of(equity: np.ndarray, lo: int, hi: int, init_cash: float, ppy: float) -> float:
+    """compute_metrics' Sharpe: bar returns from init_cash on, sample std, annualised by bars per year."""
+    n = hi - lo
+    if n < 2:
+        return 0.0
+    prev = init_cash
+    total = 0.0
+    for i in range(lo, hi):
+        total += (equity[i] - prev) / prev
+        prev = equity[i]
+    mean = total / n
+    prev = init_cash
+    ss = 0.0
+    for i in range(lo, hi):
+        r = (equity[i] - prev) / prev
+        ss += (r - mean) * (r - mean)
+        prev = equity[i]
+    sd = math.sqrt(ss / (n - 1))
+    if sd <= 0.0 or not math.isfinite(sd):
+        return 0.0
+    return mean / sd * math.sqrt(ppy)
+
+
+@numba.njit(cache=True, nogil=True)
+def _crosses(fast: np.ndarray, slow: np.ndarray, above: np.ndarray, below: np.ndarray) -> None:
+    """evaluate_condition's crosses_above / crosses_below of fast against slow; False while either is NaN."""
+    above[0] = False
+    below[0] = False
+    for t in range(1, len(fast)):
+        f, s, pf, ps = fast[t], slow[t], fast[t - 1], slow[t - 1]
+        known = not (math.isnan(f) or math.isnan(s) or math.isnan(pf) or math.isnan(ps))
+        above[t] = known and f > s and pf <= ps
+        below[t] = known and f < s and pf >= ps
+
+
+@numba.njit(cache=True, nogil=True)
+def _sma_pairs_kernel(ma: np.ndarray, fast_idx: np.ndarray, slow_idx: np.ndarray, open_: np.ndarray,
+                      close: np.ndarray, lo: int, hi: int, init_cash: float, fees: float, slippage: float,
+                      ppy: float, out: np.ndarray) -> None:
+    n = len(close)
+    above = np.zeros(n, dtype=np.bool_)
+    below = np.zeros(n, dtype=np.bool_)
+    equity = np.zeros(n)
+    for k in range(len(fast_idx)):
+        _crosses(ma[fast_idx[k]], ma[slow_idx[k]], above, below)
+        trades = _simulate_long(open_, close, above, below, lo, hi, init_cash, fees, slippage, equity)
+        out[k, 0] = equity[hi - 1] / init_cash - 1.0
+        out[k, 1] = _sharpe_of(equity, lo, hi, init_cash, ppy)
+        out[k, 2] = trades
+
+
+def periods_per_year(index: pd.DatetimeIndex) -> float:
+    """Bars per year over the index, the annualisation compute_metrics uses."""
+    if len(index) < 2:
+        return 252.0
+    years = (index[-1] - index[0]).days / 365.25
+    return (len(index) - 1) / years if years > 0 else 252.0
+
+
+def segment_bounds(n_bars: int, config: BacktestConfig, segment: str) -> tuple[int, int]:
+    """Positions [lo, hi) of run_backtest's segment: full, in_sample or out_of_sample."""
+    first_oos = split_index(n_bars, config.oos_fraction)
+    bounds = {"full": (0, n_bars), "in_sample": (0, first_oos), "out_of_sample": (first_oos, n_bars)}
+    if segment not in bounds:
+        raise BacktestError(f"Unknown segment {segment!r}: use full, in_sample or out_of_sample.")
+    return bounds[segment]
+
+
+def _check_config(config: BacktestConfig) -> None:
+    if config.whole_shares:
+        raise BacktestError("The sweep kernel trades fractional shares: set whole_shares=False to sweep.")
+
+
+def simulate_long(df: pd.DataFrame, entries: pd.Series | np.ndarray, exits: pd.Series | np.ndarray,
+                  config: BacktestConfig | None = None, segment: str = "full") -> pd.Series:
+    """Equity of a long-only, stop-free rule over one segment, from boolean signals decided on each close."""
+    config = config or BacktestConfig()
+    _check_config(config)
+    lo, hi = segment_bounds(len(df), config, segment)
+    equity = np.zeros(len(df))
+    _simulate_long(df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float),
+                   np.asarray(entries, dtype=np.bool_), np.asarray(exits, dtype=np.bool_),
+                   lo, hi, float(config.init_cash), float(config.fees), float(config.slippage), equity)
+    return pd.Series(equity[lo:hi], index=df.index[lo:hi], name="equity")
+
+
+def sma_crossover_sweep(df: pd.DataFrame, pairs: Iterable[tuple[int, int]], config: BacktestConfig | None = None,
+                        segment: str = "full") -> pd.DataFrame:
+    """Total return, Sharpe and trades of "long when SMA(fast) crosses above SMA(slow), out on the cross below".
+
+    Every distinct window is computed once; the kernel then runs each pair over the bars. Results equal
+    run_backtest's metrics for the same spec, config and segment.
+    """
+    config = config or BacktestConfig()
+    _check_config(config)
+    pair_arr = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
+    if len(pair_arr) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in SWEEP_COLUMNS})
+    if (pair_arr < 1).any():
+        raise BacktestError("SMA windows must be whole numbers of at least 1: fix the sweep grid.")
+    if len(df) < 10:
+        raise BacktestError(f"Only {len(df)} bars: a sweep needs at least 10, load a longer history.")
+    windows = np.unique(pair_arr)
+    position = {int(w): i for i, w in enumerate(windows)}
+    ma = np.vstack([compute_indicator(Indicator(indicator="sma", params={"window": int(w)}), df).to_numpy()
+                    for w in windows])
+    lo, hi = segment_bounds(len(df), config, segment)
+    out = np.zeros((len(pair_arr), 3))
+    _sma_pairs_kernel(ma, np.array([position[int(w)] for w in pair_arr[:, 0]], dtype=np.int64),
+                      np.array([position[int(w)] for w in pair_arr[:, 1]], dtype=np.int64),
+                      df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float), lo, hi,
+                      float(config.init_cash), float(config.fees), float(config.slippage),
+                      periods_per_year(pd.DatetimeIndex(df.index[lo:hi])), out)
+    return pd.DataFrame({"fast": pair_arr[:, 0], "slow": pair_arr[:, 1], "total_return": out[:, 0],
+                         "sharpe": out[:, 1], "trades": out[:, 2]})
+
+
+def sma_grid(windows: Sequence[int]) -> list[tuple[int, int]]:
+    """Every (fast, slow) pair of the windows with fast < slow."""
+    ws = sorted({int(w) for w in windows})
+    return [(f, s) for i, f in enumerate(ws) for s in ws[i + 1:]]
