@@ -107,6 +107,12 @@ def strategy(
     group_name="strategy",
     kinds={"pandas"},
     deps=[strategy],
+    # Any video's strategy changing (a new drop, a market refresh) re-ranks the board once its runs settle.
+    automation_condition=(
+        dg.AutomationCondition.any_deps_updated()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label("a strategy was updated"),
     description="Every video's strategy ranked by out-of-sample Sharpe, promoted ones first, with the reasons.",
 )
 def strategy_leaderboard(context: dg.AssetExecutionContext, media_store: MediaStoreResource) -> dg.MaterializeResult:

@@ -1,4 +1,4 @@
-"""Jobs: the per-video job that pulls `strategy` and everything upstream, plus keyframes and the leaderboard."""
+"""Jobs: a dropped video end to end, a market-data refresh, and the backtest refresh over every video."""
 
 import dagster as dg
 
@@ -11,4 +11,18 @@ strategy_job = dg.define_asset_job(
     | dg.AssetSelection.assets("keyframes", "strategy_leaderboard"),
     partitions_def=videos_partitions,
     description="One video from its managed copy to an evaluated `strategy`, its keyframes, then the leaderboard.",
+)
+
+market_refresh_job = dg.define_asset_job(
+    "market_refresh_job",
+    selection=dg.AssetSelection.assets("market_data"),
+    description="Reload and validate market data from the configured source.",
+)
+
+backtest_refresh_job = dg.define_asset_job(
+    "backtest_refresh_job",
+    # Transcripts and specs do not change when prices do: only the market-dependent tail is re-run.
+    selection=dg.AssetSelection.assets("signal_model", "backtest", "strategy"),
+    partitions_def=videos_partitions,
+    description="Re-run signal model, backtest and strategy of a video on the latest market data.",
 )

@@ -108,3 +108,35 @@ def test_symlink_out_of_inbox_is_rejected_not_followed(instance, data_root: Path
     assert result.run_requests == []
     assert outside.exists() and outside.read_bytes() == sample_videos[0].read_bytes()
     assert "outside the inbox" in (store.rejected / "link.mp4.reason.txt").read_text()
+
+
+def test_hostile_file_names_are_handled_safely(instance, data_root: Path, sample_videos) -> None:
+    store = MediaStoreResource(root=str(data_root))
+    names = ["my lesson.mp4", "lección ñ 日本.mp4", "it's \"quoted\".mp4", "a,b,c.mp4", "-rf --help.mp4", "part..two..mp4"]
+    content = sample_videos[0].read_bytes()
+    store.inbox.mkdir(parents=True)
+    for i, name in enumerate(names):
+        # Distinct content per file, so none is a duplicate of another.
+        (store.inbox / name).write_bytes(content + bytes([i]))
+    cursor = tick(instance, store, None).cursor
+    result = tick(instance, store, cursor)
+    keys = [r.partition_key for r in result.run_requests]
+    assert len(keys) == len(names)
+    assert all("," not in k and "/" not in k and not k.startswith("-") for k in keys)
+    for key in keys:
+        managed = store.video_path(key)
+        assert managed.parent.parent == store.videos and managed.name.startswith(key)
+    assert sorted(store.original_name(k) for k in keys) == sorted(names)
+
+
+def test_twenty_videos_dropped_at_once_become_twenty_partitions(instance, data_root: Path, sample_videos) -> None:
+    store = MediaStoreResource(root=str(data_root))
+    store.inbox.mkdir(parents=True)
+    content = sample_videos[0].read_bytes()
+    for i in range(20):
+        (store.inbox / f"lesson {i:02d}.mp4").write_bytes(content + i.to_bytes(2, "big"))
+    cursor = tick(instance, store, None).cursor
+    result = tick(instance, store, cursor)
+    assert len(result.run_requests) == 20
+    assert sorted(instance.get_dynamic_partitions("videos")) == sorted(r.partition_key for r in result.run_requests)
+    assert tick(instance, store, result.cursor).run_requests == []
