@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Index, Series
@@ -22,7 +23,7 @@ class MarketDataError(ValueError):
 
 
 class OHLCVSchema(pa.DataFrameModel):
-    """Daily OHLCV bars: positive prices, high above low, non-negative volume, unique dates."""
+    """Daily OHLCV bars: finite positive prices, high above low, non-negative volume, unique ascending dates, no gaps."""
 
     open: Series[float] = pa.Field(gt=0, nullable=False)
     high: Series[float] = pa.Field(gt=0, nullable=False)
@@ -38,6 +39,19 @@ class OHLCVSchema(pa.DataFrameModel):
     @pa.dataframe_check
     def high_not_below_low(cls, df: pd.DataFrame) -> pd.Series:
         return df["high"] >= df["low"]
+
+    @pa.dataframe_check
+    def prices_finite(cls, df: pd.DataFrame) -> pd.Series:
+        return pd.Series(np.isfinite(df[list(OHLCV_COLUMNS)].to_numpy(dtype=float)).all(axis=1), index=df.index)
+
+    @pa.dataframe_check
+    def dates_ascending(cls, df: pd.DataFrame) -> bool:
+        return bool(df.index.is_monotonic_increasing)
+
+    @pa.dataframe_check
+    def no_calendar_gaps(cls, df: pd.DataFrame) -> bool:
+        gaps = df.index.to_series().diff().dt.days
+        return bool((gaps.fillna(0) <= MAX_GAP_DAYS).all())
 
 
 def bundled_sample_path() -> Path:
@@ -117,6 +131,11 @@ def validate_ohlcv(df: pd.DataFrame) -> list[str]:
             first = df.index[values[col].isna().to_numpy()][0]
             problems.append(f"Column {col} has {n_nan} missing value(s), first on {first.date()}: "
                             "fill or drop those bars.")
+    for col in OHLCV_COLUMNS:
+        infinite = np.isinf(values[col].to_numpy(dtype=float))
+        if infinite.any():
+            problems.append(f"Column {col} has {int(infinite.sum())} infinite value(s), first on "
+                            f"{df.index[infinite][0].date()}: fill or drop those bars.")
     for col in ("open", "high", "low", "close"):
         bad = values[col] <= 0
         if bad.any():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 
 from reelquant.backtest.data import (
@@ -89,6 +90,8 @@ def _corrupt(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         bad = bad.iloc[[1, 0, *range(2, len(bad))]]
     elif kind == "gap":
         bad = bad.drop(bad.index[100:130])
+    elif kind == "infinite":
+        bad.iloc[40, bad.columns.get_loc("high")] = np.inf
     return bad
 
 
@@ -102,6 +105,7 @@ def _corrupt(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         ("duplicate", "1 timestamp(s) are duplicated"),
         ("unsorted", "Timestamps are not sorted"),
         ("gap", "1 calendar gap(s) longer than 10 days"),
+        ("infinite", "Column high has 1 infinite value(s), first on 2004-10-15"),
     ],
 )
 def test_bad_data_is_named_in_one_sentence(goog: pd.DataFrame, kind: str, message: str) -> None:
@@ -118,3 +122,10 @@ def test_several_problems_are_all_reported(goog: pd.DataFrame) -> None:
     assert validate_ohlcv(goog.drop(columns="volume")) == [
         "Columns volume are missing: provide open, high, low, close and volume."
     ]
+
+
+@pytest.mark.parametrize("kind", ["nan", "zero", "negative", "inverted", "duplicate", "unsorted", "gap", "infinite"])
+def test_pandera_schema_rejects_every_kind_of_bad_data(goog: pd.DataFrame, kind: str) -> None:
+    OHLCVSchema.validate(_corrupt(goog, "none"))
+    with pytest.raises(pa.errors.SchemaError):
+        OHLCVSchema.validate(_corrupt(goog, kind))
