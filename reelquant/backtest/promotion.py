@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelquant.backtest.engine import BacktestResult
+from reelquant.backtest.robustness import RobustnessResult, robustness_from
 
 
 @dataclass
@@ -20,6 +21,10 @@ class PromotionGates:
     min_oos_total_return: float = 0.0
     # In-sample Sharpe far above out-of-sample is the signature of a fit to noise.
     max_sharpe_decay: float | None = None
+    # Checked when decide() is given a robustness result: the share of parameter neighbours with a
+    # positive out-of-sample Sharpe, and the deflated Sharpe probability over all variants tried.
+    min_robustness_share: float | None = 0.6
+    min_deflated_sharpe: float | None = 0.95
 
 
 @dataclass
@@ -48,8 +53,13 @@ def _metrics(result: BacktestResult | Mapping[str, Any]) -> dict[str, dict[str, 
     return {seg: dict(m) for seg, m in metrics.items()}
 
 
-def decide(result: BacktestResult | Mapping[str, Any], gates: PromotionGates | None = None) -> Decision:
-    """Check every gate on the out-of-sample metrics; accepts a BacktestResult or its to_dict() form."""
+def decide(result: BacktestResult | Mapping[str, Any], gates: PromotionGates | None = None,
+           robustness: RobustnessResult | Mapping[str, Any] | None = None) -> Decision:
+    """Check every gate on the out-of-sample metrics; accepts a BacktestResult or its to_dict() form.
+
+    With a robustness result (or its to_dict() form) the robustness-share and deflated-Sharpe gates
+    are checked too; without one they are not part of the decision.
+    """
     gates = gates or PromotionGates()
     metrics = _metrics(result)
     oos = metrics["out_of_sample"]
@@ -79,6 +89,16 @@ def decide(result: BacktestResult | Mapping[str, Any], gates: PromotionGates | N
         checks.append((decay <= gates.max_sharpe_decay,
                        f"Sharpe fell {decay:.2f} from in-sample to out-of-sample "
                        f"({'<=' if decay <= gates.max_sharpe_decay else '>'} allowed {gates.max_sharpe_decay:.2f})"))
+    if robustness is not None:
+        share, dsr, trials = robustness_from(robustness)
+        if gates.min_robustness_share is not None:
+            ok = share >= gates.min_robustness_share
+            checks.append((ok, f"{share:.0%} of parameter neighbours have a positive out-of-sample Sharpe "
+                               f"({'>=' if ok else '<'} minimum {gates.min_robustness_share:.0%})"))
+        if gates.min_deflated_sharpe is not None:
+            ok = dsr >= gates.min_deflated_sharpe
+            checks.append((ok, f"deflated Sharpe probability {dsr:.2f} over {trials} trials "
+                               f"{'>=' if ok else '<'} minimum {gates.min_deflated_sharpe:.2f}"))
     promoted = all(ok for ok, _ in checks)
     failed = sum(not ok for ok, _ in checks)
     headline = (f"promoted: all {len(checks)} gates passed" if promoted

@@ -249,3 +249,48 @@ def test_matches_backtesting_py_on_sma_crossover(goog: pd.DataFrame, direction: 
     ours = run_backtest(sma_cross(direction=direction), goog, config)
     assert len(ours.trades) == theirs_trades > 40
     assert ours.equity.iloc[-1] == pytest.approx(float(stats["Equity Final [$]"]), rel=0.005)
+
+
+@pytest.mark.parametrize(("stop_pct", "low", "high"), [(5.0, 30.0, 70.0), (3.0, 40.0, 60.0)])
+def test_matches_backtesting_py_on_rsi_rule_with_percent_stop(goog: pd.DataFrame, stop_pct: float, low: float,
+                                                              high: float) -> None:
+    """Long when RSI(14) crosses up through `low`, out when it crosses up through `high` or at the stop.
+
+    The stop sits `stop_pct` below the actual fill price from the bar after the fill on, filling at the
+    stop price, or at the open when the bar gaps through it, in both engines.
+    """
+    backtesting = pytest.importorskip("backtesting")
+
+    def rsi(values: np.ndarray, n: int) -> np.ndarray:
+        return compute_indicator(ind("rsi", window=n), pd.DataFrame({"close": pd.Series(values)})).to_numpy()
+
+    class RsiStop(backtesting.Strategy):
+        def init(self) -> None:
+            self.rsi = self.I(rsi, self.data.Close, 14)
+
+        def next(self) -> None:
+            for trade in self.trades:
+                if trade.sl is None:
+                    trade.sl = trade.entry_price * (1 - stop_pct / 100)
+            now, before = self.rsi[-1], self.rsi[-2]
+            if np.isnan(before):
+                return
+            if now > low >= before and not self.position:
+                self.buy()
+            elif now > high >= before and self.position:
+                self.position.close()
+
+    bars = goog.rename(columns=str.capitalize)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        stats = backtesting.Backtest(bars, RsiStop, cash=10_000, commission=0.002, exclusive_orders=True).run()
+    theirs = stats._trades
+    theirs_trades = len(theirs) + len(stats._strategy.trades)
+    rsi_ind = ind("rsi", window=14)
+    spec = spec_of([cond(rsi_ind, "crosses_above", low)], [cond(rsi_ind, "crosses_above", high)],
+                   stop_loss_pct=stop_pct)
+    ours = run_backtest(spec, goog, BacktestConfig(init_cash=10_000, fees=0.002, slippage=0.0, whole_shares=True))
+    assert len(ours.trades) == theirs_trades > 15
+    stopped = ours.trades["exit_price"] <= ours.trades["entry_price"] * (1 - stop_pct / 100) + 1e-9
+    assert stopped.sum() >= 10  # the stop decides many of the exits, so the comparison covers it
+    assert ours.equity.iloc[-1] == pytest.approx(float(stats["Equity Final [$]"]), rel=0.005)

@@ -69,3 +69,35 @@ def test_real_result_and_asset_form_agree(goog: pd.DataFrame) -> None:
 def test_result_without_metrics_is_a_clear_error() -> None:
     with pytest.raises(PromotionError, match="no out-of-sample metrics"):
         decide({"ran": False})
+
+
+def _robust(share: float, dsr: float, trials: int = 49) -> dict:
+    return {"share_positive": share, "deflated_sharpe": dsr, "n_trials": trials}
+
+
+def test_robustness_gates_apply_when_a_sweep_is_given() -> None:
+    decision = decide(_metrics(), PromotionGates(), robustness=_robust(0.8, 0.97))
+    assert decision.promoted and decision.reasons[0] == "promoted: all 7 gates passed"
+    assert ("passed: 80% of parameter neighbours have a positive out-of-sample Sharpe (>= minimum 60%)"
+            in decision.reasons)
+    assert "passed: deflated Sharpe probability 0.97 over 49 trials >= minimum 0.95" in decision.reasons
+    fragile = decide(_metrics(), robustness=_robust(0.4, 0.97))
+    assert not fragile.promoted and fragile.reasons[0] == "rejected: 1 of 7 gates failed"
+    lucky = decide(_metrics(), robustness=_robust(0.9, 0.6, trials=343))
+    assert "failed: deflated Sharpe probability 0.60 over 343 trials < minimum 0.95" in lucky.reasons
+    only_share = PromotionGates(min_deflated_sharpe=None)
+    assert decide(_metrics(), only_share, robustness=_robust(0.9, 0.1)).promoted
+
+
+def test_real_robustness_result_feeds_the_decision(goog: pd.DataFrame) -> None:
+    from reelquant.backtest.robustness import robustness
+
+    result = run_backtest(sma_cross(), goog, BacktestConfig())
+    sweep = robustness(sma_cross(), goog, BacktestConfig(), steps=(0.2,))
+    direct = decide(result, robustness=sweep)
+    assert direct == decide(result.to_dict(), robustness=sweep.to_dict())
+    expected = decide(result).promoted and sweep.share_positive >= 0.6 and sweep.deflated_sharpe >= 0.95
+    assert direct.promoted == expected
+    assert f"over {sweep.n_trials} trials" in " ".join(direct.reasons)
+    with pytest.raises(ValueError, match="run robustness"):
+        decide(result, robustness={"share": 1.0})

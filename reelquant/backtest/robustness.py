@@ -1,0 +1,396 @@
+"""Parameter robustness: rerun a spec with every numeric parameter nudged ±10/20/30 %, and deflate its Sharpe for the trials.
+
+A rule whose neighbours mostly lose out of sample was fitted to noise; the deflated Sharpe ratio
+(Bailey and López de Prado, 2014) asks whether the out-of-sample Sharpe survives the number of variants tried.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from reelquant.backtest.engine import (
+    BacktestConfig,
+    BacktestError,
+    _segment_metrics,
+    _simulate,
+    _stop_kwargs,
+)
+from reelquant.backtest.indicators import resolved_params
+from reelquant.backtest.signals import compile_signals
+from reelquant.backtest.sweep import _sharpe_of, _simulate_long, periods_per_year, segment_bounds
+from reelquant.strategy.spec import Indicator, StrategySpec
+
+DEFAULT_STEPS: tuple[float, ...] = (0.1, 0.2, 0.3)
+# 7 levels for each of three parameters is a full grid; beyond that a seeded sample keeps the cost bounded.
+DEFAULT_MAX_VARIANTS = 343
+STOP_FIELDS: tuple[str, ...] = ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct", "stop_loss_atr")
+_INTEGER_PARAMS = frozenset({"window", "fast", "slow", "signal", "smooth"})
+EULER_GAMMA = 0.5772156649015329
+TABLE_COLUMNS: tuple[str, ...] = ("oos_sharpe", "oos_total_return", "oos_trades", "is_base")
+
+
+class RobustnessError(ValueError):
+    """A robustness sweep or heatmap that cannot be made for this spec."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One numeric knob of a spec: an indicator parameter, a condition's threshold, or a stop distance."""
+
+    name: str
+    base: float
+    integer: bool
+    # Where it lives: ("indicator", indicator key, param name), ("threshold", part, position) or ("stop", field).
+    where: tuple[Any, ...]
+
+
+@dataclass
+class RobustnessResult:
+    """Out-of-sample results of the spec and its neighbours, the share that stayed positive, and the deflated Sharpe."""
+
+    parameters: list[Parameter]
+    table: pd.DataFrame  # one row per variant: a column per parameter, then TABLE_COLUMNS
+    share_positive: float
+    n_trials: int
+    base_oos_sharpe: float
+    deflated_sharpe: float
+    engine: str
+    steps: tuple[float, ...] = DEFAULT_STEPS
+    sampled: bool = False
+
+    @property
+    def n_neighbours(self) -> int:
+        return int((~self.table["is_base"]).sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary with the full variant table as records."""
+        records = [{k: (bool(v) if k == "is_base" else float(v)) for k, v in row.items()}
+                   for row in self.table.to_dict(orient="records")]
+        return {
+            "parameters": [{"name": p.name, "base": p.base, "integer": p.integer} for p in self.parameters],
+            "share_positive": _finite(self.share_positive),
+            "n_neighbours": self.n_neighbours,
+            "n_trials": self.n_trials,
+            "base_oos_sharpe": _finite(self.base_oos_sharpe),
+            "deflated_sharpe": _finite(self.deflated_sharpe),
+            "engine": self.engine,
+            "steps": list(self.steps),
+            "sampled": self.sampled,
+            "variants": records,
+        }
+
+
+def _finite(value: float) -> float:
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def spec_parameters(spec: StrategySpec) -> list[Parameter]:
+    """Every numeric parameter of the spec, each once, in a stable order: indicators, thresholds, stops.
+
+    An indicator used in several conditions (the fast SMA in both the entry and the exit cross) is one
+    parameter; defaults the spec leaves implicit (RSI's 14) count too. Zero thresholds have no relative
+    neighbourhood and are left alone.
+    """
+    params: list[Parameter] = []
+    for ind in spec.indicators():
+        resolved = resolved_params(ind)
+        label = f"{ind.indicator}({', '.join(_fmt(float(v)) for v in resolved.values())})"
+        for pname, value in resolved.items():
+            params.append(Parameter(name=f"{label}.{pname}", base=float(value),
+                                    integer=pname in _INTEGER_PARAMS, where=("indicator", ind.key(), pname)))
+    for part, cset in (("entry", spec.entry), ("exit", spec.exit)):
+        for i, cond in enumerate(cset.conditions):
+            if not isinstance(cond.right, Indicator) and float(cond.right) != 0.0:
+                params.append(Parameter(name=f"{part}[{i}] {cond.left.indicator} {cond.op} threshold",
+                                        base=float(cond.right), integer=False, where=("threshold", part, i)))
+    for stop in STOP_FIELDS:
+        value = getattr(spec, stop)
+        if value:
+            params.append(Parameter(name=stop, base=float(value), integer=False, where=("stop", stop)))
+    return params
+
+
+def _levels(param: Parameter, steps: Sequence[float]) -> list[float]:
+    out: list[float] = []
+    for factor in sorted({1.0, *(1 - s for s in steps), *(1 + s for s in steps)}):
+        value = param.base * factor
+        if param.integer:
+            value = float(max(1, int(round(value))))
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def apply_values(spec: StrategySpec, params: Sequence[Parameter], values: Sequence[float]) -> StrategySpec:
+    """A copy of the spec with each parameter set to its value."""
+    data = spec.to_dict()
+    by_indicator: dict[Any, dict[str, float]] = {}
+    for param, value in zip(params, values, strict=True):
+        kind = param.where[0]
+        if kind == "indicator":
+            by_indicator.setdefault(param.where[1], {})[param.where[2]] = value
+        elif kind == "threshold":
+            _, part, i = param.where
+            cset = data[part]
+            mode = "all" if cset.get("all") is not None else "any"
+            cset[mode][i]["right"] = value
+        else:
+            data[param.where[1]] = value
+    for part in ("entry", "exit"):
+        cset = data[part]
+        mode = "all" if cset.get("all") is not None else "any"
+        for cond in cset[mode] or []:
+            for side in ("left", "right"):
+                node = cond[side]
+                if isinstance(node, dict):
+                    original = Indicator.model_validate(node)
+                    changes = by_indicator.get(original.key())
+                    if changes:
+                        node["params"] = {**resolved_params(original), **changes}
+    return StrategySpec.from_dict(data)
+
+
+def _keeps_order(params: Sequence[Parameter], values: Sequence[float]) -> bool:
+    """False when two windows of the same kind swap or meet (a fast average no longer faster than the slow one)."""
+    for (pa, va), (pb, vb) in itertools.combinations(zip(params, values, strict=True), 2):
+        if pa.where[0] != "indicator" or pb.where[0] != "indicator" or pa.where[2] != pb.where[2]:
+            continue
+        if pa.where[1][0] != pb.where[1][0] or pa.base == pb.base:
+            continue
+        if (pa.base < pb.base) != (va < vb) or va == vb:
+            return False
+    return True
+
+
+def _variants(params: Sequence[Parameter], steps: Sequence[float], max_variants: int,
+              seed: int) -> tuple[list[tuple[float, ...]], bool]:
+    levels = [_levels(p, steps) for p in params]
+    base = tuple(p.base for p in params)
+    total = math.prod(len(lv) for lv in levels)
+    if total <= max_variants:
+        grid = [v for v in itertools.product(*levels) if _keeps_order(params, v)]
+        return [base] + [v for v in grid if v != base], False
+    # Too many combinations: every one-parameter move first, then a seeded random sample of combinations.
+    chosen: list[tuple[float, ...]] = [base]
+    seen = {base}
+    for i, lv in enumerate(levels):
+        for value in lv:
+            v = base[:i] + (value,) + base[i + 1:]
+            if v not in seen and _keeps_order(params, v):
+                chosen.append(v)
+                seen.add(v)
+    rng = random.Random(seed)
+    tries = 0
+    while len(chosen) < max_variants and tries < 20 * max_variants:
+        tries += 1
+        v = tuple(rng.choice(lv) for lv in levels)
+        if v not in seen and _keeps_order(params, v):
+            chosen.append(v)
+            seen.add(v)
+    return chosen[:max(max_variants, 1)], True
+
+
+def _uses_kernel(spec: StrategySpec, config: BacktestConfig) -> bool:
+    """The numba kernel covers long-only rules without stops in fractional shares; vectorbt runs the rest."""
+    return (spec.direction == "long" and not config.whole_shares
+            and not any(getattr(spec, stop) for stop in STOP_FIELDS))
+
+
+def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig,
+                open_: np.ndarray, close: np.ndarray, lo: int, hi: int, ppy: float) -> tuple[dict[str, float], np.ndarray]:
+    signals = compile_signals(spec, df)
+    equity = np.zeros(len(df))
+    trades = _simulate_long(open_, close, signals.long_entries.to_numpy(dtype=np.bool_),
+                            signals.long_exits.to_numpy(dtype=np.bool_), lo, hi, float(config.init_cash),
+                            float(config.fees), float(config.slippage), equity)
+    sharpe = _sharpe_of(equity, lo, hi, float(config.init_cash), ppy)
+    return ({"sharpe": sharpe, "total_return": equity[hi - 1] / config.init_cash - 1.0, "trades": float(trades)},
+            equity[lo:hi].copy())
+
+
+def _oos_vectorbt(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig,
+                  lo: int, hi: int) -> tuple[dict[str, float], np.ndarray]:
+    pf = _simulate(df, compile_signals(spec, df), config, _stop_kwargs(spec, df), lo, hi)
+    metrics, _ = _segment_metrics(pf, df.iloc[lo:hi], config)
+    return metrics, pf.value().to_numpy(dtype=float)
+
+
+def _returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
+    prev = np.concatenate([[init_cash], equity[:-1]])
+    return equity / prev - 1.0
+
+
+def expected_max_sharpe(n_trials: int, trials_sharpe_std: float) -> float:
+    """Expected best Sharpe among `n_trials` variants whose true Sharpe is zero, in the trials' units."""
+    if n_trials <= 1 or trials_sharpe_std <= 0:
+        return 0.0
+    return trials_sharpe_std * ((1 - EULER_GAMMA) * stats.norm.ppf(1 - 1 / n_trials)
+                                + EULER_GAMMA * stats.norm.ppf(1 - 1 / (n_trials * math.e)))
+
+
+def deflated_sharpe_ratio(sharpe: float, n_obs: int, skew: float, kurtosis: float, n_trials: int,
+                          trials_sharpe_std: float) -> float:
+    """Bailey and López de Prado's deflated Sharpe ratio from per-bar moments (kurtosis not in excess).
+
+    The probability that the true per-bar Sharpe exceeds the best one `n_trials` luck-only variants with
+    that spread of Sharpe ratios would show, corrected for skewness and fat tails.
+    """
+    if n_obs < 2:
+        return 0.0
+    sr0 = expected_max_sharpe(n_trials, trials_sharpe_std)
+    # Extreme skew can drive the variance term negative; floor it rather than divide by nothing.
+    denom = math.sqrt(max(1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe * sharpe, 1e-12))
+    return float(stats.norm.cdf((sharpe - sr0) * math.sqrt(n_obs - 1) / denom))
+
+
+def deflated_sharpe(returns: np.ndarray, n_trials: int, trial_sharpes: Sequence[float] | None = None,
+                    periods_per_year: float = 252.0) -> float:
+    """Deflated Sharpe ratio of these bar returns after `n_trials` variants with the given Sharpe ratios.
+
+    `trial_sharpes` are annualised, as the metrics report them; their spread sets the bar the best
+    variant must clear. With one trial (or none given) it is the probabilistic Sharpe ratio against
+    zero. Returns 0.0 when the returns carry no information (too short or flat).
+    """
+    r = np.asarray(returns, dtype=float)
+    r = r[np.isfinite(r)]
+    if len(r) < 3 or r.std(ddof=1) <= 0:
+        return 0.0
+    spread = 0.0
+    if trial_sharpes is not None and len(trial_sharpes) > 1:
+        spread = float(np.std(np.asarray(trial_sharpes, dtype=float), ddof=1)) / math.sqrt(periods_per_year)
+    return deflated_sharpe_ratio(float(r.mean() / r.std(ddof=1)), len(r), float(stats.skew(r)),
+                                 float(stats.kurtosis(r, fisher=False)), n_trials, spread)
+
+
+def robustness(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | None = None,
+               steps: Sequence[float] = DEFAULT_STEPS, max_variants: int = DEFAULT_MAX_VARIANTS,
+               seed: int = 0) -> RobustnessResult:
+    """Run the spec and its parameter neighbours out of sample; see the module docstring.
+
+    Each numeric parameter moves by ±`steps` (whole numbers for windows), alone and in combination: the
+    full grid while it has at most `max_variants` points, otherwise every one-parameter move plus a seeded
+    sample. Variants in which two windows of the same kind swap order are skipped. Every variant counts as
+    a trial for the deflated Sharpe. Long-only rules without stops run on the numba kernel, others on vectorbt.
+    """
+    config = config or BacktestConfig()
+    if not spec.testable:
+        raise BacktestError("The spec is not testable, so there is nothing to sweep: extract a rule first.")
+    if any(s <= 0 or s >= 1 for s in steps):
+        raise RobustnessError(f"Robustness steps must be fractions between 0 and 1, got {list(steps)}: fix them.")
+    if len(df) < 10:
+        raise BacktestError(f"Only {len(df)} bars: a sweep needs at least 10, load a longer history.")
+    params = spec_parameters(spec)
+    variants, sampled = _variants(params, steps, max_variants, seed) if params else ([()], False)
+    lo, hi = segment_bounds(len(df), config, "out_of_sample")
+    ppy = periods_per_year(pd.DatetimeIndex(df.index[lo:hi]))
+    kernel = _uses_kernel(spec, config)
+    open_, close = df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float)
+    rows: list[dict[str, Any]] = []
+    base_equity = np.array([])
+    for k, values in enumerate(variants):
+        variant = apply_values(spec, params, values) if params else spec
+        if kernel:
+            metrics, equity = _oos_kernel(variant, df, config, open_, close, lo, hi, ppy)
+        else:
+            metrics, equity = _oos_vectorbt(variant, df, config, lo, hi)
+        if k == 0:
+            base_equity = equity
+        row: dict[str, Any] = {p.name: v for p, v in zip(params, values, strict=True)}
+        row.update(oos_sharpe=_finite(metrics["sharpe"]), oos_total_return=_finite(metrics["total_return"]),
+                   oos_trades=float(metrics["trades"]), is_base=k == 0)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[p.name for p in params] + list(TABLE_COLUMNS))
+    neighbours = table.loc[~table["is_base"], "oos_sharpe"]
+    share = float((neighbours > 0).mean()) if len(neighbours) else 0.0
+    n_trials = len(table)
+    dsr = deflated_sharpe(_returns(base_equity, float(config.init_cash)), n_trials,
+                          table["oos_sharpe"].to_numpy(), ppy)
+    return RobustnessResult(
+        parameters=params, table=table, share_positive=share, n_trials=n_trials,
+        base_oos_sharpe=float(table["oos_sharpe"].iloc[0]), deflated_sharpe=dsr,
+        engine="numba kernel" if kernel else "vectorbt", steps=tuple(steps), sampled=sampled,
+    )
+
+
+def heatmap_png(result: RobustnessResult, x: str | None = None, y: str | None = None) -> bytes:
+    """PNG heatmap of out-of-sample Sharpe over two parameters (the first two by default), others at their base."""
+    names = [p.name for p in result.parameters]
+    if len(names) < 2:
+        raise RobustnessError(f"A heatmap needs two parameters and this rule has {len(names)}: "
+                              "show the variant table instead.")
+    x = x or names[0]
+    y = y or names[1]
+    for name in (x, y):
+        if name not in names:
+            raise RobustnessError(f"{name!r} is not a parameter of this rule: choose one of {', '.join(names)}.")
+    table = result.table
+    mask = pd.Series(True, index=table.index)
+    for p in result.parameters:
+        if p.name not in (x, y):
+            mask &= table[p.name] == p.base
+    grid = table[mask].pivot_table(index=y, columns=x, values="oos_sharpe", aggfunc="mean")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    try:
+        values = grid.to_numpy(dtype=float)
+        limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+        image = ax.imshow(values, origin="lower", cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_xticks(range(len(grid.columns)), [_fmt(v) for v in grid.columns], rotation=45)
+        ax.set_yticks(range(len(grid.index)), [_fmt(v) for v in grid.index])
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                if np.isfinite(values[i, j]):
+                    ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7)
+        base = {p.name: p.base for p in result.parameters}
+        if base[x] in grid.columns and base[y] in grid.index:
+            ax.add_patch(plt.Rectangle((list(grid.columns).index(base[x]) - 0.5,
+                                        list(grid.index).index(base[y]) - 0.5), 1, 1,
+                                       fill=False, edgecolor="black", lw=2))
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_title(f"out-of-sample Sharpe; {result.share_positive:.0%} of neighbours positive", fontsize=9)
+        fig.colorbar(image, ax=ax, label="Sharpe")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def robustness_from(value: RobustnessResult | Mapping[str, Any]) -> tuple[float, float, int]:
+    """(share positive, deflated Sharpe, trials) from a result or its to_dict() form."""
+    if isinstance(value, RobustnessResult):
+        return value.share_positive, value.deflated_sharpe, value.n_trials
+    try:
+        return float(value["share_positive"]), float(value["deflated_sharpe"]), int(value["n_trials"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RobustnessError("The robustness result lacks share_positive, deflated_sharpe or n_trials: "
+                              "run robustness() and pass its result.") from exc
+
+
+__all__ = [
+    "DEFAULT_STEPS", "Parameter", "RobustnessError", "RobustnessResult", "apply_values", "deflated_sharpe",
+    "deflated_sharpe_ratio", "expected_max_sharpe",
+    "heatmap_png", "robustness", "robustness_from", "spec_parameters",
+]

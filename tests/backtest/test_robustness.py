@@ -1,0 +1,134 @@
+"""Parameter neighbourhoods, their out-of-sample results on both engines, the heatmap, and the deflated Sharpe ratio."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from reelquant.backtest.engine import BacktestConfig, BacktestError, run_backtest
+from reelquant.backtest.robustness import (
+    RobustnessError,
+    RobustnessResult,
+    apply_values,
+    deflated_sharpe,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    heatmap_png,
+    robustness,
+    spec_parameters,
+)
+from reelquant.strategy.spec import StrategySpec
+
+from .builders import cond, ind, sma_cross, spec_of
+
+
+def rsi_rule(**fields: object) -> StrategySpec:
+    rsi = ind("rsi")  # window left to the default 14: still a parameter
+    return spec_of([cond(rsi, "crosses_above", 30)], [cond(rsi, ">", 70)], **fields)
+
+
+def test_parameters_cover_windows_thresholds_and_stops() -> None:
+    names = [p.name for p in spec_parameters(rsi_rule(stop_loss_pct=5.0))]
+    assert names == ["rsi(14).window", "entry[0] rsi crosses_above threshold", "exit[0] rsi > threshold",
+                     "stop_loss_pct"]
+    # the fast SMA appears in the entry and the exit cross but is one parameter
+    assert [p.name for p in spec_parameters(sma_cross())] == ["sma(10).window", "sma(20).window"]
+    zero_line = spec_of([cond(ind("macd"), "crosses_above", 0)])
+    assert [p.name for p in spec_parameters(zero_line)] == ["macd(12, 26, 9).fast", "macd(12, 26, 9).slow",
+                                                            "macd(12, 26, 9).signal"]
+
+
+def test_apply_values_changes_every_use_of_a_parameter() -> None:
+    spec = rsi_rule(stop_loss_pct=5.0)
+    moved = apply_values(spec, spec_parameters(spec), [18, 39.0, 63.0, 6.5])
+    assert moved.entry.conditions[0].left.params == {"window": 18}
+    assert moved.exit.conditions[0].left.params == {"window": 18}
+    assert (moved.entry.conditions[0].right, moved.exit.conditions[0].right) == (39.0, 63.0)
+    assert moved.stop_loss_pct == 6.5 and spec.stop_loss_pct == 5.0
+    cross = apply_values(sma_cross(), spec_parameters(sma_cross()), [13, 14])
+    assert {c.left.params["window"] for c in cross.entry.conditions + cross.exit.conditions} == {13}
+
+
+@pytest.fixture(scope="module")
+def sma_robustness(goog: pd.DataFrame) -> RobustnessResult:
+    return robustness(sma_cross(), goog, BacktestConfig())
+
+
+def test_two_parameters_make_a_full_grid_on_the_kernel(sma_robustness: RobustnessResult, goog: pd.DataFrame) -> None:
+    result = sma_robustness
+    table = result.table
+    assert result.engine == "numba kernel" and not result.sampled
+    assert set(table["sma(10).window"]) == {7, 8, 9, 10, 11, 12, 13}
+    assert set(table["sma(20).window"]) == {14, 16, 18, 20, 22, 24, 26}
+    assert len(table) == 49 == result.n_trials and result.n_neighbours == 48
+    assert table["is_base"].iloc[0] and not table["is_base"].iloc[1:].any()
+    assert result.share_positive == pytest.approx((table["oos_sharpe"].iloc[1:] > 0).mean())
+    for fast, slow in [(10, 20), (7, 26), (13, 14)]:
+        row = table[(table["sma(10).window"] == fast) & (table["sma(20).window"] == slow)].iloc[0]
+        oos = run_backtest(sma_cross(fast, slow), goog, BacktestConfig()).metrics["out_of_sample"]
+        assert row["oos_sharpe"] == pytest.approx(oos["sharpe"], rel=1e-9)
+        assert row["oos_trades"] == oos["trades"]
+    assert result.base_oos_sharpe == table["oos_sharpe"].iloc[0]
+    assert 0 < result.deflated_sharpe < 1
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert len(data["variants"]) == 49 and data["n_neighbours"] == 48
+
+
+def test_heatmap_is_a_png_of_the_grid(sma_robustness: RobustnessResult) -> None:
+    image = Image.open(io.BytesIO(heatmap_png(sma_robustness)))
+    assert image.format == "PNG" and image.size[0] > 400
+    with pytest.raises(RobustnessError, match="not a parameter of this rule"):
+        heatmap_png(sma_robustness, x="rsi(14).window")
+
+
+def test_rules_with_stops_run_on_vectorbt_and_sample_when_large(goog: pd.DataFrame) -> None:
+    spec = rsi_rule(stop_loss_pct=5.0)
+    result = robustness(spec, goog, BacktestConfig(), steps=(0.2,), max_variants=12)
+    assert result.engine == "vectorbt" and result.sampled
+    assert len(result.table) == 12
+    # every one-parameter move comes first: 4 parameters x 2 moves
+    single = result.table.iloc[1:9]
+    base = [p.base for p in result.parameters]
+    names = [p.name for p in result.parameters]
+    assert all(sum(row[n] != b for n, b in zip(names, base, strict=True)) == 1 for _, row in single.iterrows())
+    oos = run_backtest(spec, goog, BacktestConfig()).metrics["out_of_sample"]
+    assert result.base_oos_sharpe == pytest.approx(oos["sharpe"], rel=1e-12)
+    with pytest.raises(RobustnessError, match="two parameters"):
+        heatmap_png(robustness(spec_of([cond(ind("close"), ">", 300)]), goog))
+
+
+def test_user_errors_are_clear(goog: pd.DataFrame) -> None:
+    with pytest.raises(BacktestError, match="not testable"):
+        robustness(StrategySpec.untestable(["needs tick data"]), goog)
+    with pytest.raises(RobustnessError, match="fractions between 0 and 1"):
+        robustness(sma_cross(), goog, steps=(0.1, 1.5))
+
+
+def test_deflated_sharpe_reproduces_the_papers_example() -> None:
+    # Bailey and López de Prado (2014), section 6: 100 trials, annual Sharpe variance 1/2, 250 bars a
+    # year; the best trial has an annual Sharpe of 2.5 over 1,250 bars, skewness -3, kurtosis 10.
+    spread = math.sqrt(0.5 / 250)
+    assert expected_max_sharpe(100, spread) == pytest.approx(0.1132, abs=5e-5)
+    assert deflated_sharpe_ratio(2.5 / math.sqrt(250), 1250, -3.0, 10.0, 100, spread) == pytest.approx(0.9004,
+                                                                                                    abs=5e-4)
+
+
+def _scaled(values: np.ndarray, mean: float, std: float) -> np.ndarray:
+    return mean + (values - values.mean()) / values.std(ddof=1) * std
+
+
+def test_more_trials_deflate_more() -> None:
+    rng = np.random.default_rng(7)
+    returns = _scaled(rng.normal(size=750), 0.001, 0.01)  # per-bar Sharpe exactly 0.1
+    single = deflated_sharpe(returns, 1)
+    values = [deflated_sharpe(returns, n, _scaled(rng.normal(size=n), 0.5, 0.6)) for n in (2, 10, 50, 200)]
+    assert single > 0.99
+    assert all(a > b for a, b in zip([single, *values], values, strict=False))
+    assert values[-1] < 0.5
+    assert deflated_sharpe(np.zeros(100), 10, values) == 0.0
