@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip
 STAMP := $(VENV)/.installed
 DEB_STAMP := .reelquant/.debian-packages
-# Debian tools the tests use: speech synthesis and video encoding for test videos, Compose to validate the deploy files.
-DEB_PACKAGES := festival festvox-us-slt-hts espeak-ng sox ffmpeg docker-compose
+# Debian tools the tests use: speech synthesis and video encoding for test videos, Compose to validate
+# the deploy files, Chromium for the browser test of the Dagster UI.
+DEB_PACKAGES := festival festvox-us-slt-hts espeak-ng sox ffmpeg docker-compose chromium
 
 .PHONY: install demo test lint ui debian-packages clean
 

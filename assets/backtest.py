@@ -120,7 +120,8 @@ def backtest(
     config = backtester.config()
     rule = run_backtest(spec, market_data, config)
     results = {"rule_only": rule.to_dict()}
-    if signal_model.get("entry_filter") is not None:
+    # An untrained model keeps every rule entry: "rule + model" would only repeat the rule's numbers.
+    if signal_model.get("trained") and signal_model.get("entry_filter") is not None:
         results["rule_plus_model"] = run_backtest(
             spec, market_data, config, entry_filter=signal_model["entry_filter"]
         ).to_dict()

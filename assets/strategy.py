@@ -63,6 +63,11 @@ def strategy_spec(trading_concepts: list[dict[str, Any]], transcript: dict[str, 
     partitions_def=videos_partitions,
     group_name="strategy",
     kinds={"json"},
+    check_specs=[dg.AssetCheckSpec(
+        "promotion_gates", asset="strategy", blocking=True,
+        description="The strategy passed every promotion gate. A rejection is a warning (a valid outcome that still "
+        "reaches the leaderboard); a record that contradicts its own gates is an error and blocks downstream.",
+    )],
     description="The lesson's final record: spec, backtest metrics, promoted or rejected with reasons, and the "
     "evidence (quotes with times, clips) for each rule.",
 )
@@ -78,7 +83,7 @@ def strategy(
     lesson_features: dict[str, float],
     backtester: BacktesterResource,
     media_store: MediaStoreResource,
-) -> dg.MaterializeResult:
+):  # no return annotation: with check_specs Dagster reads one as the type of every output
     spec = StrategySpec.from_dict(strategy_spec)
     decision = decide(backtest["rule_only"], backtester.gates()) if backtest.get("ran") else None
     record = build_record(
@@ -100,6 +105,19 @@ def strategy(
                                   for e in record["evidence"]), ["part", "said at (s)", "quote", "clip"]),
             "record": dg.MetadataValue.path(str(out)),
         },
+        check_results=[_promotion_check(record)],
+    )
+
+
+def _promotion_check(record: dict[str, Any]) -> dg.AssetCheckResult:
+    failed = [r for r in record["reasons"] if r.startswith("failed")]
+    consistent = not (record["promoted"] and failed)
+    return dg.AssetCheckResult(
+        check_name="promotion_gates",
+        passed=bool(record["promoted"]) and consistent,
+        severity=dg.AssetCheckSeverity.ERROR if not consistent else dg.AssetCheckSeverity.WARN,
+        description="; ".join(record["reasons"]),
+        metadata={"promoted": record["promoted"], "gates_failed": dg.MetadataValue.int(len(failed))},
     )
 
 

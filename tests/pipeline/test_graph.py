@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from pipeline_defs.definitions import defs
-from reelquant.cli import main
-from reelquant.ingest import partition_key
-from reelquant.speech.subtitles import to_srt
 from reelquant.strategy.spec import StrategySpec
-from reelquant.text.extract import transcript_from_text
+from tests.pipeline.conftest import process_with_cli as _process
 
 REPORT_KEYS = {"video_id", "transcript", "keywords", "strategy_spec", "backtest", "promoted", "reasons", "timings_s"}
 
 
-def _process(root: Path, video: Path):
-    out = root / "out"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster"))
-    mp.setenv("REELQUANT_HOME", str(root / "rq"))
-    (root / "dagster").mkdir()
-    code = main(["--home", str(root / "rq"), "process", str(video), "--out", str(out)])
-    return mp, {"code": code, "root": root, "out": out, "video": video, "key": partition_key(video)}
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +24,6 @@ def processed(tmp_path_factory, sample_videos):
     try:
         with dg.DagsterInstance.get() as instance:
             yield {**info, "instance": instance}
-    finally:
-        mp.undo()
-
-
-@pytest.fixture(scope="module")
-def processed_with_sidecar(tmp_path_factory, sample_videos):
-    """The RSI sample dropped with a subtitle file beside it, as YouTube downloads come."""
-    root = tmp_path_factory.mktemp("sidecar")
-    src = next(v for v in sample_videos if v.stem == "rsi_trend_pullback")
-    video = root / "rsi pullback lesson.mp4"
-    shutil.copy(src, video)
-    script = src.with_suffix(".txt").read_text()
-    video.with_suffix(".srt").write_text(to_srt(transcript_from_text(script)))
-    label = StrategySpec.from_dict(json.loads(src.with_suffix(".spec.json").read_text()))
-    mp, info = _process(root, video)
-    try:
-        yield {**info, "label": label}
     finally:
         mp.undo()
 
