@@ -21,12 +21,12 @@ from scipy import stats
 from reelquant.backtest.engine import (
     BacktestConfig,
     BacktestError,
-    _segment_metrics,
+    _sharpe,
     _simulate,
     _stop_kwargs,
 )
 from reelquant.backtest.indicators import resolved_params
-from reelquant.backtest.signals import compile_signals
+from reelquant.backtest.signals import Signals, _Cache, compile_signals
 from reelquant.backtest.sweep import _sharpe_of, _simulate_long, periods_per_year, segment_bounds
 from reelquant.strategy.spec import Indicator, StrategySpec
 
@@ -211,9 +211,9 @@ def _uses_kernel(spec: StrategySpec, config: BacktestConfig) -> bool:
             and not any(getattr(spec, stop) for stop in STOP_FIELDS))
 
 
-def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig,
-                open_: np.ndarray, close: np.ndarray, lo: int, hi: int, ppy: float) -> tuple[dict[str, float], np.ndarray]:
-    signals = compile_signals(spec, df)
+def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig, open_: np.ndarray,
+                close: np.ndarray, lo: int, hi: int, ppy: float, cache: _Cache) -> tuple[dict[str, float], np.ndarray]:
+    signals = compile_signals(spec, df, cache)
     equity = np.zeros(len(df))
     trades = _simulate_long(open_, close, signals.long_entries.to_numpy(dtype=np.bool_),
                             signals.long_exits.to_numpy(dtype=np.bool_), lo, hi, float(config.init_cash),
@@ -223,11 +223,33 @@ def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig,
             equity[lo:hi].copy())
 
 
-def _oos_vectorbt(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig,
-                  lo: int, hi: int) -> tuple[dict[str, float], np.ndarray]:
-    pf = _simulate(df, compile_signals(spec, df), config, _stop_kwargs(spec, df), lo, hi)
-    metrics, _ = _segment_metrics(pf, df.iloc[lo:hi], config)
-    return metrics, pf.value().to_numpy(dtype=float)
+def _oos_vectorbt_batch(specs: Sequence[StrategySpec], df: pd.DataFrame, config: BacktestConfig,
+                        lo: int, hi: int, ppy: float) -> list[tuple[dict[str, float], np.ndarray]]:
+    """All variants in one vectorbt simulation, one column each, through the engine's own _simulate."""
+    cache = _Cache(df)
+    compiled = [compile_signals(spec, df, cache) for spec in specs]
+    columns = pd.RangeIndex(len(specs))
+    signals = Signals(**{name: pd.concat([getattr(c, name) for c in compiled], axis=1, keys=columns)
+                         for name in ("long_entries", "long_exits", "short_entries", "short_exits")})
+    per_variant = [_stop_kwargs(spec, df) for spec in specs]
+    stops: dict[str, Any] = {}
+    # Variants differ in stop values, never in stop kinds, so every variant carries the same keys.
+    for key, value in per_variant[0].items():
+        if isinstance(value, bool):
+            stops[key] = value
+        else:
+            stops[key] = np.column_stack([np.broadcast_to(np.asarray(v[key], dtype=float), (len(df),))
+                                          for v in per_variant])
+    pf = _simulate(df, signals, config, stops, lo, hi)
+    equity = pf.value().to_numpy(dtype=float)
+    trades = np.asarray(pf.trades.count(), dtype=float).reshape(-1)
+    out = []
+    for k in range(len(specs)):
+        values = equity[:, k]
+        returns = _returns(values, float(config.init_cash))
+        out.append(({"sharpe": _sharpe(returns, ppy), "total_return": values[-1] / config.init_cash - 1.0,
+                     "trades": float(trades[k])}, values))
+    return out
 
 
 def _returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
@@ -285,7 +307,8 @@ def robustness(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | No
     Each numeric parameter moves by ±`steps` (whole numbers for windows), alone and in combination: the
     full grid while it has at most `max_variants` points, otherwise every one-parameter move plus a seeded
     sample. Variants in which two windows of the same kind swap order are skipped. Every variant counts as
-    a trial for the deflated Sharpe. Long-only rules without stops run on the numba kernel, others on vectorbt.
+    a trial for the deflated Sharpe. Long-only rules without stops run on the numba kernel; the others run
+    on vectorbt, every variant a column of one simulation.
     """
     config = config or BacktestConfig()
     if not spec.testable:
@@ -300,20 +323,19 @@ def robustness(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | No
     ppy = periods_per_year(pd.DatetimeIndex(df.index[lo:hi]))
     kernel = _uses_kernel(spec, config)
     open_, close = df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float)
+    specs = [apply_values(spec, params, values) if params else spec for values in variants]
+    if kernel:
+        cache = _Cache(df)
+        outcomes = [_oos_kernel(variant, df, config, open_, close, lo, hi, ppy, cache) for variant in specs]
+    else:
+        outcomes = _oos_vectorbt_batch(specs, df, config, lo, hi, ppy)
     rows: list[dict[str, Any]] = []
-    base_equity = np.array([])
-    for k, values in enumerate(variants):
-        variant = apply_values(spec, params, values) if params else spec
-        if kernel:
-            metrics, equity = _oos_kernel(variant, df, config, open_, close, lo, hi, ppy)
-        else:
-            metrics, equity = _oos_vectorbt(variant, df, config, lo, hi)
-        if k == 0:
-            base_equity = equity
+    for k, (values, (metrics, _)) in enumerate(zip(variants, outcomes, strict=True)):
         row: dict[str, Any] = {p.name: v for p, v in zip(params, values, strict=True)}
         row.update(oos_sharpe=_finite(metrics["sharpe"]), oos_total_return=_finite(metrics["total_return"]),
                    oos_trades=float(metrics["trades"]), is_base=k == 0)
         rows.append(row)
+    base_equity = outcomes[0][1]
     table = pd.DataFrame(rows, columns=[p.name for p in params] + list(TABLE_COLUMNS))
     neighbours = table.loc[~table["is_base"], "oos_sharpe"]
     share = float((neighbours > 0).mean()) if len(neighbours) else 0.0

@@ -29,7 +29,7 @@ _COMPARE = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operato
 
 
 class _Cache:
-    """Computes each distinct indicator once per compile."""
+    """Computes each distinct indicator once per compile, or across compiles on the same bars when shared."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
@@ -77,14 +77,14 @@ def evaluate_set(cs: ConditionSet, df: pd.DataFrame, cache: _Cache | None = None
     return combined.astype(bool)
 
 
-def compile_signals(spec: StrategySpec, df: pd.DataFrame) -> Signals:
+def compile_signals(spec: StrategySpec, df: pd.DataFrame, cache: _Cache | None = None) -> Signals:
     """Long/short entry and exit signals of the spec on `df`.
 
     A long strategy enters on `entry` and leaves on `exit`; a short one sells on `entry`
     and covers on `exit`; long_short takes `entry` as the long entry and `exit` as both the
     long exit and the short entry (so the position flips), covering the short on `entry`.
     """
-    cache = _Cache(df)
+    cache = cache if cache is not None and cache.df is df else _Cache(df)
     entry = evaluate_set(spec.entry, df, cache)
     exit_ = evaluate_set(spec.exit, df, cache)
     never = pd.Series(False, index=df.index)
