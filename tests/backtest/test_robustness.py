@@ -97,8 +97,14 @@ def test_rules_with_stops_run_on_vectorbt_and_sample_when_large(goog: pd.DataFra
     base = [p.base for p in result.parameters]
     names = [p.name for p in result.parameters]
     assert all(sum(row[n] != b for n, b in zip(names, base, strict=True)) == 1 for _, row in single.iterrows())
-    oos = run_backtest(spec, goog, BacktestConfig()).metrics["out_of_sample"]
-    assert result.base_oos_sharpe == pytest.approx(oos["sharpe"], rel=1e-12)
+    # each column of the batched simulation is the run_backtest of that variant
+    for k in (0, 3, 8, 11):
+        values = [result.table[n].iloc[k] for n in names]
+        oos = run_backtest(apply_values(spec, result.parameters, values), goog,
+                           BacktestConfig()).metrics["out_of_sample"]
+        assert result.table["oos_sharpe"].iloc[k] == pytest.approx(oos["sharpe"], rel=1e-9, abs=1e-12)
+        assert result.table["oos_trades"].iloc[k] == oos["trades"]
+    assert result.base_oos_sharpe == result.table["oos_sharpe"].iloc[0]
     with pytest.raises(RobustnessError, match="two parameters"):
         heatmap_png(robustness(spec_of([cond(ind("close"), ">", 300)]), goog))
 
