@@ -168,3 +168,37 @@ def speech_regions(
         else:
             out.append((round(start_s, 3), round(end_s, 3)))
     return out
+
+
+def has_speech(
+    info: AudioInfo | dict[str, Any],
+    min_speech_s: float = 1.0,
+    min_ratio: float = 0.02,
+    continuous_s: float = 45.0,
+    min_regions_per_min: float = 0.5,
+) -> tuple[bool, str]:
+    """Whether the audio track plausibly holds speech, and why, from its speech ratio and regions.
+
+    Speech comes in phrases separated by pauses. Silence yields no regions; music or steady
+    noise yields one long region that covers almost everything (the level never drops), or a
+    few very long ones. Either ends in "no speech" with a sentence that says what to do.
+    """
+    data = info.to_dict() if isinstance(info, AudioInfo) else info
+    duration = float(data.get("duration_s") or 0.0)
+    regions = [(float(s), float(e)) for s, e in data.get("regions") or []]
+    speech = sum(e - s for s, e in regions)
+    if duration <= 0.0 or not regions or speech < min_speech_s:
+        return False, ("no speech: the audio track is silent or nearly so; drop a video whose sound has "
+                       "someone speaking, or a .srt/.vtt beside it.")
+    ratio = speech / duration
+    if ratio < min_ratio:
+        return False, (f"no speech: only {speech:.1f} s of {duration:.0f} s has any sound above the floor; "
+                       "drop a video with a spoken lesson, or a .srt/.vtt beside it.")
+    longest = max(e - s for s, e in regions)
+    per_min = len(regions) / (duration / 60.0)
+    if longest >= continuous_s and (ratio > 0.95 or per_min < min_regions_per_min):
+        return False, (f"no speech: the sound runs for {longest:.0f} s without a pause ({len(regions)} region(s) "
+                       f"in {duration:.0f} s), which is music or noise, not talk; if someone does speak over it, "
+                       "drop a .srt/.vtt beside the video.")
+    return True, (f"speech in {len(regions)} region(s) covering {ratio:.0%} of {duration:.0f} s, "
+                  f"longest {longest:.1f} s")
