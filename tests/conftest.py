@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -14,3 +15,10 @@ def sample_videos() -> list[Path]:
     videos = sorted(SAMPLES.glob("*.mp4"))
     assert len(videos) >= 2, f"expected at least two sample videos in {SAMPLES}"
     return videos
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
+        yield inst

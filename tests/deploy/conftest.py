@@ -35,9 +35,12 @@ def pg_database() -> Iterator[str]:
     conn = _admin()
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
     try:
         yield name
     finally:
+        # A fresh connection: a test may have restarted the server since.
+        conn = _admin()
         with conn.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()

@@ -6,7 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from pipeline_defs.environment import resources_for
@@ -22,13 +21,6 @@ def data_root(tmp_path: Path) -> Path:
     root = tmp_path / "rq"
     root.mkdir()
     return root
-
-
-@pytest.fixture
-def instance(tmp_path: Path):
-    (tmp_path / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
-        yield inst
 
 
 @pytest.fixture
