@@ -163,9 +163,14 @@ class PocketsphinxEngine:
                           duration_s=round(duration, 3))
 
 
+# The order "auto" tries engines in: human timing first, then the best model the hardware allows.
+AUTO_ORDER = ("sidecar", "whisperx", "faster_whisper", "pocketsphinx")
+
+
 def select_engine(name: str, video: Path, engines: list[Any]) -> tuple[Any, str]:
     """Pick the engine for `video`: `name` itself, or for "auto" the sidecar when one exists,
-    else the first available engine in the given order. Returns (engine, reason in words)."""
+    else the first available engine, the known ones taken in AUTO_ORDER.
+    Returns (engine, reason in words)."""
     by_name = {e.name: e for e in engines}
     if name != "auto":
         engine = by_name.get(name)
@@ -185,6 +190,9 @@ def select_engine(name: str, video: Path, engines: list[Any]) -> tuple[Any, str]
             raise EngineUnavailableError(f"engine {name!r} was configured but cannot run: {why}.")
         return engine, f"engine {name!r} was configured ({why})"
 
+    # Known engines are reordered among the places they hold; any other engine keeps its place.
+    known = iter(sorted((e for e in engines if e.name in AUTO_ORDER), key=lambda e: AUTO_ORDER.index(e.name)))
+    engines = [next(known) if e.name in AUTO_ORDER else e for e in engines]
     sidecar = find_sidecar(video)
     if sidecar is not None and "sidecar" in by_name:
         return by_name["sidecar"], f"auto: a subtitle file ({sidecar.name}) sits next to the video, so its timing is used"

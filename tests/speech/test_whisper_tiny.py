@@ -164,3 +164,25 @@ def test_tiny_model_loads_once_and_returns_timed_words(tiny_whisper: Path, spoke
     assert words > 0
     engine.transcribe(spoken["wav"])
     assert engine.loads == 1
+
+
+def test_auto_prefers_a_usable_whisper_over_pocketsphinx(tiny_whisper: Path, tmp_path: Path) -> None:
+    from reelquant.speech.engines import PocketsphinxEngine, SidecarEngine, select_engine
+    from reelquant.speech.whisper import WhisperXEngine
+
+    video = tmp_path / "lesson.mp4"
+    video.write_bytes(b"")
+    # Given in the wrong order on purpose: auto ranks engines itself.
+    engines = [PocketsphinxEngine(), FasterWhisperEngine(tiny_whisper), WhisperXEngine("tiny"), SidecarEngine()]
+    chosen, reason = select_engine("auto", video, engines)
+    if WhisperXEngine("tiny").available()[0]:
+        assert chosen.name == "whisperx"
+    else:
+        assert chosen.name == "faster_whisper"
+        assert "whisperx (" in reason and reason.index("sidecar") < reason.index("whisperx")
+    engines[1] = FasterWhisperEngine()
+    chosen, reason = select_engine("auto", video, engines)
+    assert chosen.name in {"pocketsphinx", "whisperx"}
+    assert "faster_whisper (no faster_whisper model is configured" in reason or chosen.name == "whisperx"
+    (tmp_path / "lesson.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n", encoding="utf-8")
+    assert select_engine("auto", video, engines)[0].name == "sidecar"
