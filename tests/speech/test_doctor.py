@@ -1,0 +1,50 @@
+"""`reelquant doctor` on this machine: what it finds usable, and the reasons it gives for what is not."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from reelquant.speech.doctor import diagnose, format_table, register
+
+ENGINES = ["sidecar", "whisperx", "faster_whisper", "pocketsphinx", "embedder", "ffmpeg (moviepy)", "cuda"]
+
+
+def test_rows_cover_every_engine_in_auto_order() -> None:
+    rows = diagnose()
+    assert [r["engine"] for r in rows] == ENGINES
+    assert all(set(r) == {"engine", "usable", "model", "device", "why"} and r["why"] for r in rows)
+    by = {r["engine"]: r for r in rows}
+    assert by["sidecar"]["usable"]
+    if importlib.util.find_spec("pocketsphinx") is not None:
+        assert by["pocketsphinx"]["usable"] and Path(by["pocketsphinx"]["model"]).is_dir()
+    assert not by["faster_whisper"]["usable"] and "faster_whisper_model" in by["faster_whisper"]["why"]
+    if importlib.util.find_spec("whisperx") is None:
+        assert not by["whisperx"]["usable"] and "not installed" in by["whisperx"]["why"]
+    if by["ffmpeg (moviepy)"]["usable"]:
+        assert Path(by["ffmpeg (moviepy)"]["model"]).is_file()
+
+
+def test_bad_paths_are_reported_not_raised(tmp_path: Path) -> None:
+    by = {r["engine"]: r for r in diagnose(faster_whisper_model=str(tmp_path), pocketsphinx_model=str(tmp_path),
+                                           embedder_model=str(tmp_path / "missing" / "model"))}
+    assert not by["faster_whisper"]["usable"] and "model.bin" in by["faster_whisper"]["why"]
+    assert not by["pocketsphinx"]["usable"] and str(tmp_path) in by["pocketsphinx"]["why"]
+    assert not by["embedder"]["usable"]
+
+
+def test_cli_prints_json_and_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="reelquant")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["doctor", "--json"])
+    rc = args.func(args)
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["engine"] for r in rows] == ENGINES
+    assert rc == (0 if any(r["usable"] for r in rows if r["engine"] in ENGINES[1:4]) else 1)
+    table = format_table(rows)
+    assert table.splitlines()[0].split()[:4] == ["engine", "usable", "device", "model"]
+    assert len(table.splitlines()) == len(ENGINES) + 1
