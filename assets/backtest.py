@@ -12,6 +12,8 @@ from assets.partitions import videos_partitions
 from reelquant.backtest.data import validate_ohlcv
 from reelquant.backtest.engine import plot_equity, run_backtest
 from reelquant.backtest.model import train_signal_model
+from reelquant.backtest.robustness import heatmap_png, robustness
+from reelquant.backtest.walkforward import walk_forward, walk_forward_summary
 from reelquant.strategy.spec import StrategySpec
 from resources import BacktesterResource, MarketDataResource, MediaStoreResource
 
@@ -125,6 +127,13 @@ def backtest(
         results["rule_plus_model"] = run_backtest(
             spec, market_data, config, entry_filter=signal_model["entry_filter"]
         ).to_dict()
+    windows = walk_forward(spec, market_data, config, n_windows=backtester.walk_forward_windows)
+    robust = robustness(spec, market_data, config, max_variants=backtester.robustness_max_variants)
+    results_extra = {
+        "walk_forward": [w.to_dict() for w in windows],
+        "walk_forward_summary": walk_forward_summary(windows),
+        "robustness": robust.to_dict(),
+    }
     png = plot_equity(rule)
     png_path = media_store.derived_dir(context.partition_key) / "equity.png"
     png_path.write_bytes(png)
@@ -134,9 +143,21 @@ def backtest(
         (name, seg, *(f"{r['metrics'][seg][m]:.3g}" for m in HEADLINE))
         for name, r in results.items() for seg in ("in_sample", "out_of_sample")
     ]
+    robust_md: dict[str, Any] = {
+        "robustness_share": dg.MetadataValue.float(float(robust.share_positive)),
+        "deflated_sharpe": dg.MetadataValue.float(float(robust.deflated_sharpe)),
+        "variants_tried": dg.MetadataValue.int(int(robust.n_trials)),
+        "walk_forward": md_table(
+            ((i + 1, f"{w['out_of_sample']['sharpe']:.2f}", f"{w['out_of_sample']['total_return']:.1%}",
+              int(w["out_of_sample"]["trades"])) for i, w in enumerate(results_extra["walk_forward"])),
+            ["window", "OOS Sharpe", "OOS return", "trades"],
+        ),
+    }
+    if len(robust.parameters) >= 2:
+        robust_md["robustness_heatmap"] = md_png(heatmap_png(robust), "OOS Sharpe over two parameters")
     return dg.MaterializeResult(
-        value={"ran": True, **results, "equity_png": str(png_path)},
-        metadata={
+        value={"ran": True, **results, **results_extra, "equity_png": str(png_path)},
+        metadata={**robust_md,
             "oos_sharpe": dg.MetadataValue.float(float(oos["sharpe"])),
             "oos_total_return": dg.MetadataValue.float(float(oos["total_return"])),
             "oos_max_drawdown": dg.MetadataValue.float(float(oos["max_drawdown"])),

@@ -85,7 +85,10 @@ def strategy(
     media_store: MediaStoreResource,
 ):  # no return annotation: with check_specs Dagster reads one as the type of every output
     spec = StrategySpec.from_dict(strategy_spec)
-    decision = decide(backtest["rule_only"], backtester.gates()) if backtest.get("ran") else None
+    decision = (
+        decide(backtest["rule_only"], backtester.gates(), robustness=backtest.get("robustness"))
+        if backtest.get("ran") else None
+    )
     record = build_record(
         video_id=context.partition_key, video=video_file, transcript=transcript, spec=spec,
         backtest=backtest, signal_model=signal_model, clips=highlight_clips,

@@ -38,6 +38,10 @@ class BacktesterResource(dg.ConfigurableResource):
     min_trades: int = 10
     min_oos_sharpe: float = 0.5
     max_drawdown: float = 0.35
+    min_robustness_share: float = 0.6
+    min_deflated_sharpe: float = 0.95
+    walk_forward_windows: int = 4
+    robustness_max_variants: int = 343
 
     def config(self) -> BacktestConfig:
         return BacktestConfig(
@@ -48,4 +52,5 @@ class BacktesterResource(dg.ConfigurableResource):
     def gates(self) -> PromotionGates:
         return PromotionGates(
             min_trades=self.min_trades, min_oos_sharpe=self.min_oos_sharpe, max_drawdown=self.max_drawdown,
+            min_robustness_share=self.min_robustness_share, min_deflated_sharpe=self.min_deflated_sharpe,
         )
