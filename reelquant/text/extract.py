@@ -187,6 +187,8 @@ _UNIT = r"(?:day |period |bar |week |hour |minute |candle |session )?"
 _LAST = r"(?: of| over| in| for)?(?: the)?(?: last| past| prior| previous)?"
 _BARS = r"(?:days?|bars?|periods?|sessions?|candles?|weeks?)"
 _OPERAND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # "below that line": the level named in the rule said just before.
+    ("ref", re.compile(r"\b(?:that|this|the same) (?:line|level|ma|sma|ema|average|band|channel)\b")),
     ("highest_high", re.compile(r"\b(?:the )?highest highs?" + _LAST + r" (?P<n>\d+) " + _BARS + r"\b")),
     ("lowest_low", re.compile(r"\b(?:the )?lowest lows?" + _LAST + r" (?P<n>\d+) " + _BARS + r"\b")),
     ("highest_high", re.compile(r"\b(?:the )?(?P<n>\d+) (?:day|bar|period|week|session) highs?\b")),
@@ -199,6 +201,13 @@ _OPERAND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("donchian", re.compile(r"\b(?:the )?donchian (?:channel )?(?P<side>high|low|upper|lower)\b")),
+    (
+        "donchian",
+        re.compile(
+            r"\b(?:the )?(?:(?P<n>\d+) " + _UNIT + r")?(?P<side>upper|lower|top|bottom) "
+            r"(?:(?P<n2>\d+) " + _UNIT + r")?donchian(?: channel| line| band)?\b"
+        ),
+    ),
     (
         "bb",
         re.compile(
@@ -524,7 +533,7 @@ def _comparisons(
         crossing = any(w in _CROSS_WORDS for w in gap)
         op = ("crosses_above" if up else "crosses_below") if crossing else (">" if up else "<")
         used: list[str] = []
-        r_val = _resolve(right, st, used)
+        r_val = state.get("last_level") if right.name == "ref" else _resolve(right, st, used)
         if left is None:
             if right.name == "number":
                 last = state.get("last_oscillator")
@@ -546,9 +555,12 @@ def _comparisons(
         if l_val is None or r_val is None or not isinstance(l_val, Indicator):
             problems.append(a)
             continue
+        if isinstance(r_val, Indicator) and r_val.indicator in PRICE_LIKE:
+            state["last_level"] = r_val
         if l_val.indicator == "volume" and isinstance(r_val, Indicator):
             problems.append(a)
             continue
+        r_val = _breakout_level(l_val, op, r_val)
         cond = Condition(left=l_val, op=op, right=r_val)
         start = left.start if left is not None else a
         found.append(_Found(cond, start, right.end, used))
@@ -556,6 +568,26 @@ def _comparisons(
         if o.name in OSCILLATORS:
             state.setdefault("last_oscillator", o)
     return found, problems
+
+
+_CAN_NEVER_BREAK = {
+    ("donchian_high", ">"): "highest_high",
+    ("donchian_high", "crosses_above"): "highest_high",
+    ("donchian_low", "<"): "lowest_low",
+    ("donchian_low", "crosses_below"): "lowest_low",
+}
+
+
+def _breakout_level(left: Indicator, op: str, right: Indicator | float | int) -> Indicator | float | int:
+    """A close beyond the Donchian channel, as taught, is a close beyond the N bars before today.
+
+    The channel includes the current bar, so no close can ever be above its upper line or below its lower
+    one; a lesson that says so means a break of the prior N-bar high or low.
+    """
+    if not isinstance(right, Indicator) or left.indicator not in ("close", "open", "high", "low"):
+        return right
+    name = _CAN_NEVER_BREAK.get((right.indicator, op))
+    return Indicator(indicator=name, params=dict(right.params)) if name else right
 
 
 _SHORT_ONLY = re.compile(
@@ -568,6 +600,16 @@ _LONG_ONLY = re.compile(
     r"no shorts|only longs)\b"
 )
 _CUES: list[tuple[str, re.Pattern[str]]] = [
+    # "If price is below that line, we do nothing": the condition under which no trade is taken.
+    (
+        "stay_out",
+        re.compile(
+            r"\b(?:(?:we|i|you) (?:do|just do) nothing|stay (?:out|flat|on the sidelines|in cash)|"
+            r"stand aside|sit on (?:my|our|your) hands|no (?:new )?trades?(?: at all)?|"
+            r"(?:we|i|you) (?:don t|do not|won t|will not) (?:trade|take (?:any|the|a) trades?)|"
+            r"(?:there is|that s) no (?:trade|entry|setup))\b"
+        ),
+    ),
     ("exit", re.compile(r"\b(?:buy to cover|buy back|buy it back|cover|covers|covering)\b")),
     (
         "short",
@@ -633,15 +675,20 @@ def _drop_distractors(s: str) -> str:
 
 
 def _cues(s: str, short_only: bool) -> list[tuple[int, int, str, bool]]:
-    """(start, end, role, negated) for every action word, in order; roles: long, short, exit."""
+    """(start, end, role, negated) for every action word, in order; roles: long, short, exit, filter."""
     out: list[tuple[int, str, bool]] = []
     taken: list[tuple[int, int]] = []
-    for role, pat in _CUES:
+    for kind, pat in _CUES:
         for m in pat.finditer(s):
             a, b = m.span()
             if any(a < y and b > x for x, y in taken):
                 continue
             taken.append((a, b))
+            role = kind
+            if kind == "stay_out":
+                # Staying out under a condition is an entry filter with that condition negated.
+                out.append((a, b, "filter", True))
+                continue
             negated = bool(_NEGATION.search(s[:a]))
             if short_only:
                 word = m.group(0)
@@ -654,6 +701,20 @@ def _cues(s: str, short_only: bool) -> list[tuple[int, int, str, bool]]:
 
 
 _WHEN = r"(?:when|whenever|if|once|as soon as|the moment|until)"
+_FILTER_WORDS = re.compile(
+    r"\b(?:must|has to|have to|needs to|need to|only (?:\w+ ){0,2}(?:when|if|while)|as long as|provided|filter|condition)\b"
+)
+# "Both conditions must be true": how many conditions the lesson says a part has.
+_COUNT_SAID = re.compile(
+    r"\b(both|all (?:\d+|of these|of them)|\d+)(?: of)?(?: these| the| those)? (?:conditions|rules|filters|criteria)\b"
+)
+
+
+def _said_count(word: str) -> int | None:
+    if word == "both":
+        return 2
+    digits = re.search(r"\d+", word)
+    return int(digits.group(0)) if digits else None
 
 
 def _words(text: str) -> int:
@@ -696,8 +757,8 @@ def _assign_roles(
         if nxt is not None and not later and _words(s[f.end : cues[nxt][0]]) <= 10:
             bound[i] = nxt
     # 4. An action word left without a rule takes the comparison said right before it ("when Y we sell").
-    for k, (cstart, _, _, _) in enumerate(cues):
-        if k in bound:
+    for k, (cstart, _, role, _) in enumerate(cues):
+        if k in bound or role == "filter":
             continue
         before = [i for i, f in enumerate(found) if f.end <= cstart]
         if before:
@@ -705,12 +766,11 @@ def _assign_roles(
             donor = bound[i]
             if donor is not None and bound.count(donor) > 1 and _words(s[found[i].end : cstart]) <= 10:
                 bound[i] = k
-    # 5. What is left goes to the nearest action word.
+    # 5. What is left goes to the nearest action word; a stay-out phrase only takes a rule said with it.
+    actions = [k for k, c in enumerate(cues) if c[2] != "filter"]
     for i, f in enumerate(found):
-        if bound[i] is None and cues:
-            bound[i] = min(
-                range(len(cues)), key=lambda k: min(abs(cues[k][0] - f.start), abs(cues[k][0] - f.end))
-            )
+        if bound[i] is None and actions:
+            bound[i] = min(actions, key=lambda k: min(abs(cues[k][0] - f.start), abs(cues[k][0] - f.end)))
     return [None if k is None else (cues[k][2], cues[k][3]) for k in bound]
 
 
@@ -946,6 +1006,9 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
         for f, (either, both), binding in zip(found, joins, roles, strict=True):
             if binding is None and pending_role is not None:
                 binding = pending_role
+            if binding is None and _FILTER_WORDS.search(s[max(0, f.start - 30) : f.end]):
+                # "The close must be above the 200-day average": a condition every entry needs.
+                binding = ("filter", False)
             if binding is None:
                 continue
             role, negated = binding
@@ -965,7 +1028,8 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
                 {
                     "kind": kind,
                     "condition": cond.model_dump(mode="json"),
-                    "side": None if kind == "exit" else role,
+                    "side": None if kind == "exit" or role == "filter" else role,
+                    "negated": negated,
                     "join": ("any" if either else "all") if kind == "entry" else ("all" if both else "any"),
                     "assumptions": f.assumptions,
                     **q,
@@ -973,9 +1037,14 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
             )
         # A sentence like "Here is the entry:" gives its role to the rule said right after it.
         pending_role = None
-        if cues and not found:
+        if cues and not found and cues[-1][2] != "filter":
             _, _, role, negated = cues[-1]
             pending_role = (role, negated)
+        if (m := _COUNT_SAID.search(s)) and (n := _said_count(m.group(1))):
+            part = "exit" if any(c[2] == "exit" for c in cues) and not any(
+                c[2] in ("long", "short", "filter") for c in cues
+            ) else "entry"
+            concepts.append({"kind": "count", "part": part, "value": n, **quote(u, s, *m.span())})
     return concepts
 
 
@@ -984,6 +1053,12 @@ def _fmt(ind: Indicator | float | int) -> str:
         return f"{ind:g}"
     vals = ",".join(f"{v:g}" for v in ind.params.values())
     return f"{ind.indicator.upper()}({vals})" if vals else ind.indicator
+
+
+def _same_side(a: Condition, b: Condition) -> bool:
+    """Whether two conditions say the same thing up to a strict or non-strict comparison."""
+    sides = {">": "above", ">=": "above", "<": "below", "<=": "below"}
+    return a.key()[0] == b.key()[0] and a.key()[2] == b.key()[2] and sides.get(a.op, a.op) == sides.get(b.op, b.op)
 
 
 def build_spec(concepts: list[dict[str, Any]]) -> StrategySpec:
@@ -1007,8 +1082,12 @@ def build_spec(concepts: list[dict[str, Any]]) -> StrategySpec:
         if c["kind"] in ("entry", "exit"):
             cond = Condition.model_validate(c["condition"])
             target = entries if c["kind"] == "entry" else exits
-            if all(cond.key() != k.key() for k, _ in target):
+            same = next((i for i, (k, _) in enumerate(target) if _same_side(k, cond)), None)
+            if same is None:
                 target.append((cond, c))
+            elif target[same][1].get("negated") and not c.get("negated"):
+                # "must be above" and "if below, do nothing" are one filter; the positive wording wins.
+                target[same] = (cond, c)
         elif c["kind"] == "unsupported":
             if c["reason"] not in unsupported:
                 unsupported.append(c["reason"])
@@ -1053,6 +1132,15 @@ def build_spec(concepts: list[dict[str, Any]]) -> StrategySpec:
     entry_mode = "any" if any(c["join"] == "any" for _, c in entries) and len(entries) > 1 else "all"
     exit_mode = "all" if any(c["join"] == "all" for _, c in exits) and len(exits) > 1 else "any"
     reasons = list(blocking)
+    for c in concepts:
+        if c["kind"] != "count":
+            continue
+        read = len(entries if c["part"] == "entry" else exits)
+        if read < c["value"]:
+            reasons.append(
+                f'the lesson says {c["value"]} {c["part"]} conditions ("{c["text"]}") but only {read} '
+                "could be read"
+            )
     if not entries and not blocking:
         reasons.append("no entry or exit rule is taught" if not exits else "no entry rule could be read")
     elif entries and not exits and not stops and not blocking:

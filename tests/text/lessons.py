@@ -24,3 +24,6 @@ def load_lesson(folder: Path, name: str) -> tuple[str, StrategySpec]:
     text = (folder / f"{name}.txt").read_text(encoding="utf-8")
     label = StrategySpec.from_dict(json.loads((folder / f"{name}.spec.json").read_text(encoding="utf-8")))
     return text, label
+
+# The bundled demo samples carry labels too and are scored with the rest.
+SAMPLE_LESSONS = REPO / "samples"

@@ -32,7 +32,7 @@ def test_own_lesson_set_is_large_and_varied() -> None:
     assert any(lab.direction == "short" for lab in labels if lab.testable)
     assert any(lab.trailing_stop_pct for lab in labels)
     assert any(c.left.indicator == "ema" for lab in labels for c in lab.entry.conditions)
-    assert any("donchian_high" in {i.indicator for i in lab.indicators()} for lab in labels)
+    assert any("highest_high" in {i.indicator for i in lab.indicators()} for lab in labels)
 
 
 @needs_shared
