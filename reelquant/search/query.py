@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from reelquant.search.embed import embed_texts
+from reelquant.search.errors import SearchError
 from reelquant.search.store import VectorStore
+from reelquant.text.lexicon import load_lexicon
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+_ONES = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,6})(?:\.(\d{1,3}))?(?![\w.])")
 HIT_FIELDS = ("video_id", "segment_id", "start_s", "end_s", "text", "clip_path", "keywords")
 RRF_K = 60
 
@@ -33,6 +42,48 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[dict[str, Any]]], rrf_k: 
     return sorted(fused.values(), key=lambda h: (-h["score"], order[(h["video_id"], int(h["segment_id"]))]))
 
 
+def _say_int(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + _say_int(rest))
+    rest = n % 1000
+    return _say_int(n // 1000) + " thousand" + ("" if rest == 0 else " " + _say_int(rest))
+
+
+def spoken_numbers(text: str) -> str:
+    """The numbers written as digits in `text`, said in words ("2.5 x 90" -> "two point five ninety").
+
+    Speech engines and scripts often spell numbers out while people type digits; full-text search gets both.
+    """
+    said = []
+    for m in _NUMBER.finditer(text):
+        words = _say_int(int(m.group(1)))
+        if m.group(2):
+            words += " point " + " ".join(_ONES[int(d)] for d in m.group(2))
+        said.append(words)
+    return " ".join(said)
+
+
+def keyword_categories() -> list[str]:
+    """Every keyword category a search can be limited to, as the lexicon names them."""
+    return sorted({t.category for t in load_lexicon().terms})
+
+
+def category_keyword_ids(category: str) -> list[str]:
+    """Canonical keyword ids of one lexicon category; an unknown name is refused rather than matching nothing."""
+    name = category.strip().lower() if isinstance(category, str) else ""
+    ids = [t.id for t in load_lexicon().in_category(name)] if name else []
+    if not ids:
+        raise SearchError(
+            f"Unknown keyword category {category!r}; use one of: {', '.join(keyword_categories())}."
+        )
+    return ids
+
+
 def _hit(row: dict[str, Any]) -> dict[str, Any]:
     hit = {f: row.get(f) for f in HIT_FIELDS}
     hit["clip_path"] = hit["clip_path"] or ""
@@ -48,19 +99,24 @@ def search(
     k: int = 5,
     video_id: str | None = None,
     hybrid: bool = True,
+    category: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The k moments that best answer `query`, optionally within one video.
+    """The k moments that best answer `query`, optionally within one video or one keyword category.
 
     With `hybrid`, semantic neighbours and BM25 full-text matches are fused by reciprocal rank (score is the
-    fused score); otherwise only vectors count and score is the cosine similarity.
+    fused score); otherwise only vectors count and score is the cosine similarity. `category` (a lexicon
+    category such as "indicators" or "risk_management") keeps segments that mention a term of that category.
     """
+    keyword_ids = category_keyword_ids(category) if category is not None else None
     if k < 1 or not query.strip():
         return []
     vector = embed_texts(model, [query])[0]
     if not hybrid:
-        return [_hit(h) for h in store.search(vector, k=k, video_id=video_id)]
+        return [_hit(h) for h in store.search(vector, k=k, video_id=video_id, keyword_ids=keyword_ids)]
     # Fusing deeper lists than k lets a segment ranked moderately by both methods rise above one-sided hits.
     depth = max(4 * k, 20)
-    semantic = store.search(vector, k=depth, video_id=video_id)
-    lexical = store.fts_search(query, k=depth, video_id=video_id)
+    semantic = store.search(vector, k=depth, video_id=video_id, keyword_ids=keyword_ids)
+    spoken = spoken_numbers(query)
+    lexical = store.fts_search(f"{query} {spoken}" if spoken else query, k=depth, video_id=video_id,
+                               keyword_ids=keyword_ids)
     return [_hit(h) for h in reciprocal_rank_fusion([semantic, lexical])[:k]]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from reelquant.search.embed import embed_texts
-from reelquant.search.query import reciprocal_rank_fusion, search
+from reelquant.search.errors import SearchError
+from reelquant.search.query import category_keyword_ids, reciprocal_rank_fusion, search, spoken_numbers
 from reelquant.search.store import VectorStore
 
 HIT_KEYS = {"video_id", "segment_id", "start_s", "end_s", "text", "clip_path", "keywords", "score"}
@@ -63,3 +64,37 @@ def test_reciprocal_rank_fusion_rewards_agreement():
     assert [h["text"] for h in fused] == ["b", "a", "c"]
     assert fused[0]["score"] == pytest.approx(2 / 62)
     assert fused[1]["score"] == pytest.approx(1 / 61) == fused[2]["score"]
+
+
+def test_a_category_keeps_only_segments_that_mention_one_of_its_terms(library, embedder):
+    hits = search(library, embedder, "when do I buy", k=10, category="indicators")
+    assert hits and all("rsi" in h["keywords"] for h in hits)
+    assert {h["video_id"] for h in hits} == {"rsi_reversion"}
+    # Psychology terms are tagged on no row of this library: the filter matches nothing rather than being dropped.
+    assert search(library, embedder, "when do I buy", k=10, category="psychology") == []
+    assert category_keyword_ids(" Indicators ") == category_keyword_ids("indicators")
+
+
+@pytest.mark.parametrize("category", ["indicators' OR '1'='1", "indicators; DROP TABLE segments", "", "nonsense"])
+def test_a_category_outside_the_lexicon_is_refused_in_one_sentence(library, embedder, category):
+    with pytest.raises(SearchError) as err:
+        search(library, embedder, "when do I buy", k=5, category=category)
+    message = str(err.value)
+    assert message.startswith("Unknown keyword category") and "indicators" in message and message.count(". ") == 0
+
+
+@pytest.mark.parametrize("query", [
+    "stop loss' OR '1'='1", 'RSI"; DROP TABLE segments; --', "buy) OR (1=1", "it's the RSI stop: -- ;",
+])
+def test_quotes_and_sql_in_the_query_text_neither_break_nor_change_the_search(library, embedder, query, lesson_rows):
+    before = library.count()
+    hits = search(library, embedder, query, k=3, video_id="rsi_reversion")
+    assert hits and {h["video_id"] for h in hits} == {"rsi_reversion"}
+    assert library.count() == before == sum(len(r) for r in lesson_rows.values())
+
+
+def test_numbers_typed_as_digits_are_also_searched_as_spoken_words():
+    assert spoken_numbers("sell the 2-period RSI above 90 with a 2.5 ATR stop on the S&P 500") == (
+        "two ninety two point five five hundred"
+    )
+    assert spoken_numbers("no digits here") == ""
