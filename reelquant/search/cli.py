@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -47,13 +48,21 @@ def format_table(hits: list[dict[str, Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+@functools.cache
+def _model(name: str) -> Any:
+    # One load per process: a caller that runs several searches in one process pays for the model once.
+    from reelquant.search.embed import load_embedder
+
+    return load_embedder(name)
+
+
 def _data_root(args: argparse.Namespace) -> Path:
     return Path(args.home or os.environ.get("REELQUANT_HOME", ".reelquant")).expanduser().absolute()
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Run one search from parsed arguments; 0 on success (also when nothing matched), 2 on a user error."""
-    from reelquant.search.embed import embedding_dim, load_embedder
+    from reelquant.search.embed import embedding_dim
     from reelquant.search.query import category_keyword_ids, search
     from reelquant.search.store import VectorStore
 
@@ -67,7 +76,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not lancedb_dir.is_dir():
             hits: list[dict[str, Any]] = []
         else:
-            model = load_embedder(args.model)
+            model = _model(args.model)
             store = VectorStore(str(lancedb_dir), model_name=args.model, dim=embedding_dim(model))
             hits = search(store, model, args.query, k=args.k, video_id=args.video, category=args.category)
     except SearchError as exc:
