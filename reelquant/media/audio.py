@@ -128,7 +128,10 @@ def speech_regions(
         return []
     duration = read_wav_info(wav)[2]
     quiet = float(np.percentile(levels, 10))
-    loud = float(np.percentile(levels, 95))
+    # The loud level is taken over the frames that rise above the quiet floor, so a lecture that
+    # is mostly silence (a few remarks in an hour) still has its speech level measured.
+    above = levels[levels > quiet + 6.0]
+    loud = float(np.percentile(above if above.size >= 10 else levels, 95))
     if loud < floor_db:
         return []
     if loud - quiet < 10.0:

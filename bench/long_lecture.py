@@ -1,0 +1,126 @@
+"""Peak memory of a long synthetic lecture through extract_audio and PocketsphinxEngine.transcribe.
+
+The lecture is one spoken lesson tiled to the requested length (optionally with silence between
+copies), muxed under a tiny picture as H.264/AAC. The measurement runs in a fresh child process
+and reads its peak RSS with resource.getrusage, after a short warm-up that loads the model, so
+the growth attributable to the long input is reported separately.
+
+    .venv/bin/python bench/long_lecture.py --minutes 120          # the 2-hour acceptance run (slow)
+    .venv/bin/python bench/long_lecture.py --minutes 20 --speech-share 0.02 --speech-seconds 10 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE = 16000
+
+
+def make_lecture(out_mp4: Path, minutes: float, speech_share: float = 1.0, speech_seconds: float | None = None,
+                 source: Path = ROOT / "samples" / "ema_crossover_stop.mp4") -> Path:
+    """Tile the 16 kHz speech of `source` (its first `speech_seconds`, or all) to `minutes`,
+    with silence after each copy so that speech fills `speech_share` of the lecture."""
+    from reelquant.media.audio import extract_audio
+
+    work = out_mp4.parent
+    lesson = extract_audio(source, work / "lesson16k.wav")
+    with wave.open(lesson.path, "rb") as w:
+        speech = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    if speech_seconds is not None:
+        speech = speech[: int(speech_seconds * RATE)]
+    gap = np.zeros(int(len(speech) * (1.0 / max(speech_share, 1e-3) - 1.0)), dtype=np.int16)
+    total = int(minutes * 60 * RATE)
+    long_wav = work / "lecture.wav"
+    with wave.open(str(long_wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        written = 0
+        while written < total:
+            for part in (speech, gap):
+                piece = part[: total - written]
+                w.writeframes(piece.tobytes())
+                written += piece.size
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x36:r=1",
+                    "-i", str(long_wav), "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", str(out_mp4)], check=True)
+    long_wav.unlink()
+    return out_mp4
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def child(video: Path, warmup_wav: Path, work: Path) -> dict:
+    """Runs in the measured process: warm up the model on a short WAV, then the whole lecture."""
+    from reelquant.media.audio import extract_audio
+    from reelquant.speech.engines import PocketsphinxEngine
+
+    engine = PocketsphinxEngine()
+    engine.transcribe(warmup_wav)
+    warm = _rss_mb()
+    t0 = time.perf_counter()
+    info = extract_audio(video, work / "audio.wav")
+    t1 = time.perf_counter()
+    after_audio = _rss_mb()
+    tr = engine.transcribe(Path(info.path))
+    t2 = time.perf_counter()
+    return {"audio_s": info.duration_s, "speech_ratio": info.speech_ratio, "regions": len(info.regions),
+            "words": tr.word_count, "segments": len(tr.segments), "extract_s": round(t1 - t0, 2),
+            "transcribe_s": round(t2 - t1, 2), "rtf": round((t2 - t1) / max(info.duration_s, 1e-6), 4),
+            "rss_warm_mb": round(warm, 1), "rss_after_audio_mb": round(after_audio, 1),
+            "peak_rss_mb": round(_rss_mb(), 1), "growth_mb": round(_rss_mb() - warm, 1)}
+
+
+def measure(minutes: float, speech_share: float = 1.0, speech_seconds: float | None = None,
+            workdir: Path | None = None) -> dict:
+    """Build the lecture here, then measure it in a fresh child process."""
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        video = make_lecture(work / "lecture.mp4", minutes, speech_share, speech_seconds)
+        built = time.perf_counter() - t0
+        out = subprocess.run([sys.executable, __file__, "--child", str(video), str(work / "lesson16k.wav"), str(work)],
+                             check=True, capture_output=True, text=True, cwd=ROOT)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result.update(minutes=minutes, speech_share=speech_share, wav_mb=round(result["audio_s"] * RATE * 2 / 2**20, 1),
+                      build_s=round(built, 1))
+        return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=120.0)
+    p.add_argument("--speech-share", type=float, default=1.0, help="share of the lecture that is speech")
+    p.add_argument("--speech-seconds", type=float, default=None, help="use only this much of the lesson's speech")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--child", nargs=3, metavar=("VIDEO", "WARMUP_WAV", "WORKDIR"), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        video, warm, work = (Path(x) for x in args.child)
+        print(json.dumps(child(video, warm, work)))
+        return
+    r = measure(args.minutes, args.speech_share, args.speech_seconds)
+    if args.json:
+        print(json.dumps(r))
+        return
+    for k, v in r.items():
+        print(f"{k:>20}: {v}")
+    print(f"long_lecture: minutes={r['minutes']:g}, peak RSS={r['peak_rss_mb']:.0f} MB "
+          f"(growth {r['growth_mb']:.0f} MB over the warm model), RTF={r['rtf']:.3f}, words={r['words']}")
+
+
+if __name__ == "__main__":
+    main()
