@@ -89,8 +89,9 @@ def _check_video_id(video_id: Any) -> str:
 
 
 def _partitions_for(rows: int) -> int:
-    # About sqrt(n) lists keeps both the coarse search and each list's scan short.
-    return max(16, min(4096, round(math.sqrt(rows))))
+    # About sqrt(n) lists keeps both the coarse search and each list's scan short; a list needs a few dozen rows
+    # for its centroid to mean anything.
+    return max(1, min(4096, round(math.sqrt(rows)), rows // 40))
 
 
 def _nprobes(partitions: int) -> int:
@@ -117,6 +118,11 @@ class VectorStore:
             raise VectorStoreError(f"dim must be a positive vector length, got {dim}; pass the model's embedding size.")
         if not model_name or not model_name.strip():
             raise VectorStoreError("model_name is empty; pass the name of the model that made the vectors.")
+        if int(ann_min_rows) < 256:
+            raise VectorStoreError(
+                f"ann_min_rows must be at least 256, got {ann_min_rows}; an index trained on fewer rows is slower "
+                "and less accurate than scanning them."
+            )
         self.uri = str(uri)
         self.ann_min_rows = int(ann_min_rows)
         self.model_name = model_name

@@ -9,6 +9,7 @@ import lancedb
 import numpy as np
 import pytest
 
+from reelquant.search.errors import VectorStoreError
 from reelquant.search.store import VectorStore
 
 DIM = 32
@@ -91,3 +92,8 @@ def test_the_index_is_retrained_once_the_table_has_doubled(tmp_path: Path):
     assert retrained["trained_rows"] >= 2000 and retrained["name"] != first["name"]
     table = lancedb.connect(store.uri).open_table(store.table_name)
     assert len([ix for ix in table.list_indices() if ix.columns == ["vector"]]) == 1
+
+
+def test_a_threshold_too_small_to_train_on_is_refused_in_one_sentence(tmp_path: Path):
+    with pytest.raises(VectorStoreError, match="ann_min_rows must be at least 256"):
+        VectorStore(tmp_path / "lancedb", "tiny-test-model", DIM, ann_min_rows=10)
