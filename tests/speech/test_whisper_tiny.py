@@ -7,119 +7,29 @@ the structure (times, words, order, language) is checked.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
-import re
 from pathlib import Path
 
 import pytest
 
 from reelquant.speech.engines import EngineUnavailableError
-from reelquant.speech.whisper import FasterWhisperEngine
+from reelquant.speech.whisper import FasterWhisperEngine, build_random_whisper, whisper_tokenizer
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("ctranslate2")
 pytest.importorskip("transformers")
 
 
-def _whisper_package_dir() -> Path:
-    spec = importlib.util.find_spec("whisper")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("the openai-whisper package (source of the Whisper tokenizer ranks) is not installed")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    # GPT-2's reversible byte-to-character map, which byte-level BPE vocabularies are written in.
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs), strict=True))
-
-
-def whisper_tokenizer(n_languages: int = 99):
-    """The multilingual Whisper tokenizer as a `tokenizers.Tokenizer`, built from tiktoken ranks.
-
-    Merges are recovered the way tiktoken applies them: a token of rank r is the pair that BPE
-    over its bytes, with only ranks below r allowed, ends on. Special tokens follow Whisper's order.
-    """
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
-
-    root = _whisper_package_dir()
-    ranks: dict[bytes, int] = {}
-    for line in (root / "assets" / "multilingual.tiktoken").read_text().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    b2u = _bytes_to_unicode()
-
-    def enc(b: bytes) -> str:
-        return "".join(b2u[x] for x in b)
-
-    merges = []
-    for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
-        if len(token) < 2:
-            continue
-        parts = [bytes([x]) for x in token]
-        while True:
-            best = min(((ranks[parts[i] + parts[i + 1]], i) for i in range(len(parts) - 1)
-                        if ranks.get(parts[i] + parts[i + 1], rank) < rank), default=None)
-            if best is None:
-                break
-            i = best[1]
-            parts[i:i + 2] = [parts[i] + parts[i + 1]]
-        assert len(parts) == 2, token
-        merges.append((enc(parts[0]), enc(parts[1])))
-    source = (root / "tokenizer.py").read_text()
-    codes = re.findall(r'^\s*"([a-z]+)":', re.search(r"LANGUAGES = \{(.*?)\n\}", source, re.S).group(1), re.M)
-    tok = Tokenizer(models.BPE(vocab={enc(t): r for t, r in ranks.items()}, merges=merges))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    specials = ["<|endoftext|>", "<|startoftranscript|>", *[f"<|{c}|>" for c in codes[:n_languages]],
-                "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nospeech|>",
-                "<|notimestamps|>", *[f"<|{i * 0.02:.2f}|>" for i in range(1501)]]
-    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
-    return tok, codes[:n_languages]
-
-
 @pytest.fixture(scope="session")
 def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Whisper with tiny's dimensions and random weights, converted to CTranslate2 int8."""
-    import ctranslate2
-    import torch
-    from transformers import (
-        GenerationConfig,
-        PreTrainedTokenizerFast,
-        WhisperConfig,
-        WhisperForConditionalGeneration,
-    )
-
-    tok, codes = whisper_tokenizer()
-    root = tmp_path_factory.mktemp("tiny_whisper")
-    hf = root / "hf"
-    torch.manual_seed(0)
-    config = WhisperConfig(vocab_size=51865, num_mel_bins=80, d_model=384, encoder_layers=4, decoder_layers=4,
-                           encoder_attention_heads=6, decoder_attention_heads=6, encoder_ffn_dim=1536,
-                           decoder_ffn_dim=1536, max_source_positions=1500, max_target_positions=448,
-                           decoder_start_token_id=50258, eos_token_id=50257, pad_token_id=50257,
-                           bos_token_id=50257)
-    WhisperForConditionalGeneration(config).save_pretrained(hf)
-    PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
-                            unk_token="<|endoftext|>").save_pretrained(hf)
-    GenerationConfig(decoder_start_token_id=50258, eos_token_id=50257,
-                     lang_to_id={f"<|{c}|>": tok.token_to_id(f"<|{c}|>") for c in codes}).save_pretrained(hf)
-    out = root / "ct2"
-    ctranslate2.converters.TransformersConverter(str(hf), copy_files=["tokenizer.json"]).convert(
-        str(out), quantization="int8", force=True)
-    return out
+    if importlib.util.find_spec("whisper") is None:
+        pytest.skip("the openai-whisper package (source of the Whisper tokenizer ranks) is not installed")
+    return build_random_whisper(tmp_path_factory.mktemp("tiny_whisper"))
 
 
 def test_tokenizer_matches_whisper_ids() -> None:
+    if importlib.util.find_spec("whisper") is None:
+        pytest.skip("the openai-whisper package (source of the Whisper tokenizer ranks) is not installed")
     # Known ids of the multilingual Whisper vocabulary: BPE pieces, then the special-token block.
     tok, _ = whisper_tokenizer()
     assert tok.encode(" Buy when the RSI crosses above 30.").ids == [19146, 562, 264, 497, 20262, 28467, 3673,
