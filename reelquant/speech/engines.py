@@ -66,16 +66,22 @@ class PocketsphinxEngine:
 
     The audio is decoded one speech region at a time (long regions in pieces of at most
     `max_utterance_s`), so memory stays bounded however long the lesson is; each region
-    becomes one segment.
+    becomes one segment. `language_model` is "default" (the English model of the wheel) or "trading"
+    (reelquant.speech.lm: a trading-lesson model written once under `lm_cache_dir`).
     """
 
     name = "pocketsphinx"
 
     def __init__(self, model_dir: str | Path | None = None, max_utterance_s: float = 30.0,
-                 min_silence_s: float = 0.35) -> None:
+                 min_silence_s: float = 0.35, language_model: str = "default",
+                 lm_cache_dir: str | Path | None = None) -> None:
+        if language_model not in ("default", "trading"):
+            raise ValueError(f"unknown pocketsphinx language model {language_model!r}; use 'default' or 'trading'.")
         self.model_dir = Path(model_dir) if model_dir else None
         self.max_utterance_s = max_utterance_s
         self.min_silence_s = min_silence_s
+        self.language_model = language_model
+        self.lm_cache_dir = Path(lm_cache_dir) if lm_cache_dir else None
         self._decoder: Any = None
         self._lock = threading.Lock()
 
@@ -104,10 +110,18 @@ class PocketsphinxEngine:
             from pocketsphinx import Decoder
 
             model = self._model_path()
+            lm, dictionary = model / "en-us.lm.bin", model / "cmudict-en-us.dict"
+            if self.language_model == "trading":
+                import tempfile
+
+                from reelquant.speech.lm import trading_language_model
+
+                cache = self.lm_cache_dir or Path(tempfile.gettempdir()) / "reelquant-lm"
+                lm, dictionary = trading_language_model(cache, model)
             self._decoder = Decoder(
                 hmm=str(model / "en-us"),
-                lm=str(model / "en-us.lm.bin"),
-                dict=str(model / "cmudict-en-us.dict"),
+                lm=str(lm),
+                dict=str(dictionary),
                 samprate=16000,
                 loglevel="FATAL",
             )
@@ -159,8 +173,12 @@ class PocketsphinxEngine:
                         id=len(segments), start=words[0].start, end=words[-1].end,
                         text=" ".join(x.text for x in words), words=words,
                     ))
-        return Transcript(segments=segments, engine=self.name, model="cmusphinx en-us (pocketsphinx 5)",
+        return Transcript(segments=segments, engine=self.name, model=self._model_name(),
                           duration_s=round(duration, 3))
+
+    def _model_name(self) -> str:
+        lm = "" if self.language_model == "default" else f", {self.language_model} language model"
+        return f"cmusphinx en-us (pocketsphinx 5{lm})"
 
 
 # The order "auto" tries engines in: human timing first, then the best model the hardware allows.

@@ -388,6 +388,10 @@ _DIR = re.compile(
     r"\b(above|over|below|under|beneath|through|greater than|higher than|more than|less than|lower than|"
     r"exceeds|exceed)\b"
 )
+_RULE_VERB = re.compile(
+    r"\b(?:crosses|cross|crossed|rises|rise|drops|drop|falls|fall|closes|close|breaks|break|climbs|climb|"
+    r"moves|move|goes|go|dips|dip|is|are|stays|stay|must|needs to|has to)$"
+)
 _LEFT_FILLER = set(
     [
         "the",
@@ -525,6 +529,9 @@ def _comparisons(
                     gap = None
                 break
             if gap is None and before:
+                # "... rises above 90" after words that name nothing: a rule whose subject was not heard.
+                if right.name != "number" or _RULE_VERB.search(" ".join(before[-2:])):
+                    problems.append(a)
                 continue
         word = m.group(1)
         up = word in ("above", "over", "greater than", "higher than", "more than", "exceeds", "exceed") or (
@@ -990,7 +997,7 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
         for pos in problems:
             if not any(near(u, pos, c[0]) for c in cues):
                 continue
-            if any(near(u, pos, f.start) for f in found) or any(near(u, pos, x[3]) for x in stops):
+            if any(f.start <= pos < f.end for f in found) or any(x[3] <= pos < x[4] for x in stops):
                 continue
             q = quote(u, s, pos - 40, pos + 40)
             reason = f'a rule could not be read exactly: "{q["text"]}"'
