@@ -7,6 +7,7 @@ whole, and both turn their output into the project's Transcript with times insid
 from __future__ import annotations
 
 import base64
+import functools
 import importlib.util
 import re
 import threading
@@ -204,11 +205,13 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, map(chr, cs), strict=True))
 
 
+@functools.cache
 def whisper_tokenizer(n_languages: int = 99) -> tuple[Any, list[str]]:
     """The multilingual Whisper tokenizer as a `tokenizers.Tokenizer`, built from tiktoken ranks.
 
     Merges are recovered the way tiktoken applies them: a token of rank r is the pair that BPE
     over its bytes, with only ranks below r allowed, ends on. Special tokens follow Whisper's order.
+    Cached: treat the result as read-only.
     """
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
