@@ -28,6 +28,17 @@ def spoken_number(n: int) -> str:
     return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spoken_number(rest))
 
 
+# Trading words the English dictionary lacks, with the pronunciations a teacher uses (CMU phones).
+EXTRA_PRONUNCIATIONS: dict[str, list[str]] = {
+    "macd": ["M AE K D IY", "EH M EY S IY D IY"],
+    "rsi": ["AA R EH S AY"],
+    "atr": ["EY T IY AA R"],
+    "sma": ["EH S EH M EY"],
+    "donchian": ["D AA N CH IY AH N", "D AO N CH IY AH N"],
+    "retracements": ["R IY T R EY S M AH N T S"],
+    "doji": ["D OW JH IY"],
+}
+
 _WINDOWS = [2, 3, 5, 7, 9, 10, 12, 14, 15, 20, 21, 26, 30, 40, 50, 55, 60, 89, 100, 150, 200]
 _LEVELS = [0, 5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 65, 70, 75, 80, 85, 90, 95]
 _PCTS = ["one", "two", "three", "four", "five", "six", "eight", "ten", "one and a half", "two and a half"]
@@ -82,10 +93,14 @@ _TEMPLATES = [
     "some traders use the {ind} but {we} do not",
     "{we} never use the {ind}",
     "this is a breakout system",
+    "{when} {osc} {move} {level} {state} and that is {where} {we} {act2}",
+    "{when} {price} {move} {band} {state} and that is {where} {we} {act2}",
+    "that is {where} {we} {act2}",
+    "that is our {act2} signal",
     "the stop is {k} times the average true range",
     "{we} put the stop {k} a t r below the entry",
-    "{act} {when} {price} {move} the highest high of the past {n} {bars}",
-    "{act} {when} {price} {move} the lowest low of the past {n} {bars}",
+    "{act} {when} {price} {move} the highest high of the {recent} {n} {bars}",
+    "{act} {when} {price} {move} the lowest low of the {recent} {n} {bars}",
     "{when} {price} makes a new {n} {unit} high {act}",
     "{we} trade {ind} with a small account",
     "today {we} talk about {ind}",
@@ -147,6 +162,10 @@ def _slots(rng: random.Random) -> dict[str, str]:
         "n": n(),
         "side": rng.choice(["long", "short"]),
         "bars": rng.choice(["days", "bars", "sessions", "weeks"]),
+        "recent": rng.choice(["last", "past", "prior", "previous"]),
+        "state": rng.choice(["the market is oversold", "the market is overbought", "the move is stretched",
+                             "the trend has turned", "momentum is strong", "the stock is weak"]),
+        "where": rng.choice(["where", "when"]),
         "unit": rng.choice(_UNITS),
         "time": rng.choice(["on the same day", "at the same time", "before we enter", ""]),
     }
@@ -257,14 +276,15 @@ def build_arpa(
 
 
 def trading_language_model(cache_dir: str | Path, model_dir: str | Path, general_words: int = 8000,
-                           general_weight: float = 0.3) -> tuple[Path, Path]:
+                           general_weight: float = 0.5) -> tuple[Path, Path]:
     """(ARPA file, pronunciation dictionary) of the trading model, written once under `cache_dir`.
 
     Words the English dictionary cannot pronounce are left out of the model.
     """
     model_dir = Path(model_dir)
     dictionary = model_dir / "cmudict-en-us.dict"
-    key = hashlib.sha256(f"{general_words} {general_weight}\n{chr(10).join(_TEMPLATES)}".encode()).hexdigest()[:12]
+    recipe = f"{general_words} {general_weight}\n{_TEMPLATES}\n{EXTRA_PRONUNCIATIONS}"
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:12]
     folder = Path(cache_dir) / f"trading-lm-{key}"
     arpa, dic = folder / "trading.arpa", folder / "trading.dict"
     if arpa.is_file() and dic.is_file():
@@ -274,6 +294,8 @@ def trading_language_model(cache_dir: str | Path, model_dir: str | Path, general
         word, _, phones = line.partition(" ")
         if phones:
             pron[re.sub(r"\(\d+\)$", "", word)].append(phones.strip())
+    for word, phones_list in EXTRA_PRONUNCIATIONS.items():
+        pron.setdefault(word, list(phones_list))
     sentences = [s for s in lesson_corpus() if all(w in pron for w in s.split())]
     general = {w: p for w, p in _general_unigrams(model_dir, dictionary, general_words).items() if w in pron}
     text = build_arpa(sentences, general, general_weight=general_weight)

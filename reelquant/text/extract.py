@@ -730,8 +730,8 @@ def _words(text: str) -> int:
 
 def _assign_roles(
     s: str, found: list[_Found], cues: list[tuple[int, int, str, bool]]
-) -> list[tuple[str, bool] | None]:
-    """The (role, negated) of each comparison, from the action words around it.
+) -> list[tuple[str, bool, bool] | None]:
+    """The (role, negated, guessed) of each comparison, from the action words around it.
 
     Spoken rules come as "we buy when X" or as "when X, we buy"; without punctuation a sentence may hold
     several of both, so the plain forms bind first and nearest-word distance only settles what is left.
@@ -775,10 +775,29 @@ def _assign_roles(
                 bound[i] = k
     # 5. What is left goes to the nearest action word; a stay-out phrase only takes a rule said with it.
     actions = [k for k, c in enumerate(cues) if c[2] != "filter"]
+    guessed = [False] * len(found)
     for i, f in enumerate(found):
         if bound[i] is None and actions:
             bound[i] = min(actions, key=lambda k: min(abs(cues[k][0] - f.start), abs(cues[k][0] - f.end)))
-    return [None if k is None else (cues[k][2], cues[k][3]) for k in bound]
+            guessed[i] = True
+    return [None if k is None else (cues[k][2], cues[k][3], guessed[i]) for i, k in enumerate(bound)]
+
+
+def _unread_rules(
+    s: str, cues: list[tuple[int, int, str, bool]], found: list[_Found], ops: list[_Operand]
+) -> list[int]:
+    """Positions of "we sell when <indicator> ..." whose comparison was not heard."""
+    out = []
+    for a, b, role, _ in cues:
+        when = re.match(r" (?:\w+ ){0,2}?" + _WHEN + r"\b", s[b:])
+        if role == "filter" or when is None:
+            continue
+        window = b + 70
+        if any(b + when.end() <= o.start < window and o.name != "number" for o in ops) and not any(
+            b <= f.start < window for f in found
+        ):
+            out.append(a)
+    return out
 
 
 _TF = [
@@ -832,8 +851,16 @@ def _stops(s: str, st: _Settings) -> list[tuple[str, float, list[str], int, int]
     if stop and not negated(stop):
         out.append(("stop_loss_pct", float(stop.group(1)), [], *stop.span()))
     atr = re.search(
-        r"\bstop\b(?: \w+){0,6}? " + NUM + r" (?:times |x )?(?:the |an )?atrs?\b", s
-    ) or re.search(NUM + r" (?:times |x )?(?:the )?atrs? (?:stop|below|away|from)\b", s)
+        r"\bstop\b((?: \w+){0,6}?) " + NUM + r" (?:times |x )?(?:the |an )?atrs?\b", s
+    )
+    if atr and any(w not in _STOP_GAP for w in atr.group(1).split()):
+        # "the stop to flying 5 times the atr": a multiple whose first words were not heard.
+        atr = None
+    if atr is None:
+        atr = re.search("()" + NUM + r" (?:times |x )?(?:the )?atrs? (?:stop|below|away|from)\b", s)
+        # "2 playing 5 times the atr" is one number heard in pieces, not a multiple of 5.
+        if atr and re.search(r"\d\S* (?:\w+ )?$", s[: atr.start()]):
+            atr = None
     if atr and not negated(atr):
         if re.search(r"\btrail", s[max(0, atr.start() - 60) : atr.end() + 30]):
             reason = "a trailing stop in ATR multiples cannot be expressed in the spec"
@@ -844,8 +871,27 @@ def _stops(s: str, st: _Settings) -> list[tuple[str, float, list[str], int, int]
                 if st.atr
                 else ["ATR length for the stop not said; the backtester's default ATR length applies"]
             )
-            out.append(("stop_loss_atr", float(atr.group(1)), note, *atr.span()))
+            out.append(("stop_loss_atr", float(atr.group(2)), note, *atr.span()))
+    read = {x[0] for x in out}
+    for fields, said in _STOP_SAID:
+        m = said.search(s)
+        if m and not read & fields and not negated(m):
+            out.append(("unreadable", 0.0, [], *m.span()))
+            break
     return out
+
+
+_STOP_GAP = {
+    "loss", "is", "goes", "go", "at", "of", "put", "placed", "place", "sits", "the", "initial", "my", "our",
+    "a", "an", "set", "to", "by", "about", "roughly", "away", "i", "we", "use", "using", "just", "below",
+    "under", "entry", "price", "protective", "hard", "it", "comes", "in", "exactly",
+}  # fmt: skip
+# A stop or target that was said but whose size was not read: the spec must not go without it.
+_STOP_SAID: list[tuple[set[str], re.Pattern[str]]] = [
+    ({"stop_loss_atr", "unsupported"}, re.compile(r"\b(?:times|x) (?:the |an )?atrs?\b")),
+    ({"stop_loss_pct", "trailing_stop_pct"}, re.compile(r"\b(?:stop|stop loss|trailing stop)\b(?: \w+){0,5}? percent\b")),
+    ({"take_profit_pct"}, re.compile(r"\b(?:take profits?|profit target|target)\b(?: \w+){0,4}? percent\b")),
+]
 
 
 _NEGATION_STOP = re.compile(r"\b(?:no|never use a|don t use a|do not use a|without a) stop")
@@ -981,6 +1027,10 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
                 concepts.append(
                     {"kind": "unsupported", "reason": notes[0], "blocking": False, **quote(u, s, a, b)}
                 )
+            elif fld == "unreadable":
+                q = quote(u, s, a, b)
+                reason = f'a stop or target was said but its size could not be read: "{q["text"]}"'
+                concepts.append({"kind": "unsupported", "reason": reason, "blocking": True, **q})
             else:
                 kind = "take_profit" if fld == "take_profit_pct" else "stop"
                 concepts.append(
@@ -1010,7 +1060,21 @@ def extract_concepts(transcript: Transcript) -> list[dict[str, Any]]:
                 (bool(re.search(r"\b(?:either|or)\b", gap)), bool(re.search(r"\bboth\b", s[f.end :])))
             )
         roles = _assign_roles(s, found, cues)
-        for f, (either, both), binding in zip(found, joins, roles, strict=True):
+        for pos in _unread_rules(s, cues, found, ops):
+            q = quote(u, s, pos, pos + 60)
+            reason = f'a rule could not be read exactly: "{q["text"]}"'
+            concepts.append({"kind": "unsupported", "blocking": True, "reason": reason, **q})
+            break
+        for f, (either, both), guess in zip(found, joins, roles, strict=True):
+            binding = guess[:2] if guess is not None else None
+            if guess is not None and guess[2] and guess[0] == "exit" and _FILTER_WORDS.search(
+                s[max(0, f.start - 30) : f.end]
+            ):
+                # "the rsi must drop below 10 sell when ...": a filter or an exit? Not a guess to act on.
+                q = quote(u, s, f.start, f.end)
+                reason = f'could not tell whether this is an entry or an exit condition: "{q["text"]}"'
+                concepts.append({"kind": "unsupported", "blocking": True, "reason": reason, **q})
+                continue
             if binding is None and pending_role is not None:
                 binding = pending_role
             if binding is None and _FILTER_WORDS.search(s[max(0, f.start - 30) : f.end]):
