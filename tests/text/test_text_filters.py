@@ -91,3 +91,36 @@ def test_a_break_of_the_donchian_channel_is_a_break_of_the_prior_bars(said: str,
     assert _entries(spec) == {expected}, spec.summary()
     assert spec.entry.conditions[0].right.params == {"window": 40}
     assert spec.exit.conditions[0].right.indicator == "lowest_low"
+
+
+# What pocketsphinx heard in Festival-voiced lessons: each drops or garbles one part of the rule.
+PARTIAL_READINGS = [
+    (
+        "we buy when the two period rsi falls below ten we sell when the two period rsi climbs back events "
+        "seventy take profit six percent above the entry long only",
+        "could not be read",
+    ),
+    (
+        "buy when the close moves above the highest high of the past fifty five bars sell when the close drops "
+        "under the lowest low of the past twenty bars the initial stop two playing five times the average true "
+        "range below the entry",
+        "size could not be read",
+    ),
+    (
+        "i only buy pullbacks an up trend the entry as price must be above the two hundred day simple moving "
+        "average on the two period rsi must drops below ten sell when the two period rsi rises above ninety "
+        "take profit at six percent this is a long only",
+        "entry or an exit",
+    ),
+    (
+        "we buy when the rsi drops below thirty we sell when the dar es ein rises above seventy stop loss two percent",
+        "could not be read",
+    ),
+]
+
+
+@pytest.mark.parametrize(("heard", "why"), PARTIAL_READINGS)
+def test_a_partial_reading_is_not_testable_and_says_why(heard: str, why: str) -> None:
+    spec = extract_spec(transcript_from_text(heard))
+    assert not spec.testable, spec.summary()
+    assert any(why in r for r in spec.unsupported), spec.unsupported
