@@ -924,6 +924,23 @@ def _unsupported_terms(s: str) -> list[tuple[str, int]]:
     return [(term.unsupported, a) for term, a, _ in match_terms(s) if term.unsupported]
 
 
+_NUMBER_WORD = re.compile(
+    r"(?:\d+(?:\.\d+)?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundred|point|half)",
+    re.IGNORECASE,
+)
+UNCLEAR_NUMBER_CONFIDENCE = 0.05
+
+
+def _heard(w: Word) -> str:
+    """The word as read for rules: a number the recognizer itself barely believed is not taken as said."""
+    text = w.text.strip()
+    if w.confidence is not None and w.confidence < UNCLEAR_NUMBER_CONFIDENCE and _NUMBER_WORD.fullmatch(text):
+        return "unclear"
+    return text
+
+
 @dataclass
 class _Unit:
     """A stretch of speech read as one sentence: its words with times and segment ids."""
@@ -947,9 +964,7 @@ def _units(transcript: Transcript) -> list[_Unit]:
             continue
         if seg.words:
             words += [
-                (w.text.strip(), float(w.start), float(w.end), int(seg.id))
-                for w in seg.words
-                if w.text.strip()
+                (_heard(w), float(w.start), float(w.end), int(seg.id)) for w in seg.words if w.text.strip()
             ]
             continue
         toks = seg.text.split()

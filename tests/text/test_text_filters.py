@@ -2,6 +2,7 @@
 
 import pytest
 
+from reelquant.speech.transcript import Segment, Transcript, Word
 from reelquant.strategy.scoring import score_spec
 from reelquant.strategy.spec import StrategySpec
 from reelquant.text.extract import extract_spec, transcript_from_text
@@ -124,3 +125,21 @@ def test_a_partial_reading_is_not_testable_and_says_why(heard: str, why: str) ->
     spec = extract_spec(transcript_from_text(heard))
     assert not spec.testable, spec.summary()
     assert any(why in r for r in spec.unsupported), spec.unsupported
+
+
+def _heard_with_confidence(words: list[tuple[str, float]]) -> Transcript:
+    timed = [Word(text=w, start=i * 0.4, end=i * 0.4 + 0.3, confidence=c) for i, (w, c) in enumerate(words)]
+    segment = Segment(id=0, start=0.0, end=timed[-1].end, text=" ".join(w for w, _ in words), words=timed)
+    return Transcript(segments=[segment], engine="pocketsphinx")
+
+
+@pytest.mark.parametrize(("confidence", "testable"), [(0.9, True), (0.02, False)])
+def test_a_number_the_recognizer_barely_heard_is_not_taken(confidence: float, testable: bool) -> None:
+    said = "we buy when the rsi drops below thirty we sell when the rsi rises above seventy take profit at"
+    words = [(w, 0.95) for w in said.split()] + [("two", confidence), ("percent", 1.0)]
+    spec = extract_spec(_heard_with_confidence(words))
+    assert spec.testable is testable, spec.unsupported
+    if testable:
+        assert spec.take_profit_pct == 2.0
+    else:
+        assert any("size could not be read" in r for r in spec.unsupported), spec.unsupported
