@@ -71,8 +71,11 @@ def _asr_transcript(mp4: Path, engine: Any) -> Transcript:
     return engine.transcribe(wav, video=mp4)
 
 
-def lesson_transcript(text: str, mode: str, cache_dir: str | Path, engine: Any = None) -> Transcript:
-    """How the lesson is heard in `mode`: the script itself, its SRT sidecar, or an engine's transcript."""
+def lesson_transcript(
+    text: str, mode: str, cache_dir: str | Path, engine: Any = None, language_model: str = "trading"
+) -> Transcript:
+    """How the lesson is heard in `mode`: the script itself, its SRT sidecar, or an engine's transcript
+    (pocketsphinx with `language_model` unless another engine is given)."""
     from reelquant.text.extract import transcript_from_text
 
     if mode == "text":
@@ -86,7 +89,7 @@ def lesson_transcript(text: str, mode: str, cache_dir: str | Path, engine: Any =
         if engine is None:
             from reelquant.speech.engines import PocketsphinxEngine
 
-            engine = PocketsphinxEngine()
+            engine = PocketsphinxEngine(language_model=language_model, lm_cache_dir=Path(cache_dir) / "lm")
         return _asr_transcript(mp4, engine)
     raise EvaluationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}.")
 
@@ -97,11 +100,13 @@ def evaluate_dir(
     cache_dir: str | Path | None = None,
     extractor: Any = None,
     engine: Any = None,
+    language_model: str = "trading",
 ) -> dict[str, Any]:
     """Extract every labeled lesson of `label_dir` as heard in `mode` and score it against its label.
 
     Returns {"mode", "label_dir", "rows": [per lesson], "totals": score_many's totals}. Synthesized videos
-    are kept under `cache_dir` (a temporary folder, dropped afterwards, when none is given).
+    are kept under `cache_dir` (a temporary folder, dropped afterwards, when none is given); in asr mode
+    pocketsphinx decodes with `language_model` ("trading" or "default") unless `engine` is given.
     """
     if mode not in MODES:
         raise EvaluationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}.")
@@ -115,7 +120,7 @@ def evaluate_dir(
         rows: list[dict[str, Any]] = []
         pairs: list[tuple[StrategySpec, StrategySpec]] = []
         for name, text, label in lessons:
-            transcript = lesson_transcript(text, mode, cache, engine=engine)
+            transcript = lesson_transcript(text, mode, cache, engine=engine, language_model=language_model)
             pred = extractor.extract(transcript)
             score = score_spec(pred, label)
             p, g = spec_items(pred), spec_items(label)
@@ -165,7 +170,7 @@ def format_result(result: dict[str, Any], verbose: bool = False) -> str:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     try:
-        result = evaluate_dir(args.label_dir, mode=args.mode, cache_dir=args.cache)
+        result = evaluate_dir(args.label_dir, mode=args.mode, cache_dir=args.cache, language_model=args.lm)
     except (EvaluationError, OSError) as exc:
         print(f"reelquant: {exc}", file=sys.stderr)
         return 2
@@ -187,6 +192,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("label_dir", help="folder of NAME.txt scripts with NAME.spec.json labels")
     p.add_argument("--mode", choices=MODES, default="text", help="how the lesson is heard (default: text)")
     p.add_argument("--cache", default=None, help="keep synthesized videos here between runs")
+    p.add_argument("--lm", choices=["trading", "default"], default="trading",
+                   help="pocketsphinx language model in asr mode (default: trading)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="show every lesson's differences")
     p.set_defaults(func=_cmd_eval)
