@@ -8,7 +8,7 @@ import pytest
 from reelquant.speech.engines import PocketsphinxEngine
 from reelquant.speech.lm import build_arpa, lesson_corpus, spoken_number
 
-from .lessons import SHARED_LESSONS, lesson_names
+from .lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, lesson_names
 
 
 def _read_arpa(text: str) -> tuple[list[dict], list[dict]]:
@@ -51,8 +51,11 @@ def test_corpus_is_made_from_templates_not_from_labeled_lessons() -> None:
     corpus = set(lesson_corpus(sentences=3000))
     assert len(corpus) > 1000
     assert "we use the relative strength index" in corpus
-    for name in lesson_names(SHARED_LESSONS):
-        script = (SHARED_LESSONS / f"{name}.txt").read_text().lower()
+    scripts = [folder / f"{name}.txt" for folder in (SHARED_LESSONS, OWN_LESSONS, SAMPLE_LESSONS)
+               for name in lesson_names(folder)]
+    assert len(scripts) >= 17
+    for path in scripts:
+        script = path.read_text().lower()
         for sentence in re.split(r"[.!?]\s*", script):
             words = " ".join(re.sub(r"[^a-z' ]", " ", sentence).split())
             if len(words.split()) >= 6:
