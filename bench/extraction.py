@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: text,sidecar,asr")
     parser.add_argument("--cache", default=str(ROOT / ".reelquant" / "bench-extraction"),
                         help="where synthesized lesson videos are kept between runs")
-    parser.add_argument("--lm", default="default", choices=["default", "trading"],
+    parser.add_argument("--lm", default="trading", choices=["trading", "default"],
                         help="pocketsphinx language model for the asr mode")
     args = parser.parse_args()
     engine = PocketsphinxEngine(language_model=args.lm, lm_cache_dir=Path(args.cache) / "lm")
