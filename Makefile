@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip
 STAMP := $(VENV)/.installed
-DEB_STAMP := .reelquant/.debian-packages
 # Debian tools the tests use: speech synthesis and video encoding for test videos, Compose to validate
 # the deploy files, Chromium for the browser test of the Dagster UI.
 DEB_PACKAGES := festival festvox-us-slt-hts espeak-ng sox ffmpeg docker-compose chromium
@@ -17,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q -c constraints.txt torch==2.13.0
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	# Only the Whisper tokenizer file inside it is read (tests build a tiny Whisper offline); without
+	# --no-deps it would pull triton and a CUDA torch.
+	$(PIP) install -q --no-deps openai-whisper==20250625
 	touch $(STAMP)
 
 install: $(STAMP)

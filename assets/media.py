@@ -10,9 +10,9 @@ import pandas as pd
 
 from assets._metadata import md_table
 from assets.partitions import videos_partitions
-from reelquant.media.audio import extract_audio
+from reelquant.media.audio import extract_audio, has_speech
 from reelquant.media.clips import highlight_windows, render_clips
-from reelquant.media.keyframes import extract_keyframes
+from reelquant.media.keyframes import extract_slide_keyframes
 from reelquant.speech.transcript import Transcript
 from resources import MediaStoreResource
 
@@ -32,10 +32,13 @@ def audio_track(
     out = media_store.derived_dir(context.partition_key) / "audio.wav"
     started = time.perf_counter()
     info = extract_audio(Path(video_file["path"]), out)
-    data = info.to_dict()
+    speech, note = has_speech(info)
+    data = {**info.to_dict(), "has_speech": speech, "speech_note": note}
     return dg.MaterializeResult(
         value=data,
         metadata={
+            "has_speech": speech,
+            "speech_note": note,
             "path": dg.MetadataValue.path(str(out)),
             "duration_s": dg.MetadataValue.float(float(info.duration_s)),
             "speech_ratio": dg.MetadataValue.float(float(info.speech_ratio)),
@@ -49,19 +52,20 @@ def audio_track(
     partitions_def=videos_partitions,
     group_name="media",
     kinds={"image"},
-    description="Frames sampled from the video (PNG paths and timestamps), for slides and thumbnails.",
+    description="One frame per slide (scene changes, repeated slides dropped, a periodic frame on long stills).",
 )
 def keyframes(
     context: dg.AssetExecutionContext, video_file: dict[str, Any], media_store: MediaStoreResource
 ) -> dg.MaterializeResult:
     out_dir = media_store.derived_dir(context.partition_key, "keyframes")
-    frames = extract_keyframes(Path(video_file["path"]), out_dir, every_s=5.0)
+    frames = extract_slide_keyframes(Path(video_file["path"]), out_dir)
     return dg.MaterializeResult(
         value=frames,
         metadata={
             "frames": dg.MetadataValue.int(len(frames)),
             "folder": dg.MetadataValue.path(str(out_dir)),
-            "preview": md_table(((f"{f['t']:.1f}", f["path"]) for f in frames), ["t (s)", "path"], limit=10),
+            "preview": md_table(((f"{f['t']:.1f}", f.get("reason", ""), Path(f["path"]).name) for f in frames),
+                                ["t (s)", "why", "file"], limit=20),
         },
     )
 

@@ -10,8 +10,10 @@ import dagster as dg
 from assets._metadata import md_table
 from assets.media import ENGINE_RETRY
 from assets.partitions import videos_partitions
-from reelquant.speech.subtitles import to_srt, to_vtt
+from reelquant.speech.subtitles import find_sidecar, to_srt, to_vtt
+from reelquant.speech.transcript import Transcript
 from resources import MediaStoreResource, TranscriberResource
+from resources.speech import FALLBACK_ENGINES
 
 
 @dg.asset(
@@ -19,8 +21,15 @@ from resources import MediaStoreResource, TranscriberResource
     group_name="speech",
     kinds={"python"},
     retry_policy=ENGINE_RETRY,
-    check_specs=[dg.AssetCheckSpec("transcript_not_empty", asset="transcript", blocking=True,
-                                   description="The engine heard at least one word.")],
+    # Transcription is the GPU stage; the instance limits the `gpu` pool (to one step at a time by default).
+    pool="gpu",
+    check_specs=[
+        dg.AssetCheckSpec("transcript_not_empty", asset="transcript", blocking=True,
+                          description="The engine heard at least one word (a video with no speech is a warning "
+                          "that ends in an explicit 'no speech' strategy, not an error)."),
+        dg.AssetCheckSpec("transcript_engine", asset="transcript",
+                          description="The transcript did not come from a fallback engine (pocketsphinx)."),
+    ],
     description="Segments and words with start/end seconds, the engine and model used and why; SRT and VTT files.",
 )
 def transcript(
@@ -31,7 +40,14 @@ def transcript(
     media_store: MediaStoreResource,
 ):  # no return annotation: with check_specs Dagster reads one as the type of every output
     started = time.perf_counter()
-    tr = transcriber.transcribe(Path(audio_track["path"]), Path(video_file["path"]))
+    video = Path(video_file["path"])
+    no_speech = not audio_track.get("has_speech", True) and find_sidecar(video) is None
+    if no_speech:
+        # Nothing to hear and no subtitles: say so instead of running an engine over silence or music.
+        tr = Transcript(segments=[], engine="none", reason=audio_track["speech_note"],
+                        duration_s=float(audio_track["duration_s"]))
+    else:
+        tr = transcriber.transcribe(Path(audio_track["path"]), video)
     elapsed = time.perf_counter() - started
     tr.duration_s = tr.duration_s or float(audio_track["duration_s"])
     out_dir = media_store.derived_dir(context.partition_key)
@@ -45,6 +61,8 @@ def transcript(
             "engine": tr.engine,
             "model": tr.model or "-",
             "engine_reason": tr.reason or "-",
+            "language": tr.language or "-",
+            "warnings": "; ".join(tr.warnings) or "-",
             "words": dg.MetadataValue.int(words),
             "segments": dg.MetadataValue.int(len(tr.segments)),
             "seconds": dg.MetadataValue.float(round(elapsed, 2)),
@@ -58,9 +76,16 @@ def transcript(
             dg.AssetCheckResult(
                 check_name="transcript_not_empty",
                 passed=words > 0,
-                description=None if words else
+                severity=dg.AssetCheckSeverity.WARN if no_speech else dg.AssetCheckSeverity.ERROR,
+                description=tr.reason if no_speech else None if words else
                 "The engine heard no words; check that the video has speech, or drop a .srt beside it.",
                 metadata={"words": words},
-            )
+            ),
+            dg.AssetCheckResult(
+                check_name="transcript_engine",
+                passed=tr.engine not in FALLBACK_ENGINES,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"{tr.engine}: {tr.reason}" if tr.reason else tr.engine,
+            ),
         ],
     )

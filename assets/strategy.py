@@ -28,7 +28,11 @@ from resources import BacktesterResource, MediaStoreResource
     description="StrategySpec v1 of the lesson, or an explicit 'no testable strategy' with the reasons.",
 )
 def strategy_spec(trading_concepts: list[dict[str, Any]], transcript: dict[str, Any]):  # no return annotation: with check_specs Dagster reads one as the type of every output
-    spec = build_spec(trading_concepts)
+    if transcript["segments"]:
+        spec = build_spec(trading_concepts)
+    else:
+        spec = StrategySpec.untestable([f"no speech: {transcript.get('reason') or 'the video has no spoken words'}"],
+                                       name="no speech")
     data = spec.to_dict()
     try:
         StrategySpec.model_validate_json(json.dumps(data))

@@ -1,4 +1,4 @@
-"""The `reelquant` command: demo, process, search and ui.
+"""The `reelquant` command: demo, process, search, eval-extraction, doctor and ui.
 
 Commands that run the graph import the Dagster code location lazily, so the library itself
 stays free of Dagster and `reelquant --help` answers at once.
@@ -7,7 +7,6 @@ stays free of Dagster and `reelquant --help` answers at once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -15,6 +14,10 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from reelquant.search import cli as search_cli
+from reelquant.speech import doctor
+from reelquant.strategy import evaluate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,27 +116,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if all(r.report for r in runs) else 1
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    root = _home(args)
-    from reelquant.search.embed import embedding_dim, load_embedder
-    from reelquant.search.query import search
-    from reelquant.search.store import VectorStore
-
-    model = load_embedder(args.model)
-    store = VectorStore(str(root / "lancedb"), model_name=args.model, dim=embedding_dim(model))
-    hits = search(store, model, args.query, k=args.k, video_id=args.video)
-    if args.json:
-        print(json.dumps(hits, indent=2, default=str))
-        return 0
-    if not hits:
-        print("no matching moments; process some videos first (`reelquant process VIDEO` or `make demo`).")
-        return 0
-    for h in hits:
-        print(f"{h['video_id']:<40} {h['start_s']:7.1f}–{h['end_s']:<7.1f} {h['text'][:90]}"
-              + (f"\n{'':<58}clip: {h['clip_path']}" if h.get("clip_path") else ""))
-    return 0
-
-
 def cmd_ui(args: argparse.Namespace) -> int:
     root = _home(args)
     _instance_env(root)
@@ -157,13 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.set_defaults(func=cmd_process)
 
-    p = sub.add_parser("search", help="find the moments that best match a query across every processed lesson")
-    p.add_argument("query")
-    p.add_argument("--video", help="only this video id")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--model", default="all-MiniLM-L6-v2")
-    p.set_defaults(func=cmd_search)
+    # Subcommands that live with their own package.
+    search_cli.register(sub)
+    evaluate.register(sub)
+    doctor.register(sub)
 
     p = sub.add_parser("ui", help="the Dagster UI on the local instance")
     p.add_argument("--host", default="127.0.0.1")

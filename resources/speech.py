@@ -10,24 +10,47 @@ import dagster as dg
 
 from reelquant.speech.engines import PocketsphinxEngine, SidecarEngine, select_engine
 from reelquant.speech.transcript import Transcript
+from reelquant.speech.whisper import FasterWhisperEngine, WhisperXEngine
 
-EngineName = Literal["auto", "sidecar", "pocketsphinx"]
+EngineName = Literal["auto", "sidecar", "whisperx", "faster_whisper", "pocketsphinx"]
+# Engines `auto` falls back to when nothing better is usable; their transcripts get a warning check.
+FALLBACK_ENGINES = frozenset({"pocketsphinx"})
 
 
 @functools.cache
-def _engines() -> tuple:
-    # One instance per process: engines load their models lazily and keep them.
-    return (SidecarEngine(), PocketsphinxEngine())
+def _engines(faster_whisper_model: str, whisperx_model: str, device: str, compute_type: str,
+             batch_size: int) -> tuple:
+    # One instance per process and configuration: engines load their models lazily and keep them.
+    return (
+        SidecarEngine(),
+        WhisperXEngine(whisperx_model, device=device or "cuda", compute_type=compute_type or "float16",
+                       batch_size=batch_size or 16),
+        FasterWhisperEngine(faster_whisper_model or None,
+                            device="cpu" if not device or device.startswith("cuda") else device,
+                            compute_type=compute_type or "int8", batch_size=batch_size or 8),
+        PocketsphinxEngine(),
+    )
 
 
 class TranscriberResource(dg.ConfigurableResource):
-    """Speech to text. `auto` takes a sidecar subtitle file when one came with the video, else the
-    best engine usable here, and records which engine it used and why."""
+    """Speech to text. `auto` takes a sidecar subtitle file when one came with the video, then WhisperX on
+    CUDA, then faster-whisper with a usable local model, then pocketsphinx, and records which and why."""
 
     engine: EngineName = "auto"
+    faster_whisper_model: str = ""
+    whisperx_model: str = "large-v3"
+    device: str = ""
+    compute_type: str = ""
+    batch_size: int = 0
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self.engine == "whisperx" or self.device.startswith("cuda")
 
     def transcribe(self, wav: Path, video: Path) -> Transcript:
-        chosen, reason = select_engine(self.engine, video, list(_engines()))
+        engines = _engines(self.faster_whisper_model, self.whisperx_model, self.device, self.compute_type,
+                           self.batch_size)
+        chosen, reason = select_engine(self.engine, video, list(engines))
         transcript = chosen.transcribe(wav, video)
         transcript.reason = reason
         return transcript
