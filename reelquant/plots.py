@@ -9,6 +9,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes, laid out tight; the caller still owns the figure and closes it."""
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
 
 
 def keyword_timeline_png(hits: pd.DataFrame, duration_s: float) -> bytes:
@@ -22,8 +31,7 @@ def keyword_timeline_png(hits: pd.DataFrame, duration_s: float) -> bytes:
     ax.set_xlim(0, max(duration_s, 1.0))
     ax.set_xlabel("seconds")
     ax.set_title(f"{len(hits)} trading terms over time")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    try:
+        return figure_png(fig)
+    finally:
+        plt.close(fig)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -265,6 +264,15 @@ def _segment_metrics(pf: Any, seg: pd.DataFrame, config: BacktestConfig) -> tupl
     return compute_metrics(equity, trades, in_market, config.init_cash, seg["close"]), trades
 
 
+def check_inputs(spec: StrategySpec, df: pd.DataFrame) -> None:
+    """Refuse, in one sentence, a spec with no rule or bars without OHLCV columns."""
+    if not spec.testable:
+        raise BacktestError("The spec is not testable, so there is nothing to backtest: extract a rule first.")
+    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
+    if missing:
+        raise MarketDataError(f"The bars lack {', '.join(missing)}: load them with load_ohlcv.")
+
+
 def run_backtest(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | None = None,
                  entry_filter: pd.Series | None = None) -> BacktestResult:
     """Backtest the spec on the bars: full history, in-sample and out-of-sample, each from fresh cash.
@@ -274,11 +282,7 @@ def run_backtest(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | 
     rule entries, e.g. those a signal model rejects.
     """
     config = config or BacktestConfig()
-    if not spec.testable:
-        raise BacktestError("The spec is not testable, so there is nothing to backtest: extract a rule first.")
-    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
-    if missing:
-        raise MarketDataError(f"The bars lack {', '.join(missing)}: load them with load_ohlcv.")
+    check_inputs(spec, df)
     if len(df) < 10:
         raise BacktestError(f"Only {len(df)} bars: a backtest needs at least 10, load a longer history.")
     signals, filtered = _apply_filter(compile_signals(spec, df), entry_filter, df.index)
@@ -309,6 +313,8 @@ def plot_equity(result: BacktestResult) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from reelquant.plots import figure_png
+
     equity = result.equity
     dd = _drawdown(equity) * 100
     fig, (ax_eq, ax_dd) = plt.subplots(2, 1, figsize=(9, 5), sharex=True,
@@ -324,9 +330,6 @@ def plot_equity(result: BacktestResult) -> bytes:
         ax_eq.set_title(result.spec_summary[:100], fontsize=9)
         ax_eq.set_ylabel("equity")
         ax_dd.set_ylabel("drawdown %")
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
+        return figure_png(fig, dpi=90)
     finally:
         plt.close(fig)
-    return buf.getvalue()

@@ -6,7 +6,6 @@ A rule whose neighbours mostly lose out of sample was fitted to noise; the defla
 
 from __future__ import annotations
 
-import io
 import itertools
 import math
 import random
@@ -372,6 +371,8 @@ def heatmap_png(result: RobustnessResult, x: str | None = None, y: str | None = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from reelquant.plots import figure_png
+
     fig, ax = plt.subplots(figsize=(6.5, 5))
     try:
         values = grid.to_numpy(dtype=float)
@@ -392,12 +393,9 @@ def heatmap_png(result: RobustnessResult, x: str | None = None, y: str | None = 
         ax.set_ylabel(y)
         ax.set_title(f"out-of-sample Sharpe; {result.share_positive:.0%} of neighbours positive", fontsize=9)
         fig.colorbar(image, ax=ax, label="Sharpe")
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
+        return figure_png(fig, dpi=90)
     finally:
         plt.close(fig)
-    return buf.getvalue()
 
 
 def robustness_from(value: RobustnessResult | Mapping[str, Any]) -> tuple[float, float, int]:

@@ -8,8 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from reelquant.backtest.data import OHLCV_COLUMNS, MarketDataError
-from reelquant.backtest.engine import BacktestConfig, BacktestError, _segment_metrics, _simulate, _stop_kwargs
+from reelquant.backtest.engine import (
+    BacktestConfig,
+    BacktestError,
+    _segment_metrics,
+    _simulate,
+    _stop_kwargs,
+    check_inputs,
+)
 from reelquant.backtest.signals import compile_signals
 from reelquant.strategy.spec import StrategySpec
 
@@ -70,11 +76,7 @@ def walk_forward(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | 
     inside its own bars, as run_backtest's segments do.
     """
     config = config or BacktestConfig()
-    if not spec.testable:
-        raise BacktestError("The spec is not testable, so there is nothing to backtest: extract a rule first.")
-    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
-    if missing:
-        raise MarketDataError(f"The bars lack {', '.join(missing)}: load them with load_ohlcv.")
+    check_inputs(spec, df)
     signals = compile_signals(spec, df)
     stops = _stop_kwargs(spec, df)
     windows = []

@@ -10,6 +10,14 @@ import numpy as np
 from reelquant.media.probe import InvalidVideoError
 
 
+def _open(video: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(video))
+    except (av.error.FFmpegError, FileNotFoundError) as exc:
+        raise InvalidVideoError(f"{video} cannot be opened ({exc.__class__.__name__}); "
+                                "check that it is a playable video.") from None
+
+
 def extract_keyframes(video: str | Path, out_dir: str | Path, every_s: float = 5.0,
                       max_width: int = 640) -> list[dict]:
     """One PNG every `every_s` seconds (starting at 0), scaled to at most `max_width` wide.
@@ -21,11 +29,7 @@ def extract_keyframes(video: str | Path, out_dir: str | Path, every_s: float = 5
         raise ValueError(f"every_s must be positive, got {every_s}; pass a sampling interval in seconds.")
     video, out_dir = Path(video), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        container = av.open(str(video))
-    except (av.error.FFmpegError, FileNotFoundError) as exc:
-        raise InvalidVideoError(f"{video} cannot be opened ({exc.__class__.__name__}); "
-                                "check that it is a playable video.") from None
+    container = _open(video)
     frames: list[dict] = []
     try:
         if not container.streams.video:
@@ -93,11 +97,7 @@ def extract_slide_keyframes(
         raise ValueError("change, analysis_fps and fallback_every_s must be positive; pass sensible thresholds.")
     video, out_dir = Path(video), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        container = av.open(str(video))
-    except (av.error.FFmpegError, FileNotFoundError) as exc:
-        raise InvalidVideoError(f"{video} cannot be opened ({exc.__class__.__name__}); "
-                                "check that it is a playable video.") from None
+    container = _open(video)
     size = (96, 54)
     kept: list[dict] = []
     kept_thumbs: list[np.ndarray] = []
