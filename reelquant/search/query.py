@@ -10,15 +10,11 @@ from reelquant.search.embed import embed_texts
 from reelquant.search.errors import SearchError
 from reelquant.search.store import VectorStore
 from reelquant.text.lexicon import load_lexicon
+from reelquant.text.numbers import spell_number
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-_ONES = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-)
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,6})(?:\.(\d{1,3}))?(?![\w.])")
 HIT_FIELDS = ("video_id", "segment_id", "start_s", "end_s", "text", "clip_path", "keywords")
 RRF_K = 60
@@ -42,18 +38,6 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[dict[str, Any]]], rrf_k: 
     return sorted(fused.values(), key=lambda h: (-h["score"], order[(h["video_id"], int(h["segment_id"]))]))
 
 
-def _say_int(n: int) -> str:
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + _say_int(rest))
-    rest = n % 1000
-    return _say_int(n // 1000) + " thousand" + ("" if rest == 0 else " " + _say_int(rest))
-
-
 def spoken_numbers(text: str) -> str:
     """The numbers written as digits in `text`, said in words ("2.5 x 90" -> "two point five ninety").
 
@@ -61,9 +45,9 @@ def spoken_numbers(text: str) -> str:
     """
     said = []
     for m in _NUMBER.finditer(text):
-        words = _say_int(int(m.group(1)))
+        words = spell_number(int(m.group(1)))
         if m.group(2):
-            words += " point " + " ".join(_ONES[int(d)] for d in m.group(2))
+            words += " point " + " ".join(spell_number(int(d)) for d in m.group(2))
         said.append(words)
     return " ".join(said)
 

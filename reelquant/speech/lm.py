@@ -14,18 +14,12 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+from reelquant.text.numbers import spell_number
 
 
 def spoken_number(n: int) -> str:
-    """English words for 0 <= n < 1000, as a speaker says them."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    rest = n % 100
-    return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spoken_number(rest))
+    """English words for a whole number, as a speaker says them."""
+    return spell_number(n)
 
 
 # Trading words the English dictionary lacks, with the pronunciations a teacher uses (CMU phones).

@@ -239,3 +239,25 @@ def normalize_numbers(text: str) -> str:
         out.append(tok)
         i += 1
     return "".join(out)
+
+
+_SAY_ONES = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_SAY_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def spell_number(n: int) -> str:
+    """English words for 0 <= n < 1,000,000, the way a speaker says them ("two hundred", "twenty one")."""
+    if not 0 <= n < 1_000_000:
+        raise ValueError(f"spell_number covers 0 to 999999, got {n}; pass a smaller whole number.")
+    if n < 20:
+        return _SAY_ONES[n]
+    if n < 100:
+        return _SAY_TENS[n // 10] + ("" if n % 10 == 0 else " " + _SAY_ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return _SAY_ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell_number(rest))
+    rest = n % 1000
+    return spell_number(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell_number(rest))

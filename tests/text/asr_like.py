@@ -4,29 +4,8 @@ from __future__ import annotations
 
 import re
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+from reelquant.text.numbers import spell_number
+
 _SPELLED = {
     "RSI": "r s i",
     "MACD": "m a c d",
@@ -39,23 +18,15 @@ _SPELLED = {
 
 
 def spell(n: int) -> str:
-    """English words for 0 <= n < 10000, the way people say them."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell(rest))
-    rest = n % 1000
-    return spell(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell(rest))
+    """English words for n, the way people say them."""
+    return spell_number(n)
 
 
 def _spell_number(m: re.Match[str]) -> str:
     whole, _, frac = m.group(0).partition(".")
     words = spell(int(whole))
     if frac:
-        words += " point " + " ".join(_ONES[int(d)] for d in frac)
+        words += " point " + " ".join(spell_number(int(d)) for d in frac)
     return words
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from reelquant.text.numbers import normalize_numbers
+from reelquant.text.numbers import normalize_numbers, spell_number
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,17 @@ def test_other_words_are_left_alone(text: str) -> None:
 def test_numbers_inside_a_sentence_keep_the_rest_verbatim() -> None:
     out = normalize_numbers("When the RSI drops below thirty, I buy; stop at one and a half percent.")
     assert out == "When the RSI drops below 30, I buy; stop at 1.5 percent."
+
+
+@pytest.mark.parametrize(("n", "words"), [
+    (0, "zero"), (14, "fourteen"), (21, "twenty one"), (200, "two hundred"), (252, "two hundred fifty two"),
+    (2013, "two thousand thirteen"), (10_000, "ten thousand"),
+])
+def test_spell_number_round_trips_through_normalize(n: int, words: str) -> None:
+    assert spell_number(n) == words
+    assert normalize_numbers(words) == str(n)
+
+
+def test_spell_number_refuses_out_of_range() -> None:
+    with pytest.raises(ValueError, match="0 to 999999"):
+        spell_number(-1)
