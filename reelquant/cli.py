@@ -24,19 +24,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def _home(args: argparse.Namespace) -> Path:
     root = Path(args.home or os.environ.get("REELQUANT_HOME", ".reelquant")).expanduser().absolute()
-    root.mkdir(parents=True, exist_ok=True)
+    # The drop folder exists from the start, so a user can copy videos in before the first sensor tick.
+    (root / "inbox").mkdir(parents=True, exist_ok=True)
     return root
 
 
 def _instance_env(root: Path) -> None:
-    """Point Dagster at the local instance under the data root, as `make ui` does."""
-    dagster_home = root / "dagster"
+    """Point Dagster at the local instance: $DAGSTER_HOME if set, else `<data root>/dagster`, as `make ui` does."""
+    dagster_home = Path(os.environ.get("DAGSTER_HOME") or root / "dagster").expanduser().absolute()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
         # The local instance keeps its defaults (SQLite under this folder); only telemetry is off.
         config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ.setdefault("REELQUANT_HOME", str(root))
 
 
@@ -121,7 +122,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _instance_env(root)
     cmd = [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipeline_defs.definitions",
            "-h", args.host, "-p", str(args.port)]
-    print(f"Dagster UI at http://{args.host}:{args.port} (instance {os.environ['DAGSTER_HOME']})")
+    print(f"Dagster UI at http://{args.host}:{args.port} (instance {os.environ['DAGSTER_HOME']}); "
+          f"drop videos into {root / 'inbox'}")
     return subprocess.call(cmd, cwd=PROJECT_ROOT)
 
 
