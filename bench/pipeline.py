@@ -10,6 +10,7 @@ Last line: `pipeline: 1 video .. s, 10 videos .. s, overhead ..%`.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import sys
@@ -25,18 +26,22 @@ sys.path.insert(0, str(REPO))
 from pipeline_defs.definitions import build_defs  # noqa: E402
 from pipeline_defs.environment import resources_for  # noqa: E402
 from pipeline_defs.sensors import video_drop_sensor  # noqa: E402
+from reelquant.backtest.data import validate_ohlcv  # noqa: E402
 from reelquant.backtest.engine import plot_equity, run_backtest  # noqa: E402
 from reelquant.backtest.model import train_signal_model  # noqa: E402
 from reelquant.backtest.promotion import decide  # noqa: E402
-from reelquant.backtest.robustness import robustness  # noqa: E402
+from reelquant.backtest.robustness import heatmap_png, robustness  # noqa: E402
 from reelquant.backtest.walkforward import walk_forward  # noqa: E402
 from reelquant.ingest import partition_key, store_video  # noqa: E402
-from reelquant.media.audio import extract_audio  # noqa: E402
+from reelquant.media.audio import extract_audio, has_speech  # noqa: E402
 from reelquant.media.clips import highlight_windows, render_clips  # noqa: E402
-from reelquant.media.keyframes import extract_keyframes  # noqa: E402
+from reelquant.media.keyframes import extract_slide_keyframes  # noqa: E402
 from reelquant.media.probe import probe_video  # noqa: E402
+from reelquant.plots import keyword_timeline_png  # noqa: E402
 from reelquant.search.chunks import chunk_transcript  # noqa: E402
+from reelquant.search.evidence import evidence_for_spec  # noqa: E402
 from reelquant.speech.subtitles import to_srt, to_vtt  # noqa: E402
+from reelquant.strategy.record import build_record  # noqa: E402
 from reelquant.text.extract import build_spec, extract_concepts  # noqa: E402
 from reelquant.text.features import lesson_features  # noqa: E402
 from reelquant.text.keywords import find_keyword_hits  # noqa: E402
@@ -45,29 +50,48 @@ SAMPLE = REPO / "samples" / "ema_crossover_stop.mp4"
 
 
 def direct(video: Path, root: Path, resources: dict) -> float:
-    """Every stage of the graph as plain function calls, the way the assets call them."""
+    """Every stage of the graph as plain function calls, doing what the assets do (plots and quotes included)."""
     started = time.perf_counter()
+    laps: dict[str, float] = {}
+    last = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        laps[name] = now - last[0]
+        last[0] = now
+
     key = partition_key(video)
     managed = store_video(video, resources["media_store"].videos, key, move=False)
     out = resources["media_store"].derived_dir(key)
     probe = probe_video(managed)
     audio = extract_audio(managed, out / "audio.wav")
-    extract_keyframes(managed, out / "keyframes")
+    has_speech(audio)
+    lap("audio")
+    extract_slide_keyframes(managed, out / "keyframes")
+    lap("keyframes")
     tr = resources["transcriber"].transcribe(Path(audio.path), managed)
     (out / "t.srt").write_text(to_srt(tr))
     (out / "t.vtt").write_text(to_vtt(tr))
+    lap("transcript")
     hits = find_keyword_hits(tr)
+    keyword_timeline_png(hits, tr.duration_s)
     spec = build_spec(extract_concepts(tr))
-    lesson_features(tr, hits, spec)
+    features = lesson_features(tr, hits, spec)
+    lap("language")
     chunks = chunk_transcript(tr, key)
-    embedder, store = resources["embedder"], resources["vector_store"]
+    embedder, vstore = resources["embedder"], resources["vector_store"]
     vectors = embedder.encode([c["text"] for c in chunks])
     rows = [{**c, "keywords": [], "clip_path": "", "model": embedder.model_name, "vector": v}
             for c, v in zip(chunks, vectors, strict=True)]
-    store.store(embedder.model_name, embedder.dim).replace_video(key, rows)
+    store = vstore.store(embedder.model_name, embedder.dim)
+    store.replace_video(key, rows)
+    lap("embeddings")
     windows = highlight_windows(hits, tr, [p.model_dump() for p in spec.provenance], duration_s=probe.duration_s)
-    render_clips(managed, windows, tr, out / "clips")
+    clips = render_clips(managed, windows, tr, out / "clips")
+    lap("clips")
     market = resources["market_data"].load()
+    validate_ohlcv(market)
+    decision, backtest = None, {}
     if spec.testable:
         config = resources["backtester"].config()
         model = train_signal_model(spec, market, config)
@@ -77,7 +101,18 @@ def direct(video: Path, root: Path, resources: dict) -> float:
         walk_forward(spec, market, config)
         rb = robustness(spec, market, config)
         plot_equity(rule)
-        decide(rule, resources["backtester"].gates(), robustness=rb)
+        if len(rb.parameters) >= 2:
+            heatmap_png(rb)
+        decision = decide(rule, resources["backtester"].gates(), robustness=rb)
+        backtest = {"rule_only": rule.to_dict()}
+    lap("backtest")
+    evidence = evidence_for_spec(store, embedder.model(), spec, key)
+    record = build_record(video_id=key, video={"original_name": video.name}, transcript=tr.to_dict(), spec=spec,
+                          backtest=backtest, signal_model={}, clips=clips, embeddings={"rows": len(rows)},
+                          features=features, decision=decision, evidence=evidence)
+    (out / "strategy.json").write_text(json.dumps(record, default=str))
+    lap("strategy")
+    print("  direct stages " + ", ".join(f"{k} {v:.1f}" for k, v in laps.items()))
     return time.perf_counter() - started
 
 
@@ -92,8 +127,8 @@ def dagster_run(video: Path, instance: dg.DagsterInstance, resources: dict) -> f
     elapsed = time.perf_counter() - started
     steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
              if e.event_type_value == "STEP_SUCCESS"}
-    print(f"  dagster steps {sum(steps.values()):.2f} s of {elapsed:.2f} s; slowest: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])[:5]))
+    print(f"  dagster steps {sum(steps.values()):.2f} s of {elapsed:.2f} s: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])[:8]))
     return elapsed
 
 
