@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import math
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -342,16 +343,35 @@ class VectorStore:
         if data.num_rows == 0:
             table.delete(_video_filter(video_id))
         else:
-            (
-                table.merge_insert(_KEY)
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .when_not_matched_by_source_delete(_video_filter(video_id))
-                .execute(data)
-            )
+            self._merge_video(table, video_id, data)
             self._ensure_fts_index()
             self.ensure_vector_index()
         return data.num_rows
+
+    def _merge_video(self, table: Any, video_id: str, data: pa.Table, attempts: int = 5) -> None:
+        """One merge_insert commit for the video, retried when another writer committed first.
+
+        Writers of other videos commit to the same table; lance refuses a commit that races an
+        incompatible one (e.g. the first write into a fresh table). The merge is idempotent for this
+        video, so it is redone on the newest version.
+        """
+        for attempt in range(attempts):
+            try:
+                (
+                    table.merge_insert(_KEY)
+                    .when_matched_update_all()
+                    .when_not_matched_insert_all()
+                    .when_not_matched_by_source_delete(_video_filter(video_id))
+                    .execute(data)
+                )
+                return
+            except RuntimeError as exc:
+                if "transaction" not in str(exc).lower() and "conflict" not in str(exc).lower():
+                    raise
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                table.checkout_latest()
 
     # -- reads -----------------------------------------------------------------------------------------
 
