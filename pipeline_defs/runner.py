@@ -12,10 +12,9 @@ import dagster as dg
 
 from pipeline_defs.environment import resources_for
 from pipeline_defs.partitions import videos_partitions
-from reelquant.ingest import partition_key, sha256_of, store_video
+from reelquant.ingest import partition_key, store_video
 from reelquant.media.probe import InvalidVideoError, probe_video
-
-REPORT_KEYS = ("video_id", "transcript", "keywords", "strategy_spec", "backtest", "promoted", "reasons", "timings_s")
+from reelquant.speech.transcript import Transcript
 
 
 @dataclass
@@ -58,7 +57,7 @@ def build_report(result: dg.ExecuteInProcessResult, key: str, wall_s: float) -> 
         "transcript": {
             "engine": transcript["engine"], "model": transcript.get("model"), "reason": transcript.get("reason"),
             "language": transcript.get("language"), "duration_s": transcript.get("duration_s"),
-            "word_count": sum(len(s.get("words") or s["text"].split()) for s in transcript["segments"]),
+            "word_count": Transcript.from_dict(transcript).word_count,
             "text": " ".join(s["text"].strip() for s in transcript["segments"]),
             "segments": [{k: s[k] for k in ("id", "start", "end", "text")} for s in transcript["segments"]],
         },
@@ -101,8 +100,7 @@ def process_videos(
         run = VideoRun(source=Path(source))
         started = time.perf_counter()
         try:
-            probe_video(run.source)
-            key = partition_key(run.source, sha256_of(run.source))
+            key = partition_key(run.source, probe_video(run.source).sha256)
         except (InvalidVideoError, OSError) as exc:
             run.error = str(exc)
             runs.append(run)

@@ -6,7 +6,6 @@ one moves to `rejected/` beside a `<name>.reason.txt` that says what was wrong a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -14,6 +13,8 @@ import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from reelquant.media.probe import InvalidVideoError, probe_video, sha256_file
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
 SIDECAR_SUFFIXES = (".srt", ".vtt", ".en.srt", ".en.vtt")
@@ -28,17 +29,9 @@ def slugify(name: str, max_len: int = _SLUG_MAX) -> str:
     return slug or "video"
 
 
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def partition_key(path: Path, digest: str | None = None) -> str:
     """`<slug of stem, max 48>-<first 8 hex of sha256>`: same content and name, same key."""
-    digest = digest or sha256_of(path)
+    digest = digest or sha256_file(path)
     return f"{slugify(path.stem)}-{digest[:8]}"
 
 
@@ -224,8 +217,6 @@ def admit(path: Path, inbox: Path, videos_dir: Path, rejected_dir: Path, known_k
     Never raises for a bad file; a duplicate of a known video is kept in `rejected/` with a
     reason that names the video it repeats.
     """
-    from reelquant.media.probe import InvalidVideoError, probe_video
-
     name = path.name
     problem = admission_problem(path, inbox)
     if problem is None:

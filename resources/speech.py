@@ -47,10 +47,6 @@ class TranscriberResource(dg.ConfigurableResource):
     pocketsphinx_language_model: Literal["trading", "default"] = "trading"
     lm_cache_dir: str = ""
 
-    @property
-    def uses_gpu(self) -> bool:
-        return self.engine == "whisperx" or self.device.startswith("cuda")
-
     def transcribe(self, wav: Path, video: Path) -> Transcript:
         engines = _engines(self.faster_whisper_model, self.whisperx_model, self.device, self.compute_type,
                            self.batch_size, self.pocketsphinx_language_model, self.lm_cache_dir)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from reelquant.speech.transcript import Transcript
 from reelquant.strategy.spec import StrategySpec
 
 LEADERBOARD_COLUMNS = [
@@ -60,7 +61,7 @@ def build_record(
         "name": video.get("original_name", video_id),
         "duration_s": video.get("duration_s"),
         "engine": transcript.get("engine"),
-        "words": sum(len(s.get("words") or s["text"].split()) for s in transcript.get("segments", [])),
+        "words": Transcript.from_dict(transcript).word_count,
         "summary": spec.summary(),
         "testable": spec.testable,
         "spec": spec.to_dict(),
