@@ -150,7 +150,7 @@ def strategy_leaderboard(context: dg.AssetExecutionContext, media_store: MediaSt
     keys = context.instance.get_dynamic_partitions(videos_partitions.name)
     records = []
     for key in keys:
-        path = media_store.root_path / "store" / "derived" / key / "strategy.json"
+        path = media_store.derived_path(key, "strategy.json")
         if path.is_file():
             records.append(json.loads(path.read_text(encoding="utf-8")))
     board = leaderboard_frame(records)

@@ -38,8 +38,12 @@ class MediaStoreResource(dg.ConfigurableResource):
     def original_name(self, key: str) -> str:
         return original_name(self.videos, key)
 
+    def derived_path(self, key: str, *parts: str) -> Path:
+        """`<root>/store/derived/<key>/<parts...>`, whether or not it exists yet."""
+        return self.root_path.joinpath("store", "derived", key, *parts)
+
     def derived_dir(self, key: str, *parts: str) -> Path:
-        """`<root>/store/derived/<key>/<parts...>`, created on first use."""
-        path = self.root_path.joinpath("store", "derived", key, *parts)
+        """`derived_path(key, *parts)` as a folder, created on first use."""
+        path = self.derived_path(key, *parts)
         path.mkdir(parents=True, exist_ok=True)
         return path

@@ -56,6 +56,8 @@ def test_every_asset_materialized_with_checks(processed) -> None:
         assert event is not None, f"{asset_key.to_user_string()} was not materialized"
         if graph.get(asset_key).partitions_def is not None:
             assert event.asset_materialization.partition == key
+    board = instance.get_latest_materialization_event(dg.AssetKey("strategy_leaderboard")).asset_materialization
+    assert board.metadata["videos"].value == 1  # the leaderboard found this video's record
     for check in [("transcript", "transcript_not_empty"), ("keyword_hits", "keyword_hits_schema"),
                   ("market_data", "market_data_schema"), ("backtest", "metrics_finite")]:
         history = instance.event_log_storage.get_asset_check_execution_history(
