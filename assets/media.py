@@ -10,7 +10,7 @@ import pandas as pd
 
 from assets._metadata import md_table
 from assets.partitions import videos_partitions
-from reelquant.media.audio import extract_audio, has_speech
+from reelquant.media.audio import extract_audio, has_speech, silences_from_regions
 from reelquant.media.clips import highlight_windows, render_clips
 from reelquant.media.keyframes import extract_slide_keyframes
 from reelquant.speech.transcript import Transcript
@@ -75,11 +75,13 @@ def keyframes(
     group_name="media",
     kinds={"video"},
     retry_policy=ENGINE_RETRY,
-    description="MP4 clips around each rule of the strategy and the densest teaching, subtitles burned in, with thumbnails.",
+    description="MP4 clips around each rule of the strategy and the densest teaching, cut in the silences "
+                "between sentences, subtitles burned in, with thumbnails.",
 )
 def highlight_clips(
     context: dg.AssetExecutionContext,
     video_file: dict[str, Any],
+    audio_track: dict[str, Any],
     transcript: dict[str, Any],
     keyword_hits: pd.DataFrame,
     strategy_spec: dict[str, Any],
@@ -88,17 +90,26 @@ def highlight_clips(
     out_dir = media_store.derived_dir(context.partition_key, "clips")
     tr = Transcript.from_dict(transcript)
     started = time.perf_counter()
+    # Without speech in the sound (a sidecar transcript over music), its quiet parts say nothing.
+    silences = (
+        silences_from_regions(audio_track.get("regions") or [], float(audio_track["duration_s"]))
+        if audio_track.get("has_speech") else None
+    )
     windows = highlight_windows(
-        keyword_hits, tr, strategy_spec.get("provenance") or [], duration_s=float(video_file["duration_s"])
+        keyword_hits, tr, strategy_spec.get("provenance") or [], duration_s=float(video_file["duration_s"]),
+        silences=silences,
     )
     clips = render_clips(Path(video_file["path"]), windows, tr, out_dir)
     elapsed = time.perf_counter() - started
+    in_silence = sum((w["start_cut"] == "silence") + (w["end_cut"] == "silence") for w in windows)
     return dg.MaterializeResult(
         value=clips,
         metadata={
             "clips": dg.MetadataValue.int(len(clips)),
             "seconds": dg.MetadataValue.float(round(elapsed, 2)),
             "seconds_per_clip": dg.MetadataValue.float(round(elapsed / max(len(clips), 1), 2)),
+            "boundaries_in_silence": dg.MetadataValue.int(int(in_silence)),
+            "boundaries": dg.MetadataValue.int(2 * len(windows)),
             "preview": md_table(
                 ((f"{c['start_s']:.1f}–{c['end_s']:.1f}", c["reason"], Path(c["path"]).name) for c in clips),
                 ["window (s)", "why", "file"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,21 @@ def speech_regions(
             out[-1] = (out[-1][0], round(end_s, 3))
         else:
             out.append((round(start_s, 3), round(end_s, 3)))
+    return out
+
+
+def silences_from_regions(
+    regions: Iterable[Sequence[float]], duration_s: float, min_s: float = 0.0
+) -> list[tuple[float, float]]:
+    """The stretches of [0, duration_s] outside the speech `regions` that last longer than `min_s`."""
+    out: list[tuple[float, float]] = []
+    t = 0.0
+    for start, end in sorted((float(s), float(e)) for s, e in regions):
+        if start - t > min_s:
+            out.append((round(t, 3), round(start, 3)))
+        t = max(t, end)
+    if float(duration_s) - t > min_s:
+        out.append((round(t, 3), round(float(duration_s), 3)))
     return out
 
 

@@ -12,12 +12,19 @@ from PIL import Image
 from reelquant.media.fonts import dejavu_font_path
 from reelquant.speech.transcript import Segment, Transcript
 
+_EPS = 1e-6
+# Audio and video durations differ by a frame or two; a quiet stretch this close to an end of the
+# video counts as reaching it.
+_EDGE_S = 0.05
+
 
 @dataclass
 class _Window:
     start: float
     end: float
     reasons: list[str] = field(default_factory=list)
+    start_cut: str = "padding"
+    end_cut: str = "padding"
 
 
 def _snap(start: float, end: float, segments: list[Segment]) -> tuple[float, float]:
@@ -35,6 +42,63 @@ def _snap(start: float, end: float, segments: list[Segment]) -> tuple[float, flo
         preceding = [s.end for s in segments if s.end <= end and s.end > new_start]
         new_end = max(preceding) if preceding else end
     return new_start, max(new_end, new_start)
+
+
+def _heard_spans(segments: list[Segment]) -> list[tuple[float, float]]:
+    """What the recognizer heard as (start, end): words where it timed them, else whole segments."""
+    spans: list[tuple[float, float]] = []
+    for seg in segments:
+        if seg.words:
+            spans += [(float(w.start), float(w.end)) for w in seg.words]
+        elif seg.text.strip():
+            spans.append((float(seg.start), float(seg.end)))
+    return spans
+
+
+def _into_gap(b: float, pad: float, lo: float, hi: float) -> float:
+    """A cut at most `pad` before `b`, inside the quiet stretch [lo, hi] in front of the window's speech.
+
+    When the stretch is too short for the whole padding, cut in its middle: its start is where
+    the previous speech stops. A stretch that begins at the edge of the video has no speech to avoid.
+    """
+    if b - pad >= lo or lo <= _EDGE_S:
+        return max(min(b - pad, hi), 0.0)
+    return (lo + hi) / 2
+
+
+def _cut_before(
+    b: float, pad: float, silences: list[tuple[float, float]] | None, heard: list[tuple[float, float]],
+    at_sentence: bool = True,
+) -> tuple[float, str]:
+    """Where to cut a window whose speech starts at `b`, and how that place was found.
+
+    First the silence that precedes `b` within reach of `pad`, then the recognizer's pause between
+    the last word before `b` and the first word from `b` on (none when words overlap a sentence
+    start: cut right there), then plain padding for a `b` that is no sentence start and falls
+    inside a word.
+    """
+    reach = [(a, z) for a, z in silences or [] if (a < b or a <= 0.0) and z >= b - pad - _EPS]
+    if reach:
+        a, z = max(reach)
+        return _into_gap(b, pad, a, min(z, b)), "silence"
+    inside_a_word = not at_sentence and any(s < b - _EPS and e > b + _EPS for s, e in heard)
+    if heard and not inside_a_word:
+        before = [e for s, e in heard if s < b - _EPS]
+        first = min((s for s, _ in heard if s >= b - _EPS), default=b)
+        return _into_gap(b, pad, min(max(before), b) if before else 0.0, max(first, b)), "word-gap"
+    return max(0.0, b - pad), "padding"
+
+
+def _cut_after(
+    e: float, pad: float, silences: list[tuple[float, float]] | None, heard: list[tuple[float, float]],
+    duration: float, at_sentence: bool = True,
+) -> tuple[float, str]:
+    """`_cut_before` seen in a mirror: where to cut a window whose speech ends at `e`."""
+    def flip(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [(duration - z, duration - a) for a, z in spans]
+
+    t, how = _cut_before(duration - e, pad, None if silences is None else flip(silences), flip(heard), at_sentence)
+    return duration - t, how
 
 
 def _densest_keyword_windows(hits: pd.DataFrame | None, window_s: float) -> list[tuple[float, float, str, int]]:
@@ -64,10 +128,11 @@ def _merge_overlapping(windows: list[_Window]) -> list[_Window]:
     merged: list[_Window] = []
     for w in sorted(windows, key=lambda x: x.start):
         if merged and w.start <= merged[-1].end:
-            merged[-1].end = max(merged[-1].end, w.end)
+            if w.end > merged[-1].end:
+                merged[-1].end, merged[-1].end_cut = w.end, w.end_cut
             merged[-1].reasons += [r for r in w.reasons if r not in merged[-1].reasons]
         else:
-            merged.append(_Window(w.start, w.end, list(w.reasons)))
+            merged.append(_Window(w.start, w.end, list(w.reasons), w.start_cut, w.end_cut))
     return merged
 
 
@@ -86,14 +151,21 @@ def highlight_windows(
     max_clips: int = 5,
     pad_s: float = 1.0,
     window_s: float = 20.0,
+    silences: list[tuple[float, float]] | None = None,
 ) -> list[dict]:
     """Windows to cut into clips: one per provenance entry of the strategy, then the densest keyword windows.
 
-    Boundaries are snapped to segment starts/ends, padded by `pad_s`, clamped to the video and
-    merged where they overlap; at most `max_clips` windows, rule-bearing ones first, sorted by time.
-    Returns [{"start_s", "end_s", "reason", "text"}, ...].
+    Boundaries are snapped to segment starts/ends, then moved out by up to `pad_s` into the
+    silence next to them (`silences`: non-speech spans of the audio), else into the pause the
+    recognizer heard between words, else by plain padding; clamped to the video and merged where
+    they overlap; at most `max_clips` windows, rule-bearing ones first, sorted by time.
+    Returns [{"start_s", "end_s", "reason", "text", "start_cut", "end_cut"}, ...], where a cut is
+    "silence", "word-gap" or "padding".
     """
     segments = sorted(transcript.segments, key=lambda s: s.start)
+    heard = _heard_spans(segments)
+    duration = float(duration_s)
+    quiet = None if silences is None else sorted((float(a), float(z)) for a, z in silences)
     candidates: list[tuple[float, float, str]] = []
     for p in spec_provenance or []:
         candidates.append((float(p["start_s"]), float(p["end_s"]), f"rule {p.get('part', '')}".strip()))
@@ -103,17 +175,20 @@ def highlight_windows(
     chosen: list[_Window] = []
     for start, end, reason in candidates:
         s, e = _snap(start, max(end, start), segments)
-        s, e = max(0.0, s - pad_s), min(float(duration_s), e + pad_s)
+        s, start_cut = _cut_before(s, pad_s, quiet, heard, any(abs(g.start - s) <= _EPS for g in segments))
+        e, end_cut = _cut_after(e, pad_s, quiet, heard, duration, any(abs(g.end - e) <= _EPS for g in segments))
+        s, e = max(0.0, s), min(duration, e)
         if e <= s:
             continue
         overlaps = any(s <= w.end and e >= w.start for w in chosen)
         if not overlaps and len(chosen) >= max_clips:
             continue
-        chosen = _merge_overlapping(chosen + [_Window(s, e, [reason])])
+        chosen = _merge_overlapping(chosen + [_Window(s, e, [reason], start_cut, end_cut)])
     return [
         {"start_s": round(w.start, 3), "end_s": round(w.end, 3),
          "reason": "; ".join(sorted(w.reasons, key=lambda r: not r.startswith("rule"))),
-         "text": _text_between(segments, w.start, w.end)}
+         "text": _text_between(segments, w.start, w.end),
+         "start_cut": w.start_cut, "end_cut": w.end_cut}
         for w in chosen
     ]
 
@@ -168,6 +243,9 @@ def render_clips(
                 str(path), fps=fps, codec="libx264", audio_codec="aac", audio_bitrate="64k",
                 preset="ultrafast", ffmpeg_params=["-crf", "30", "-pix_fmt", "yuv420p"],
                 threads=2, logger=None,
+                # moviepy's temporary sound file is named after the clip and lands in the working
+                # directory unless told; two videos rendering at once would share it.
+                temp_audiofile_path=str(out_dir),
             )
             frame = clip.get_frame(min(clip.duration / 2, max(0.0, clip.duration - 0.05)))
             img = Image.fromarray(frame)

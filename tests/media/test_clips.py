@@ -31,14 +31,16 @@ def _hits(times: list[float], ids: list[str] | None = None) -> pd.DataFrame:
 def test_rule_window_snaps_to_segments_and_pads() -> None:
     prov = [{"part": "entry[0]", "start_s": 11.0, "end_s": 12.0, "text": "..."}]
     windows = highlight_windows(None, _transcript(), prov, duration_s=60.0, pad_s=1.0)
-    assert windows == [{"start_s": 9.0, "end_s": 16.0, "reason": "rule entry[0]", "text": "sentence 2"}]
+    assert windows == [{"start_s": 9.0, "end_s": 16.0, "reason": "rule entry[0]", "text": "sentence 2",
+                        "start_cut": "word-gap", "end_cut": "word-gap"}]
 
 
 def test_windows_clamp_to_the_video() -> None:
     prov = [{"part": "entry[0]", "start_s": 0.5, "end_s": 1.0, "text": ""},
             {"part": "exit[0]", "start_s": 55.0, "end_s": 57.0, "text": ""}]
     windows = highlight_windows(None, _transcript(), prov, duration_s=58.5, pad_s=2.0)
-    assert [(w["start_s"], w["end_s"]) for w in windows] == [(0.0, 6.0), (48.0, 58.5)]
+    # The first window ends in the middle of the 1 s pause after its sentence, not 1 s into the next.
+    assert [(w["start_s"], w["end_s"]) for w in windows] == [(0.0, 4.5), (48.0, 58.5)]
 
 
 def test_overlapping_windows_merge_with_both_reasons() -> None:
