@@ -23,10 +23,13 @@ HEADLINE = ("total_return", "sharpe", "max_drawdown", "trades", "win_rate")
 @dg.asset(
     group_name="backtest",
     kinds={"pandas"},
+    check_specs=[dg.AssetCheckSpec("market_data_schema", asset="market_data", blocking=True,
+                                   description="OHLCV passes the pandera schema and sanity checks.")],
     description="Daily OHLCV of the configured symbol and source, validated before any backtest uses it.",
 )
-def market_data(market_data: MarketDataResource) -> dg.MaterializeResult:
+def market_data(market_data: MarketDataResource):  # no return annotation: with check_specs Dagster reads one as the type of every output
     df = market_data.load()
+    problems = validate_ohlcv(df)
     return dg.MaterializeResult(
         value=df,
         metadata={
@@ -36,16 +39,12 @@ def market_data(market_data: MarketDataResource) -> dg.MaterializeResult:
             "last": str(df.index.max().date()) if len(df) else "-",
             "last_close": dg.MetadataValue.float(float(df["close"].iloc[-1])) if len(df) else 0.0,
         },
-    )
-
-
-@dg.asset_check(asset=market_data, blocking=True, description="OHLCV passes the pandera schema and sanity checks.")
-def market_data_schema(market_data: pd.DataFrame) -> dg.AssetCheckResult:
-    problems = validate_ohlcv(market_data)
-    return dg.AssetCheckResult(
-        passed=not problems,
-        description="; ".join(problems) if problems else f"{len(market_data)} valid bars",
-        metadata={"problems": dg.MetadataValue.int(len(problems))},
+        check_results=[dg.AssetCheckResult(
+            check_name="market_data_schema",
+            passed=not problems,
+            description="; ".join(problems) if problems else f"{len(df)} valid bars",
+            metadata={"problems": dg.MetadataValue.int(len(problems))},
+        )],
     )
 
 

@@ -5,10 +5,12 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+import pandera.errors as pa_errors
 
 from assets._metadata import md_png, md_table
 from assets.partitions import videos_partitions
 from reelquant.plots import keyword_timeline_png
+from reelquant.schemas import KeywordHitsSchema
 from reelquant.speech.transcript import Transcript
 from reelquant.strategy.spec import StrategySpec
 from reelquant.text.extract import extract_concepts
@@ -21,9 +23,12 @@ from reelquant.text.keywords import find_keyword_hits
     partitions_def=videos_partitions,
     group_name="language",
     kinds={"spacy", "pandas"},
+    # Checked in the asset's own step: a separate check step would cost a run another step and a reload.
+    check_specs=[dg.AssetCheckSpec("keyword_hits_schema", asset="keyword_hits", blocking=True,
+                                   description="keyword_hits matches its pandera schema (columns, types, times).")],
     description="One row per trading-term hit: term, canonical id, category, surface text, start/end seconds, segment.",
 )
-def keyword_hits(transcript: dict[str, Any]) -> dg.MaterializeResult:
+def keyword_hits(transcript: dict[str, Any]):  # no return annotation: with check_specs Dagster reads one as the type of every output
     tr = Transcript.from_dict(transcript)
     hits = find_keyword_hits(tr)
     top = hits["term"].value_counts().head(15) if len(hits) else pd.Series(dtype=int)
@@ -35,7 +40,22 @@ def keyword_hits(transcript: dict[str, Any]) -> dg.MaterializeResult:
             "top_terms": md_table(top.items(), ["term", "hits"]),
             "timeline": md_png(keyword_timeline_png(hits, tr.duration_s), "keyword timeline"),
         },
+        check_results=[keyword_hits_schema_result(hits)],
     )
+
+
+def keyword_hits_schema_result(hits: pd.DataFrame) -> dg.AssetCheckResult:
+    """The pandera schema of keyword_hits as a check result: failures summarized, never raised."""
+    try:
+        KeywordHitsSchema.validate(hits, lazy=True)
+    except pa_errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        summary = "; ".join(f"{r.column}: {r.check}" for r in cases.head(5).itertuples())
+        return dg.AssetCheckResult(check_name="keyword_hits_schema", passed=False,
+                                   description=f"{len(cases)} schema failures: {summary}")
+    return dg.AssetCheckResult(check_name="keyword_hits_schema", passed=True,
+                               description=f"{len(hits)} rows match the schema",
+                               metadata={"rows": dg.MetadataValue.int(len(hits))})
 
 
 @dg.asset(

@@ -6,13 +6,13 @@ from typing import Any
 
 import dagster as dg
 
-from assets import backtest, checks, ingest, language, media, search, speech, strategy
+from assets import backtest, ingest, language, media, search, speech, strategy
 from pipeline_defs.environment import resources_for
-from pipeline_defs.jobs import backtest_refresh_job, market_refresh_job, strategy_job
-from pipeline_defs.schedules import backtest_refresh_sensor, market_refresh_schedule
+from pipeline_defs.jobs import backtest_refresh_job, leaderboard_job, market_refresh_job, strategy_job
+from pipeline_defs.schedules import backtest_refresh_sensor, leaderboard_automation, market_refresh_schedule
 from pipeline_defs.sensors import video_drop_sensor
 
-ASSET_MODULES = [ingest, media, speech, language, search, strategy, backtest, checks]
+ASSET_MODULES = [ingest, media, speech, language, search, strategy, backtest]
 
 
 def build_defs(resources: dict[str, Any]) -> dg.Definitions:
@@ -20,9 +20,9 @@ def build_defs(resources: dict[str, Any]) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[strategy_job, market_refresh_job, backtest_refresh_job],
+        jobs=[strategy_job, market_refresh_job, backtest_refresh_job, leaderboard_job],
         schedules=[market_refresh_schedule],
-        sensors=[video_drop_sensor, backtest_refresh_sensor],
+        sensors=[video_drop_sensor, backtest_refresh_sensor, leaderboard_automation],
         resources=resources,
         # Steps share one process per run, so each model loads once and numba compiles once.
         executor=dg.in_process_executor,

@@ -127,5 +127,9 @@ def process_videos(
             (target / "report.json").write_text(json.dumps(run.report, indent=2), encoding="utf-8")
             run.extra["report_path"] = str(target / "report.json")
         runs.append(run)
+    if any(r.report for r in runs):
+        # The leaderboard ranks every video: rebuilt once for the batch, as leaderboard_automation does.
+        build_defs(resources).resolve_job_def("leaderboard_job").execute_in_process(
+            instance=instance, raise_on_error=False, tags={"reelquant/source": "cli"})
     return runs
 

@@ -29,3 +29,13 @@ def backtest_refresh_sensor(context: dg.RunStatusSensorContext) -> dg.SensorResu
                       tags={"dagster/backfill": f"market-{run_id[:8]}", "reelquant/source": "market_refresh"})
         for key in keys
     ])
+
+
+leaderboard_automation = dg.AutomationConditionSensorDefinition(
+    "leaderboard_automation",
+    target=dg.AssetSelection.assets("strategy_leaderboard"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates strategy_leaderboard's automation condition: once any video's strategy was updated and "
+    "no strategy run is in progress, the board is rebuilt once for the whole batch.",
+)

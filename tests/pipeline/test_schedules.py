@@ -40,3 +40,20 @@ def test_leaderboard_follows_strategy_by_automation() -> None:
     graph = defs.resolve_asset_graph()
     condition = graph.get(dg.AssetKey("strategy_leaderboard")).automation_condition
     assert condition is not None and condition.get_label() == "a strategy was updated"
+
+
+def test_leaderboard_is_requested_once_after_a_strategy_update(instance) -> None:
+    """The automation sensor's own evaluation: nothing new, nothing asked; a strategy lands, one rebuild."""
+    instance.add_dynamic_partitions("videos", ["a-00000001", "b-00000002"])
+    board = dg.AssetSelection.assets("strategy_leaderboard")
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=board)
+    assert first.total_requested == 0
+    for key in ("a-00000001", "b-00000002"):
+        instance.report_runless_asset_event(dg.AssetMaterialization("strategy", partition=key))
+    second = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=board,
+                                               cursor=first.cursor)
+    assert second.total_requested == 1  # two videos updated, the board is rebuilt once
+    assert second.get_requested_partitions(dg.AssetKey("strategy_leaderboard")) == {None}
+    third = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=board,
+                                              cursor=second.cursor)
+    assert third.total_requested == 0
