@@ -29,14 +29,18 @@ def _home(args: argparse.Namespace) -> Path:
     return root
 
 
+LOCAL_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: INFO\n"
+
+
 def _instance_env(root: Path) -> None:
     """Point Dagster at the local instance: $DAGSTER_HOME if set, else `<data root>/dagster`, as `make ui` does."""
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or root / "dagster").expanduser().absolute()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        # The local instance keeps its defaults (SQLite under this folder); only telemetry is off.
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        # The local instance keeps its defaults (SQLite under this folder); telemetry is off, and steps'
+        # debug lines are not stored as events (the events themselves always are), as in dagster.yaml.
+        config.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ.setdefault("REELQUANT_HOME", str(root))
 
