@@ -74,7 +74,7 @@ class PocketsphinxEngine:
 
     def __init__(self, model_dir: str | Path | None = None, max_utterance_s: float = 30.0,
                  min_silence_s: float = 0.35, language_model: str = "default",
-                 lm_cache_dir: str | Path | None = None) -> None:
+                 lm_cache_dir: str | Path | None = None, decoder_options: dict[str, Any] | None = None) -> None:
         if language_model not in ("default", "trading"):
             raise ValueError(f"unknown pocketsphinx language model {language_model!r}; use 'default' or 'trading'.")
         self.model_dir = Path(model_dir) if model_dir else None
@@ -82,7 +82,9 @@ class PocketsphinxEngine:
         self.min_silence_s = min_silence_s
         self.language_model = language_model
         self.lm_cache_dir = Path(lm_cache_dir) if lm_cache_dir else None
+        self.decoder_options = dict(decoder_options or {})
         self._decoder: Any = None
+        self._lm_kind = ""
         self._lock = threading.Lock()
 
     def _model_path(self) -> Path:
@@ -114,17 +116,14 @@ class PocketsphinxEngine:
             if self.language_model == "trading":
                 import tempfile
 
-                from reelquant.speech.lm import trading_language_model
+                from reelquant.speech.lm import trading_language_model, trading_model_recipe
 
                 cache = self.lm_cache_dir or Path(tempfile.gettempdir()) / "reelquant-lm"
                 lm, dictionary = trading_language_model(cache, model)
-            self._decoder = Decoder(
-                hmm=str(model / "en-us"),
-                lm=str(lm),
-                dict=str(dictionary),
-                samprate=16000,
-                loglevel="FATAL",
-            )
+                self._lm_kind = trading_model_recipe(lm).get("kind", "")
+            options = {"hmm": str(model / "en-us"), "lm": str(lm), "dict": str(dictionary),
+                       "samprate": 16000, "loglevel": "FATAL", **self.decoder_options}
+            self._decoder = Decoder(**options)
         return self._decoder
 
     def transcribe(self, wav: Path, video: Path | None = None) -> Transcript:
@@ -177,7 +176,8 @@ class PocketsphinxEngine:
                           duration_s=round(duration, 3))
 
     def _model_name(self) -> str:
-        lm = "" if self.language_model == "default" else f", {self.language_model} language model"
+        kind = f" {self._lm_kind}" if self._lm_kind else ""
+        lm = "" if self.language_model == "default" else f", {self.language_model} language model{kind}"
         return f"cmusphinx en-us (pocketsphinx 5{lm})"
 
 

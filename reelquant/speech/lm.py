@@ -1,16 +1,22 @@
-"""A trading-language n-gram model for pocketsphinx, written as ARPA text at run time.
+"""A trading-language n-gram model for pocketsphinx, built once at run time.
 
 Sentences are generated from the trading lexicon and rule templates (never from labeled lessons); a
-trigram model with absolute discounting is estimated from them, and its unigrams are mixed with the
-unigrams of pocketsphinx's general English model so ordinary speech stays recognizable.
+trigram model with absolute discounting is estimated from them, its unigrams mixed with the unigrams of
+pocketsphinx's general English model. That domain model is then linearly interpolated with the English
+model's bigrams, so ordinary speech keeps its context while trading phrases gain theirs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
 import random
 import re
+import shutil
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -272,20 +278,128 @@ def build_arpa(
     return "\n".join(lines) + "\n"
 
 
-def trading_language_model(cache_dir: str | Path, model_dir: str | Path, general_words: int = 8000,
-                           general_weight: float = 0.5) -> tuple[Path, Path]:
-    """(ARPA file, pronunciation dictionary) of the trading model, written once under `cache_dir`.
+def read_arpa(path: str | Path, vocab: set[str] | None = None, max_order: int = 3) -> list[dict[str, list[float]]]:
+    """N-grams of an ARPA file as [{"w1 w2": [probability, back-off weight]}, ...] per order (linear values),
+    keeping only n-grams whose words are all in `vocab` (when given). Malformed or cut-off lines are skipped."""
+    grams: list[dict[str, list[float]]] = [{} for _ in range(max_order)]
+    order = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("\\"):
+                m = re.match(r"\\(\d)-grams:", line)
+                order = int(m.group(1)) if m else 0
+                continue
+            parts = line.split()
+            if not order or order > max_order or len(parts) < order + 1:
+                continue
+            words = parts[1 : order + 1]
+            if vocab is not None and any(w not in vocab for w in words):
+                continue
+            try:
+                lp = float(parts[0])
+                bow = float(parts[order + 1]) if len(parts) > order + 1 else 0.0
+            except ValueError:
+                continue
+            grams[order - 1][" ".join(words)] = [10.0**lp, 10.0**bow]
+    return grams
 
-    Words the English dictionary cannot pronounce are left out of the model.
+
+def _backoff_prob(grams: list[dict[str, list[float]]], words: list[str]) -> float:
+    """p(last word | the words before it) under a back-off model held as read_arpa returns it."""
+    entry = grams[len(words) - 1].get(" ".join(words))
+    if entry is not None and words != ["<s>"]:
+        return entry[0]
+    if len(words) == 1:
+        return 0.0
+    history = grams[len(words) - 2].get(" ".join(words[:-1]))
+    return (history[1] if history else 1.0) * _backoff_prob(grams, words[1:])
+
+
+def interpolate(domain: list[dict[str, list[float]]], general: list[dict[str, list[float]]],
+                domain_weight: float) -> list[dict[str, list[float]]]:
+    """Linear interpolation p = w * p_domain + (1 - w) * p_general of two back-off models, as one back-off model.
+
+    Every n-gram either model lists gets the mixed probability (each side computed with its own back-off);
+    unigrams are renormalized over the shared vocabulary, and each history's back-off weight is recomputed
+    so that every conditional distribution sums to one.
     """
-    model_dir = Path(model_dir)
-    dictionary = model_dir / "cmudict-en-us.dict"
-    recipe = f"{general_words} {general_weight}\n{_TEMPLATES}\n{EXTRA_PRONUNCIATIONS}"
-    key = hashlib.sha256(recipe.encode()).hexdigest()[:12]
-    folder = Path(cache_dir) / f"trading-lm-{key}"
-    arpa, dic = folder / "trading.arpa", folder / "trading.dict"
-    if arpa.is_file() and dic.is_file():
-        return arpa, dic
+    order = len(domain)
+    mixed: list[dict[str, list[float]]] = [{} for _ in range(order)]
+    for n in range(order):
+        for key in set(domain[n]) | set(general[n]):
+            words = key.split(" ")
+            p = domain_weight * _backoff_prob(domain, words) + (1 - domain_weight) * _backoff_prob(general, words)
+            mixed[n][key] = [p, 1.0]
+    total = sum(v[0] for k, v in mixed[0].items() if k != "<s>")
+    for k, v in mixed[0].items():
+        v[0] = 0.0 if k == "<s>" else max(v[0] / total, 1e-12)
+    for n in range(1, order):
+        seen: dict[str, float] = defaultdict(float)
+        seen_lower: dict[str, float] = defaultdict(float)
+        for key, v in mixed[n].items():
+            words = key.split(" ")
+            history = " ".join(words[:-1])
+            seen[history] += v[0]
+            seen_lower[history] += _backoff_prob(mixed, words[1:])
+        for history, mass in seen.items():
+            if history in mixed[n - 1]:
+                mixed[n - 1][history][1] = max(1e-9, 1 - mass) / max(1e-9, 1 - seen_lower[history])
+    return mixed
+
+
+def write_arpa(grams: list[dict[str, list[float]]], path: str | Path) -> None:
+    """Write a model held as read_arpa returns it as ARPA text."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\\data\\\n" + "".join(f"ngram {n + 1}={len(g)}\n" for n, g in enumerate(grams)) + "\n")
+        for n, g in enumerate(grams):
+            f.write(f"\\{n + 1}-grams:\n")
+            for key, (p, bow) in sorted(g.items()):
+                lp = -99.0 if key == "<s>" else math.log10(max(p, 1e-12))
+                tail = f"\t{math.log10(max(bow, 1e-12)):.4f}" if n < len(grams) - 1 else ""
+                f.write(f"{lp:.4f}\t{key}{tail}\n")
+            f.write("\n")
+        f.write("\\end\\\n")
+
+
+_EXPORT = (
+    "import sys\n"
+    "from pocketsphinx import Config, LogMath, NGramModel\n"
+    "lm = NGramModel(Config(), LogMath(), sys.argv[1])\n"
+    "lm.write(sys.argv[2], NGramModel.str_to_type('arpa'))\n"
+)
+
+
+def export_english_bigrams(model_dir: str | Path, out: str | Path, min_share: float = 0.999) -> Path:
+    """pocketsphinx's English model (a binary trie) as ARPA text with its unigrams and bigrams.
+
+    pocketsphinx 5.1's ARPA writer crashes on this model once its bigram section is (all but) written,
+    so the export runs in a child process, and the text is used only when its unigram section is whole
+    and at least `min_share` of the bigrams the header declares are there; otherwise this raises.
+    """
+    out = Path(out)
+    subprocess.run([sys.executable, "-c", _EXPORT, str(Path(model_dir) / "en-us.lm.bin"), str(out)],
+                   capture_output=True, check=False, timeout=600)
+    declared: dict[int, int] = {}
+    found: Counter = Counter()
+    order = 0
+    if out.is_file():
+        with open(out, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if m := re.match(r"ngram (\d)=(\d+)", line):
+                    declared[int(m.group(1))] = int(m.group(2))
+                elif m := re.match(r"\\(\d)-grams:", line):
+                    order = int(m.group(1))
+                elif order and len(line.split()) >= order + 1:
+                    found[order] += 1
+    if not declared or found[1] < declared.get(1, 1) or found[2] < min_share * declared.get(2, 1):
+        raise RuntimeError(
+            f"the English model's n-grams could not be exported from {model_dir} (found {dict(found)} of "
+            f"{declared}); the trading model keeps only the English unigrams."
+        )
+    return out
+
+
+def _pronunciations(dictionary: Path) -> dict[str, list[str]]:
     pron: dict[str, list[str]] = defaultdict(list)
     for line in dictionary.read_text(encoding="utf-8", errors="replace").splitlines():
         word, _, phones = line.partition(" ")
@@ -293,19 +407,97 @@ def trading_language_model(cache_dir: str | Path, model_dir: str | Path, general
             pron[re.sub(r"\(\d+\)$", "", word)].append(phones.strip())
     for word, phones_list in EXTRA_PRONUNCIATIONS.items():
         pron.setdefault(word, list(phones_list))
+    return pron
+
+
+def build_trading_model(folder: str | Path, model_dir: str | Path, general_words: int = 8000,
+                        general_weight: float = 0.5, vocabulary: int = 20000, domain_weight: float = 0.3) -> dict:
+    """Write trading.lm.bin, trading.dict and recipe.json into `folder`.
+
+    The domain part is a trigram model of template sentences whose unigrams are mixed with the `general_words`
+    most likely English words. It is then interpolated (`domain_weight`) with the bigrams of pocketsphinx's
+    English model over a vocabulary of the domain words and the `vocabulary` most likely pronounceable English
+    words. If the English n-grams cannot be exported, the domain part alone is the model (recipe says why).
+    """
+    from pocketsphinx import Config, LogMath, NGramModel
+
+    folder, model_dir = Path(folder), Path(model_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    dictionary = model_dir / "cmudict-en-us.dict"
+    pron = _pronunciations(dictionary)
     sentences = [s for s in lesson_corpus() if all(w in pron for w in s.split())]
     general = {w: p for w, p in _general_unigrams(model_dir, dictionary, general_words).items() if w in pron}
-    text = build_arpa(sentences, general, general_weight=general_weight)
-    words = sorted({w for s in sentences for w in s.split()} | set(general))
-    folder.mkdir(parents=True, exist_ok=True)
-    dict_lines = []
-    for w in words:
-        for i, phones in enumerate(pron[w]):
-            dict_lines.append(f"{w}{'' if i == 0 else f'({i + 1})'} {phones}")
+    (folder / "domain.arpa").write_text(build_arpa(sentences, general, general_weight=general_weight), encoding="utf-8")
+    domain = read_arpa(folder / "domain.arpa")
+    recipe: dict = {"domain_sentences": len(sentences), "domain_weight": domain_weight, "vocabulary": vocabulary}
+    try:
+        english = export_english_bigrams(model_dir, folder / "english.arpa")
+        unigrams = read_arpa(english, max_order=1)[0]
+        top = sorted(((v[0], w) for w, v in unigrams.items() if w in pron), reverse=True)[:vocabulary]
+        vocab = set(domain[0]) | {w for _, w in top} | {"<s>", "</s>"}
+        english_grams = read_arpa(english, vocab, max_order=2) + [{}]
+        mixed = interpolate(domain, english_grams, domain_weight)
+        recipe.update(kind="interpolated", english_bigrams=len(english_grams[1]))
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        mixed = domain
+        recipe.update(kind="domain-only", reason=str(exc))
+    finally:
+        (folder / "english.arpa").unlink(missing_ok=True)
+    write_arpa(mixed, folder / "part.arpa")
+    lm = NGramModel(Config(), LogMath(), str(folder / "part.arpa"))
+    lm.write(str(folder / "part.lm.bin"), NGramModel.str_to_type("bin"))
+    del lm
+    words = sorted(w for w in mixed[0] if w not in ("<s>", "</s>"))
+    dict_lines = [f"{w}{'' if i == 0 else f'({i + 1})'} {phones}" for w in words for i, phones in enumerate(pron[w])]
+    recipe.update(unigrams=len(mixed[0]), bigrams=len(mixed[1]), trigrams=len(mixed[2]))
     (folder / "part.dict").write_text("\n".join(dict_lines) + "\n", encoding="utf-8")
-    (folder / "part.arpa").write_text(text, encoding="utf-8")
-    (folder / "part.dict").replace(dic)
-    (folder / "part.arpa").replace(arpa)
-    return arpa, dic
+    (folder / "part.arpa").unlink()
+    (folder / "part.dict").replace(folder / "trading.dict")
+    (folder / "part.lm.bin").replace(folder / "trading.lm.bin")
+    (folder / "recipe.json").write_text(json.dumps(recipe, indent=2), encoding="utf-8")
+    return recipe
 
 
+def trading_language_model(cache_dir: str | Path, model_dir: str | Path) -> tuple[Path, Path]:
+    """(binary language model, pronunciation dictionary) of the trading model, built once under `cache_dir`.
+
+    The build (under a minute, under 1 GB) runs in a child process, so the memory it needs is never held
+    by the process that transcribes. Concurrent callers (runs in parallel) wait on a lock file and share
+    one build, which lands in place by renaming a finished folder.
+    """
+    import fcntl
+
+    model_dir = Path(model_dir)
+    recipe = f"{_RECIPE_VERSION}\n{_TEMPLATES}\n{EXTRA_PRONUNCIATIONS}"
+    folder = Path(cache_dir) / f"trading-lm-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+    lm, dic = folder / "trading.lm.bin", folder / "trading.dict"
+    if lm.is_file() and dic.is_file():
+        return lm, dic
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (lm.is_file() and dic.is_file()):
+            work = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+            shutil.rmtree(work, ignore_errors=True)
+            proc = subprocess.run([sys.executable, "-m", "reelquant.speech.lm", str(work), str(model_dir)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0 or not (work / "trading.lm.bin").is_file():
+                shutil.rmtree(work, ignore_errors=True)
+                last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise RuntimeError(f"the trading language model could not be built under {cache_dir}: {last[0]}")
+            shutil.rmtree(folder, ignore_errors=True)
+            work.rename(folder)
+    return lm, dic
+
+
+def trading_model_recipe(lm_path: str | Path) -> dict:
+    """What build_trading_model wrote beside `lm_path` (kind "interpolated" or "domain-only", sizes)."""
+    path = Path(lm_path).with_name("recipe.json")
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+_RECIPE_VERSION = "interpolated-v1"
+
+
+if __name__ == "__main__":
+    print(json.dumps(build_trading_model(Path(sys.argv[1]), Path(sys.argv[2]))))

@@ -13,27 +13,15 @@ from reelquant.speech.engines import (
     TranscriptionError,
     select_engine,
 )
+from reelquant.speech.wer import word_error_rate, word_errors
 
 SRT = "1\n00:00:00,500 --> 00:00:02,000\nBuy the breakout.\n\n2\n00:00:02,500 --> 00:00:04,000\nSell the close.\n"
 
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = _words(reference), _words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, start=1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / len(ref)
-
-
-def test_word_error_rate_helper() -> None:
+def test_word_error_rate() -> None:
     assert word_error_rate("a b c d", "a b c d") == 0.0
     assert word_error_rate("a b c d", "a x c") == 0.5
+    assert word_errors("Long-only, twenty day!", "long only twenty a day") == (1, 4)
 
 
 @pytest.fixture(scope="module")

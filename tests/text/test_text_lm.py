@@ -6,7 +6,18 @@ import re
 import pytest
 
 from reelquant.speech.engines import PocketsphinxEngine
-from reelquant.speech.lm import build_arpa, lesson_corpus, spoken_number
+from reelquant.speech.lm import (
+    _backoff_prob,
+    build_arpa,
+    export_english_bigrams,
+    interpolate,
+    lesson_corpus,
+    read_arpa,
+    spoken_number,
+    trading_language_model,
+    trading_model_recipe,
+    write_arpa,
+)
 
 from .lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, lesson_names
 
@@ -71,3 +82,104 @@ def test_spoken_numbers() -> None:
 def test_unknown_language_model_is_refused_in_one_sentence() -> None:
     with pytest.raises(ValueError, match="use 'default' or 'trading'"):
         PocketsphinxEngine(language_model="finance")
+
+
+def _model(tmp_path, name: str, sentences: list[str], general: dict[str, float]) -> list[dict]:
+    path = tmp_path / f"{name}.arpa"
+    path.write_text(build_arpa(sentences, general, general_weight=0.3))
+    return read_arpa(path)
+
+
+def test_interpolation_is_the_weighted_mix_and_stays_a_distribution(tmp_path) -> None:
+    vocab = ["we", "buy", "sell", "when", "the", "rsi", "drops", "rises", "below", "above", "thirty", "seventy",
+             "market", "is", "open", "today", "back", "welcome"]
+    general = {w: -1.5 - 0.1 * i for i, w in enumerate(vocab)} | {"</s>": -1.0}
+    domain = _model(tmp_path, "domain", ["we buy when the rsi drops below thirty",
+                                         "we sell when the rsi rises above seventy"], general)
+    english = _model(tmp_path, "english", ["welcome back the market is open today",
+                                           "the market is open when we buy"], general)
+    mixed = interpolate(domain, english, domain_weight=0.3)
+    for words in (["the", "rsi"], ["welcome", "back"], ["rsi", "drops"], ["market", "is"], ["we", "buy", "when"]):
+        expected = 0.3 * _backoff_prob(domain, words) + 0.7 * _backoff_prob(english, words)
+        assert math.isclose(_backoff_prob(mixed, words), expected, rel_tol=1e-6), words
+    # Each side alone is sure of its own phrase and not of the other's; the mix keeps both.
+    assert _backoff_prob(mixed, ["welcome", "back"]) > 5 * _backoff_prob(domain, ["welcome", "back"])
+    assert _backoff_prob(mixed, ["rsi", "drops"]) > 5 * _backoff_prob(english, ["rsi", "drops"])
+    words = [w for w in mixed[0] if w != "<s>"]
+    for history in (["<s>"], ["we"], ["the"], ["welcome"], ["market"], ["we", "buy"], ["the", "market"]):
+        total = sum(_backoff_prob(mixed, [*history, w]) for w in words)
+        assert math.isclose(total, 1.0, rel_tol=1e-3), (history, total)
+
+
+def test_arpa_round_trip(tmp_path) -> None:
+    grams = _model(tmp_path, "d", ["we buy the dip", "we sell the rip"], {"we": -1.0, "the": -1.2})
+    write_arpa(grams, tmp_path / "again.arpa")
+    again = read_arpa(tmp_path / "again.arpa")
+    for n in range(3):
+        assert set(again[n]) == set(grams[n])
+        for key, (p, bow) in grams[n].items():
+            assert math.isclose(again[n][key][0], p, rel_tol=1e-3, abs_tol=1e-12)
+            if n < 2:
+                assert math.isclose(again[n][key][1], bow, rel_tol=1e-3), key
+
+
+def test_english_export_refuses_a_model_it_cannot_read(tmp_path) -> None:
+    (tmp_path / "en-us.lm.bin").write_bytes(b"not a language model")
+    with pytest.raises(RuntimeError, match="could not be exported"):
+        export_english_bigrams(tmp_path, tmp_path / "out.arpa")
+
+
+@pytest.fixture(scope="module")
+def built_model() -> tuple:
+    import tempfile
+    from pathlib import Path
+
+    import pocketsphinx
+
+    model = Path(pocketsphinx.get_model_path()) / "en-us"
+    # The cache the engine itself uses, so the build (under a minute) happens once per machine.
+    lm, dic = trading_language_model(Path(tempfile.gettempdir()) / "reelquant-lm", model)
+    return lm, dic, model
+
+
+def test_trading_model_carries_english_bigrams_and_trading_phrases(built_model) -> None:
+    from pocketsphinx import Config, LogMath, NGramModel
+
+    lm_path, dic, model = built_model
+    recipe = trading_model_recipe(lm_path)
+    assert recipe["kind"] == "interpolated", recipe
+    assert recipe["english_bigrams"] > 1_000_000
+    log = LogMath()
+    mixed = NGramModel(Config(), log, str(lm_path))
+    english = NGramModel(Config(), log, str(model / "en-us.lm.bin"))
+    domain = read_arpa(lm_path.with_name("domain.arpa"))
+
+    def p(lm, word: str, *history: str) -> float:  # pocketsphinx takes the word first, then its history
+        return log.exp(lm.prob([word, *reversed(history)]))
+
+    # Ordinary English context the template model alone lacks ...
+    assert p(mixed, "back", "welcome") > 5 * _backoff_prob(domain, ["welcome", "back"])
+    # ... and trading phrases the English model finds unlikely.
+    assert p(mixed, "average", "moving") > p(english, "average", "moving")
+    assert p(mixed, "drops", "rsi") > 10 * p(english, "drops", "rsi")
+    pronounced = {line.split(" ", 1)[0] for line in dic.read_text().splitlines()}
+    assert {"macd", "rsi", "bollinger", "welcome", "average"} <= pronounced
+
+
+def test_trading_model_hears_a_lesson_better_than_the_english_model(built_model, tmp_path) -> None:
+    from pathlib import Path
+
+    from reelquant.media.audio import extract_audio
+    from reelquant.speech.wer import word_error_rate
+
+    repo = Path(__file__).resolve().parents[2]
+    audio = extract_audio(repo / "samples" / "ema_crossover_stop.mp4", tmp_path / "a.wav")
+    said = (repo / "samples" / "ema_crossover_stop.txt").read_text()
+    lm_path = built_model[0]
+    trading = PocketsphinxEngine(language_model="trading", lm_cache_dir=lm_path.parent.parent)
+    english = PocketsphinxEngine(language_model="default")
+    heard_trading = trading.transcribe(Path(audio.path))
+    heard_english = english.transcribe(Path(audio.path))
+    assert "interpolated" in heard_trading.model
+    assert word_error_rate(said, heard_trading.text) < word_error_rate(said, heard_english.text)
+    assert word_error_rate(said, heard_trading.text) < 0.2
