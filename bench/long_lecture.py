@@ -1,7 +1,9 @@
 """Peak memory of a long synthetic lecture through extract_audio and PocketsphinxEngine.transcribe.
 
-The lecture is one spoken lesson tiled to the requested length (optionally with silence between
-copies), muxed under a tiny picture as H.264/AAC. The measurement runs in a fresh child process
+The lecture is the project's spoken lessons (samples/*.mp4) concatenated over and over to the requested
+length (optionally with silence after each lesson), muxed under a tiny picture as H.264/AAC. It then
+goes through what the audio_track and transcript assets run: extract_audio, has_speech, and the
+pocketsphinx engine as TranscriberResource configures it (the trading language model). The measurement runs in a fresh child process
 and reads its peak RSS with resource.getrusage, after a short warm-up that loads the model, so
 the growth attributable to the long input is reported separately.
 
@@ -28,24 +30,26 @@ RATE = 16000
 
 
 def make_lecture(out_mp4: Path, minutes: float, speech_share: float = 1.0, speech_seconds: float | None = None,
-                 source: Path = ROOT / "samples" / "ema_crossover_stop.mp4") -> Path:
-    """Tile the 16 kHz speech of `source` (its first `speech_seconds`, or all) to `minutes`,
-    with silence after each copy so that speech fills `speech_share` of the lecture."""
+                 sources: list[Path] | None = None) -> Path:
+    """Concatenate the 16 kHz speech of `sources` (each lesson's first `speech_seconds`, or all), over and
+    over to `minutes`, with silence after each lesson so that speech fills `speech_share` of the lecture."""
     from reelquant.media.audio import extract_audio
 
     work = out_mp4.parent
-    lesson = extract_audio(source, work / "lesson16k.wav")
-    with wave.open(lesson.path, "rb") as w:
-        speech = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    lessons = []
+    for i, source in enumerate(sources or sorted((ROOT / "samples").glob("*.mp4"))):
+        info = extract_audio(source, work / f"lesson{i}.wav")
+        with wave.open(info.path, "rb") as w:
+            lessons.append(np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"))
     if speech_seconds is not None:
-        speech = speech[: int(speech_seconds * RATE)]
+        lessons = [x[: int(speech_seconds * RATE)] for x in lessons]
+    speech = np.concatenate(lessons)
     # Enough speech to load the model and decode once, so the measured growth is the lecture's alone.
     with wave.open(str(work / "warmup.wav"), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(speech[: 3 * RATE].tobytes())
-    gap = np.zeros(int(len(speech) * (1.0 / max(speech_share, 1e-3) - 1.0)), dtype=np.int16)
     total = int(minutes * 60 * RATE)
     long_wav = work / "lecture.wav"
     with wave.open(str(long_wav), "wb") as w:
@@ -54,10 +58,12 @@ def make_lecture(out_mp4: Path, minutes: float, speech_share: float = 1.0, speec
         w.setframerate(RATE)
         written = 0
         while written < total:
-            for part in (speech, gap):
-                piece = part[: total - written]
-                w.writeframes(piece.tobytes())
-                written += piece.size
+            for lesson in lessons:
+                gap = np.zeros(int(len(lesson) * (1.0 / max(speech_share, 1e-3) - 1.0)), dtype=np.int16)
+                for part in (lesson, gap):
+                    piece = part[: total - written]
+                    w.writeframes(piece.tobytes())
+                    written += piece.size
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x36:r=1",
                     "-i", str(long_wav), "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
                     "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", str(out_mp4)], check=True)
@@ -71,19 +77,21 @@ def _rss_mb() -> float:
 
 def child(video: Path, warmup_wav: Path, work: Path) -> dict:
     """Runs in the measured process: warm up the model on a short WAV, then the whole lecture."""
-    from reelquant.media.audio import extract_audio
-    from reelquant.speech.engines import PocketsphinxEngine
+    from reelquant.media.audio import extract_audio, has_speech
+    from resources import TranscriberResource
 
-    engine = PocketsphinxEngine()
-    engine.transcribe(warmup_wav)
+    transcriber = TranscriberResource(engine="pocketsphinx", lm_cache_dir=str(work / "lm"))
+    transcriber.transcribe(warmup_wav, video)
     warm = _rss_mb()
     t0 = time.perf_counter()
     info = extract_audio(video, work / "audio.wav")
+    speech, _ = has_speech(info)
     t1 = time.perf_counter()
     after_audio = _rss_mb()
-    tr = engine.transcribe(Path(info.path))
+    tr = transcriber.transcribe(Path(info.path), video)
     t2 = time.perf_counter()
     return {"audio_s": info.duration_s, "speech_ratio": info.speech_ratio, "regions": len(info.regions),
+            "has_speech": bool(speech), "engine": tr.model,
             "words": tr.word_count, "segments": len(tr.segments), "extract_s": round(t1 - t0, 2),
             "transcribe_s": round(t2 - t1, 2), "rtf": round((t2 - t1) / max(info.duration_s, 1e-6), 4),
             "rss_warm_mb": round(warm, 1), "rss_after_audio_mb": round(after_audio, 1),
