@@ -6,9 +6,6 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-import spacy
-from spacy.matcher import PhraseMatcher
-from spacy.util import filter_spans
 
 from reelquant.speech.transcript import Segment, Transcript
 from reelquant.text.lexicon import Term, load_lexicon
@@ -17,8 +14,13 @@ KEYWORD_COLUMNS: list[str] = ["term", "canonical_id", "category", "surface", "st
 
 
 @lru_cache(maxsize=1)
-def _matcher() -> tuple[Any, PhraseMatcher]:
+def _matcher() -> tuple[Any, Any]:
     """A blank English tokenizer and a case-insensitive phrase matcher over every alias, built once."""
+    # Imported here: spacy (and the torch it pulls in) costs seconds, which code-location loads, sensor
+    # ticks and runs that never look for keywords should not pay.
+    import spacy
+    from spacy.matcher import PhraseMatcher
+
     nlp = spacy.blank("en")
     matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
     for term in load_lexicon().terms:
@@ -33,6 +35,8 @@ def match_terms(text: str) -> list[tuple[Term, int, int]]:
     doc = nlp.make_doc(text)
     matches = matcher(doc)
     labels = {(s, e): nlp.vocab.strings[m] for m, s, e in matches}
+    from spacy.util import filter_spans
+
     spans = filter_spans([doc[s:e] for _, s, e in matches])
     return [(lexicon.by_id[labels[(sp.start, sp.end)]], sp.start_char, sp.end_char) for sp in spans]
 

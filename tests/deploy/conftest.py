@@ -47,9 +47,11 @@ def pg_database() -> Iterator[str]:
 
 
 def production_config(run_launcher: dict | None = None) -> dict:
-    """The project's dagster.yaml, with the Docker run launcher swapped (no Docker engine in tests)."""
+    """The project's dagster.yaml, with the Docker run launcher swapped (no Docker engine in tests) and the
+    artifact storage left under DAGSTER_HOME (the containers' /data volume does not exist here)."""
     config = yaml.safe_load((REPO / "dagster.yaml").read_text())
     config.pop("run_launcher", None)
+    config.pop("local_artifact_storage", None)
     if run_launcher:
         config["run_launcher"] = run_launcher
     return config

@@ -64,6 +64,10 @@ def test_dagster_yaml_production_settings() -> None:
     assert requests[0]["capabilities"] == [["gpu"]]
     compose_env = yaml.safe_load((REPO / "docker-compose.yml").read_text())["x-dagster-env"]
     assert set(config["run_launcher"]["config"]["env_vars"]) <= set(compose_env)
+    # Stored asset values outlive each run's container: they sit on the volume every run mounts.
+    mounts = dict(v.split(":", 1) for v in config["run_launcher"]["config"]["container_kwargs"]["volumes"])
+    base = config["local_artifact_storage"]["config"]["base_dir"]
+    assert any(base == target or base.startswith(target.rstrip("/") + "/") for target in mounts.values()), base
 
 
 def test_dockerfile_targets_and_user() -> None:
