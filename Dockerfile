@@ -41,9 +41,9 @@ RUN useradd --create-home --uid 1000 reelquant \
  && mkdir -p /opt/dagster/home /opt/dagster/app /data /opt/models \
  && chown -R reelquant:reelquant /opt/dagster /data /opt/models
 WORKDIR /opt/dagster/app
-COPY requirements.lock requirements-gpu.lock ./
-# WhisperX pins its own torch; the CUDA image takes that build instead of the CPU pin.
-RUN pip install -r requirements-gpu.lock && pip install -r requirements.lock --no-deps
+COPY requirements-gpu.lock ./
+# WhisperX pins its own torch (2.8, CUDA 12 wheels): this image's lock resolves the whole project around it.
+RUN pip install -r requirements-gpu.lock
 COPY --chown=reelquant:reelquant pyproject.toml README.md dagster.yaml workspace.yaml ./
 COPY --chown=reelquant:reelquant reelquant ./reelquant
 COPY --chown=reelquant:reelquant resources ./resources

@@ -76,6 +76,11 @@ def test_dockerfile_targets_and_user() -> None:
     assert {"cpu", "cuda"} <= set(targets)
     assert re.search(r"^USER reelquant$", text, flags=re.M)
     assert "requirements.lock" in text and (REPO / "requirements.lock").is_file()
-    pinned = [line for line in (REPO / "requirements.lock").read_text().splitlines()
-              if line and not line.startswith("#")]
-    assert pinned and all("==" in line for line in pinned)
+    for lock in re.findall(r"^COPY (requirements[\w-]*\.lock)", text, flags=re.M):
+        pinned = [line for line in (REPO / lock).read_text().splitlines() if line and not line.startswith("#")]
+        assert pinned and all("==" in line for line in pinned), lock
+    gpu = dict(line.split("==") for line in (REPO / "requirements-gpu.lock").read_text().splitlines()
+               if "==" in line and not line.startswith("#"))
+    # The CUDA image runs WhisperX on the torch it was built for, beside the whole project.
+    assert gpu["whisperx"] and gpu["torch"].startswith("2.8.") and gpu["torchaudio"].startswith("2.8.")
+    assert {"dagster", "lancedb", "vectorbt", "pocketsphinx", "sentence-transformers"} <= set(gpu)
