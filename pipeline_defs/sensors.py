@@ -5,7 +5,7 @@ import dagster as dg
 
 from pipeline_defs.jobs import strategy_job
 from pipeline_defs.partitions import videos_partitions
-from reelquant.ingest import InboxState, admit, scan_inbox
+from reelquant.ingest import InboxState, admit, reject, scan_inbox
 from resources import MediaStoreResource
 
 
@@ -28,6 +28,13 @@ def video_drop_sensor(context: dg.SensorEvaluationContext, media_store: MediaSto
         if outcome.status == "new" and outcome.key:
             new_keys.append(outcome.key)
         scan.state.seen.pop(path.name, None)
+    for subtitle in scan.orphans:
+        # Kept, with a reason, never deleted; a subtitle is read only when it arrives with its video.
+        reject(subtitle, media_store.rejected,
+               f"'{subtitle.name}' came without a video of the same name in the inbox (a subtitle that arrives "
+               "after its video was taken is not applied); drop it together with its video, under the same name.")
+        context.log.info(f"rejected: {subtitle.name} has no video beside it")
+        scan.state.seen.pop(subtitle.name, None)
     return dg.SensorResult(
         run_requests=[dg.RunRequest(partition_key=k, run_key=k, tags={"reelquant/source": "inbox"}) for k in new_keys],
         dynamic_partitions_requests=[videos_partitions.build_add_request(new_keys)] if new_keys else [],

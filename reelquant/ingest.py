@@ -55,7 +55,7 @@ def sidecars_of(video: Path) -> list[Path]:
     found = []
     for suffix in SIDECAR_SUFFIXES:
         candidate = video.with_name(video.stem + suffix)
-        if candidate.is_file() and not candidate.is_symlink():
+        if candidate != video and candidate.is_file() and not candidate.is_symlink():
             found.append(candidate)
     return found
 
@@ -149,6 +149,14 @@ class InboxScan:
     stable: list[Path]
     waiting: list[Path]
     state: InboxState
+    # Subtitle files with no video of their name in the inbox, unchanged for two ticks.
+    orphans: list[Path] = field(default_factory=list)
+
+
+def _subtitle_stem(name: str) -> str:
+    lower = name.lower()
+    suffix = max((s for s in SIDECAR_SUFFIXES if lower.endswith(s)), key=len)
+    return name[: -len(suffix)]
 
 
 def scan_inbox(inbox: Path, previous: InboxState) -> InboxScan:
@@ -160,14 +168,13 @@ def scan_inbox(inbox: Path, previous: InboxState) -> InboxScan:
     """
     stable: list[Path] = []
     waiting: list[Path] = []
+    subtitles: list[Path] = []
     seen: dict[str, list[int]] = {}
     if not inbox.is_dir():
         return InboxScan(stable, waiting, InboxState())
     for entry in sorted(inbox.iterdir()):
         name = entry.name
         if name.startswith(".") or name.endswith((".part", ".crdownload", ".tmp", ".reason.txt")):
-            continue
-        if name.lower().endswith(SIDECAR_SUFFIXES):
             continue
         if entry.is_dir() and not entry.is_symlink():
             continue
@@ -177,8 +184,14 @@ def scan_inbox(inbox: Path, previous: InboxState) -> InboxScan:
             continue
         sig = [st.st_size, st.st_mtime_ns]
         seen[name] = sig
+        if name.lower().endswith(SIDECAR_SUFFIXES):
+            subtitles.append(entry)  # travels with its video; judged alone only if no video of its name is here
+            continue
         (stable if previous.seen.get(name) == sig else waiting).append(entry)
-    return InboxScan(stable, waiting, InboxState(seen))
+    video_stems = {p.stem for p in stable + waiting}
+    orphans = [p for p in subtitles
+               if _subtitle_stem(p.name) not in video_stems and previous.seen.get(p.name) == seen[p.name]]
+    return InboxScan(stable, waiting, InboxState(seen), orphans)
 
 
 def admission_problem(path: Path, inbox: Path) -> str | None:

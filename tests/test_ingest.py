@@ -60,3 +60,15 @@ def test_store_video_copies_sidecars_and_keeps_user_file(tmp_path: Path) -> None
     assert managed.name == f"{key}.mp4" and managed.read_bytes() == b"video"
     assert (managed.parent / f"{key}.en.srt").exists()
     assert src.exists()
+
+
+def test_subtitle_without_its_video_is_an_orphan_only_when_settled(tmp_path: Path) -> None:
+    (tmp_path / "late.en.srt").write_text("1")
+    (tmp_path / "lesson.srt").write_text("1")
+    (tmp_path / "lesson.mp4").write_bytes(b"still copying")
+    first = scan_inbox(tmp_path, InboxState())
+    assert first.orphans == []  # seen once: it may be the first half of a drop
+    second = scan_inbox(tmp_path, InboxState.from_json(first.state.to_json()))
+    # lesson.srt has its video beside it (still waiting or not); late.en.srt has none.
+    assert [p.name for p in second.orphans] == ["late.en.srt"]
+    assert [p.name for p in second.stable] == ["lesson.mp4"]

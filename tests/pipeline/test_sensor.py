@@ -140,3 +140,21 @@ def test_twenty_videos_dropped_at_once_become_twenty_partitions(instance, data_r
     assert len(result.run_requests) == 20
     assert sorted(instance.get_dynamic_partitions("videos")) == sorted(r.partition_key for r in result.run_requests)
     assert tick(instance, store, result.cursor).run_requests == []
+
+
+def test_subtitle_arriving_after_its_video_is_kept_with_a_reason(instance, data_root: Path, sample_videos) -> None:
+    store = MediaStoreResource(root=str(data_root))
+    store.inbox.mkdir(parents=True)
+    drop(sample_videos[0], store.inbox, "lesson.mp4")
+    cursor = tick(instance, store, None).cursor
+    result = tick(instance, store, cursor)
+    assert len(result.run_requests) == 1
+    (store.inbox / "lesson.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nBuy the dip.\n")
+    cursor = tick(instance, store, result.cursor).cursor
+    assert (store.inbox / "lesson.srt").exists()  # seen once: it might still be arriving with a video
+    last = tick(instance, store, cursor)
+    assert last.run_requests == []
+    assert not (store.inbox / "lesson.srt").exists()
+    reason = (store.rejected / "lesson.srt.reason.txt").read_text()
+    assert "without a video of the same name" in reason and "drop it together with its video" in reason
+    assert (store.rejected / "lesson.srt").read_text().startswith("1\n")
