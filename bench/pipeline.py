@@ -33,11 +33,12 @@ from reelquant.backtest.promotion import decide  # noqa: E402
 from reelquant.backtest.robustness import heatmap_png, robustness  # noqa: E402
 from reelquant.backtest.walkforward import walk_forward  # noqa: E402
 from reelquant.ingest import partition_key, store_video  # noqa: E402
-from reelquant.media.audio import extract_audio, has_speech  # noqa: E402
+from reelquant.media.audio import extract_audio, has_speech, silences_from_regions  # noqa: E402
 from reelquant.media.clips import highlight_windows, render_clips  # noqa: E402
 from reelquant.media.keyframes import extract_slide_keyframes  # noqa: E402
 from reelquant.media.probe import probe_video  # noqa: E402
 from reelquant.plots import keyword_timeline_png  # noqa: E402
+from reelquant.schemas import KeywordHitsSchema  # noqa: E402
 from reelquant.search.chunks import chunk_transcript  # noqa: E402
 from reelquant.search.evidence import evidence_for_spec  # noqa: E402
 from reelquant.speech.subtitles import to_srt, to_vtt  # noqa: E402
@@ -65,7 +66,7 @@ def direct(video: Path, root: Path, resources: dict) -> float:
     out = resources["media_store"].derived_dir(key)
     probe = probe_video(managed)
     audio = extract_audio(managed, out / "audio.wav")
-    has_speech(audio)
+    speech, _ = has_speech(audio)
     lap("audio")
     extract_slide_keyframes(managed, out / "keyframes")
     lap("keyframes")
@@ -74,6 +75,7 @@ def direct(video: Path, root: Path, resources: dict) -> float:
     (out / "t.vtt").write_text(to_vtt(tr))
     lap("transcript")
     hits = find_keyword_hits(tr)
+    KeywordHitsSchema.validate(hits, lazy=True)
     keyword_timeline_png(hits, tr.duration_s)
     spec = build_spec(extract_concepts(tr))
     features = lesson_features(tr, hits, spec)
@@ -86,7 +88,9 @@ def direct(video: Path, root: Path, resources: dict) -> float:
     store = vstore.store(embedder.model_name, embedder.dim)
     store.replace_video(key, rows)
     lap("embeddings")
-    windows = highlight_windows(hits, tr, [p.model_dump() for p in spec.provenance], duration_s=probe.duration_s)
+    silences = silences_from_regions(audio.regions, audio.duration_s) if speech else None
+    windows = highlight_windows(hits, tr, [p.model_dump() for p in spec.provenance], duration_s=probe.duration_s,
+                                silences=silences)
     clips = render_clips(managed, windows, tr, out / "clips")
     lap("clips")
     market = resources["market_data"].load()
@@ -172,16 +176,43 @@ def variants(src: Path, folder: Path, n: int) -> list[Path]:
     return out
 
 
+def instance_settings(storage: str) -> dict:
+    """Overrides for the bench's instance: the project's dagster.yaml log level, on SQLite (the local instance of
+    `make ui` and `make demo`) or on a fresh database of the Postgres at REELQUANT_BENCH_PG (production's storage)."""
+    import yaml
+
+    production = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    overrides: dict = {"python_logs": production["python_logs"]}
+    if storage == "postgres":
+        import os
+        import uuid
+
+        import psycopg2
+
+        host, port = os.environ.get("REELQUANT_BENCH_PG", "127.0.0.1:5432").split(":")
+        name = f"rq_bench_{uuid.uuid4().hex[:8]}"
+        conn = psycopg2.connect(host=host, port=int(port), user="postgres", dbname="postgres")
+        conn.autocommit = True
+        conn.cursor().execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        db = {"hostname": host, "port": int(port), "username": "postgres", "password": "", "db_name": name,
+              "scheme": "postgresql+psycopg2"}
+        overrides["storage"] = {"postgres": {"postgres_db": db}}
+    return overrides
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of the overhead comparison")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats of the overhead comparison")
     parser.add_argument("--burst", type=int, default=10, help="videos dropped at once")
+    parser.add_argument("--storage", choices=["sqlite", "postgres"], default="sqlite",
+                        help="instance storage: SQLite (local instance) or Postgres (production)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rq-bench-"))
     try:
         (tmp / "dagster").mkdir()
-        with dg.instance_for_test(temp_dir=str(tmp / "dagster")) as instance:
-            print(f"sample: {SAMPLE.name}, {probe_video(SAMPLE).duration_s:.1f} s")
+        with dg.instance_for_test(temp_dir=str(tmp / "dagster"), overrides=instance_settings(args.storage)) as instance:
+            print(f"sample: {SAMPLE.name}, {probe_video(SAMPLE).duration_s:.1f} s; instance storage: {args.storage}")
             warm = variants(SAMPLE, tmp / "warm", 1)[0]
             res = resources_for("local", tmp / "warmroot")
             direct(warm, tmp / "warmroot", res)  # loads models, compiles numba
