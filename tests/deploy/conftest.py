@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -29,9 +30,10 @@ def _admin():
     return conn
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    name = f"reelquant_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def temporary_database(prefix: str) -> Iterator[str]:
+    """A new empty Postgres database, dropped (with any connections left to it) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     conn = _admin()
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
@@ -44,6 +46,12 @@ def pg_database() -> Iterator[str]:
         with conn.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    with temporary_database("reelquant_test") as name:
+        yield name
 
 
 def production_config(run_launcher: dict | None = None) -> dict:

@@ -10,20 +10,18 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
 import yaml
 
 from reelquant.speech.subtitles import to_srt
 from reelquant.text.extract import transcript_from_text
-from tests.deploy.conftest import PG_HOST, PG_PORT, PG_USER, production_config
+from tests.deploy.conftest import PG_HOST, PG_PORT, PG_USER, production_config, temporary_database
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -61,28 +59,12 @@ class Deployment:
         return f"{message}\n--- dagster-daemon log (tail) ---\n{self.log_tail()}"
 
 
-def _admin():
-    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5)
-    conn.autocommit = True
-    return conn
-
-
 @pytest.fixture(scope="module")
 def daemon_database() -> Iterator[str]:
     """A database of this module's own: the daemon's runs, partitions and sensor state would upset the
     session database that the other deploy tests assert on."""
-    name = f"reelquant_daemon_{uuid.uuid4().hex[:10]}"
-    conn = _admin()
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    try:
+    with temporary_database("reelquant_daemon") as name:
         yield name
-    finally:
-        conn = _admin()
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
 
 
 def _stop(proc: subprocess.Popen) -> None:
