@@ -56,8 +56,7 @@ def main() -> None:
         scored: dict[str, bool] = {}
         for name in args.engines.split(","):
             if name == "pocketsphinx":
-                engines[name], scored[name] = PocketsphinxEngine(language_model="trading",
-                                                                 lm_cache_dir=work / "lm"), True
+                engines[name], scored[name] = PocketsphinxEngine(language_model="trading"), True
             elif name == "pocketsphinx_default":
                 engines[name], scored[name] = PocketsphinxEngine(language_model="default"), True
             elif name == "faster_whisper":

@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--lm", default="trading", choices=["trading", "default"],
                         help="pocketsphinx language model for the asr mode")
     args = parser.parse_args()
-    engine = PocketsphinxEngine(language_model=args.lm, lm_cache_dir=Path(args.cache) / "lm")
+    engine = PocketsphinxEngine(language_model=args.lm)
     n = exact = tp = fp = fn = wrong = 0
     for mode in args.modes.split(","):
         for folder in label_sets():

@@ -80,7 +80,7 @@ def child(video: Path, warmup_wav: Path, work: Path) -> dict:
     from reelquant.media.audio import extract_audio, has_speech
     from resources import TranscriberResource
 
-    transcriber = TranscriberResource(engine="pocketsphinx", lm_cache_dir=str(work / "lm"))
+    transcriber = TranscriberResource(engine="pocketsphinx")
     transcriber.transcribe(warmup_wav, video)
     warm = _rss_mb()
     t0 = time.perf_counter()
@@ -107,7 +107,9 @@ def measure(minutes: float, speech_share: float = 1.0, speech_seconds: float | N
         video = make_lecture(work / "lecture.mp4", minutes, speech_share, speech_seconds)
         built = time.perf_counter() - t0
         out = subprocess.run([sys.executable, __file__, "--child", str(video), str(work / "warmup.wav"), str(work)],
-                             check=True, capture_output=True, text=True, cwd=ROOT)
+                             capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            raise SystemExit(f"the measured process failed ({out.returncode}):\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result.update(minutes=minutes, speech_share=speech_share, wav_mb=round(result["audio_s"] * RATE * 2 / 2**20, 1),
                       build_s=round(built, 1))

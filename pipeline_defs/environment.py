@@ -33,7 +33,8 @@ def resources_for(environment: str | None = None, root: Path | None = None) -> d
         root = root or data_root()
         return {
             "media_store": MediaStoreResource(root=str(root)),
-            "transcriber": TranscriberResource(engine="auto", lm_cache_dir=str(root / "cache" / "lm")),
+            # The trading language model is cached per machine (~/.cache/reelquant/lm), not per data root.
+            "transcriber": TranscriberResource(engine="auto"),
             "embedder": EmbedderResource(),
             "vector_store": LanceDBResource(uri=str(root / "lancedb")),
             "market_data": MarketDataResource(source="bundled"),

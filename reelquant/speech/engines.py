@@ -114,11 +114,13 @@ class PocketsphinxEngine:
             model = self._model_path()
             lm, dictionary = model / "en-us.lm.bin", model / "cmudict-en-us.dict"
             if self.language_model == "trading":
-                import tempfile
+                from reelquant.speech.lm import (
+                    default_cache_dir,
+                    trading_language_model,
+                    trading_model_recipe,
+                )
 
-                from reelquant.speech.lm import trading_language_model, trading_model_recipe
-
-                cache = self.lm_cache_dir or Path(tempfile.gettempdir()) / "reelquant-lm"
+                cache = self.lm_cache_dir or default_cache_dir()
                 lm, dictionary = trading_language_model(cache, model)
                 self._lm_kind = trading_model_recipe(lm).get("kind", "")
             options = {"hmm": str(model / "en-us"), "lm": str(lm), "dict": str(dictionary),

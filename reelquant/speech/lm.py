@@ -300,6 +300,8 @@ def read_arpa(path: str | Path, vocab: set[str] | None = None, max_order: int = 
                 bow = float(parts[order + 1]) if len(parts) > order + 1 else 0.0
             except ValueError:
                 continue
+            if not (-99.0 <= lp <= 0.0 and -99.0 <= bow <= 99.0):
+                continue  # not a log10 probability: a damaged line
             grams[order - 1][" ".join(words)] = [10.0**lp, 10.0**bow]
     return grams
 
@@ -438,7 +440,7 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
         english_grams = read_arpa(english, vocab, max_order=2) + [{}]
         mixed = interpolate(domain, english_grams, domain_weight)
         recipe.update(kind="interpolated", english_bigrams=len(english_grams[1]))
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+    except (RuntimeError, OSError, ArithmeticError, subprocess.SubprocessError) as exc:
         mixed = domain
         recipe.update(kind="domain-only", reason=str(exc))
     finally:
@@ -497,6 +499,13 @@ def trading_model_recipe(lm_path: str | Path) -> dict:
 
 
 _RECIPE_VERSION = "interpolated-v1"
+
+
+def default_cache_dir() -> Path:
+    """Where the trading model is kept when no folder is configured: the user's cache, shared by every
+    data root on the machine (the model depends only on pocketsphinx's English model and this module)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reelquant" / "lm"
 
 
 if __name__ == "__main__":

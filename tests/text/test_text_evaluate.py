@@ -74,7 +74,7 @@ def test_sidecar_mode_reads_the_srt_made_at_real_sentence_times(lesson_video_cac
 def test_pocketsphinx_with_the_trading_model_recovers_the_shared_lessons(lesson_video_cache: Path) -> None:
     from reelquant.speech.engines import PocketsphinxEngine
 
-    engine = PocketsphinxEngine(language_model="trading", lm_cache_dir=lesson_video_cache / "lm")
+    engine = PocketsphinxEngine(language_model="trading")
     result = evaluate_dir(SHARED_LESSONS, mode="asr", cache_dir=lesson_video_cache, engine=engine)
     totals = result["totals"]
     assert totals["wrong_testable"] == 0

@@ -9,6 +9,7 @@ from reelquant.speech.engines import PocketsphinxEngine
 from reelquant.speech.lm import (
     _backoff_prob,
     build_arpa,
+    default_cache_dir,
     export_english_bigrams,
     interpolate,
     lesson_corpus,
@@ -131,14 +132,13 @@ def test_english_export_refuses_a_model_it_cannot_read(tmp_path) -> None:
 
 @pytest.fixture(scope="module")
 def built_model() -> tuple:
-    import tempfile
     from pathlib import Path
 
     import pocketsphinx
 
     model = Path(pocketsphinx.get_model_path()) / "en-us"
     # The cache the engine itself uses, so the build (under a minute) happens once per machine.
-    lm, dic = trading_language_model(Path(tempfile.gettempdir()) / "reelquant-lm", model)
+    lm, dic = trading_language_model(default_cache_dir(), model)
     return lm, dic, model
 
 
