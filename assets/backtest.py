@@ -84,6 +84,11 @@ def signal_model(
     )
 
 
+def _model_summary(signal_model: dict[str, Any]) -> dict[str, Any]:
+    """What the record shows of the signal model: everything but the per-bar entry filter."""
+    return {k: v for k, v in signal_model.items() if k != "entry_filter"}
+
+
 def _finite_metrics(result: dict[str, Any]) -> list[str]:
     bad = []
     for segment, metrics in result["metrics"].items():
@@ -113,7 +118,7 @@ def backtest(
     spec = StrategySpec.from_dict(strategy_spec)
     if not spec.testable:
         return dg.MaterializeResult(
-            value={"ran": False, "reason": "the lesson has no testable strategy"},
+            value={"ran": False, "reason": "the lesson has no testable strategy", "signal_model": _model_summary(signal_model)},
             metadata={"ran": False},
             check_results=[dg.AssetCheckResult(check_name="metrics_finite", passed=True,
                                                description="nothing to check: no testable strategy")],
@@ -155,7 +160,8 @@ def backtest(
     if len(robust.parameters) >= 2:
         robust_md["robustness_heatmap"] = md_png(heatmap_png(robust), "OOS Sharpe over two parameters")
     return dg.MaterializeResult(
-        value={"ran": True, **results, **results_extra, "equity_png": str(png_path)},
+        value={"ran": True, **results, **results_extra, "equity_png": str(png_path),
+               "signal_model": _model_summary(signal_model)},
         metadata={**robust_md,
             "oos_sharpe": dg.MetadataValue.float(float(oos["sharpe"])),
             "oos_total_return": dg.MetadataValue.float(float(oos["total_return"])),

@@ -9,6 +9,7 @@ import dagster as dg
 from assets._metadata import md_table
 from assets.partitions import videos_partitions
 from reelquant.backtest.promotion import decide
+from reelquant.ingest import original_name
 from reelquant.search.evidence import evidence_for_spec
 from reelquant.strategy.record import build_record, leaderboard_frame
 from reelquant.strategy.spec import StrategySpec, json_schema
@@ -78,11 +79,9 @@ def strategy_spec(trading_concepts: list[dict[str, Any]], transcript: dict[str, 
 )
 def strategy(
     context: dg.AssetExecutionContext,
-    video_file: dict[str, Any],
     transcript: dict[str, Any],
     strategy_spec: dict[str, Any],
     backtest: dict[str, Any],
-    signal_model: dict[str, Any],
     highlight_clips: list[dict[str, Any]],
     segment_embeddings: dict[str, Any],
     lesson_features: dict[str, float],
@@ -99,9 +98,12 @@ def strategy(
         decide(backtest["rule_only"], backtester.gates(), robustness=backtest.get("robustness"))
         if backtest.get("ran") else None
     )
+    # The signal model comes through backtest (which used it), the file's name from the managed store.
+    video = {"original_name": original_name(media_store.videos, context.partition_key),
+             "duration_s": transcript.get("duration_s")}
     record = build_record(
-        video_id=context.partition_key, video=video_file, transcript=transcript, spec=spec,
-        backtest=backtest, signal_model=signal_model, clips=highlight_clips,
+        video_id=context.partition_key, video=video, transcript=transcript, spec=spec,
+        backtest=backtest, signal_model=backtest.get("signal_model") or {}, clips=highlight_clips,
         embeddings=segment_embeddings, features=lesson_features, decision=decision, evidence=evidence,
     )
     out = media_store.derived_dir(context.partition_key) / "strategy.json"
