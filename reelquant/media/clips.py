@@ -124,15 +124,24 @@ def _densest_keyword_windows(hits: pd.DataFrame | None, window_s: float) -> list
     return out
 
 
-def _merge_overlapping(windows: list[_Window]) -> list[_Window]:
+def _merge_overlapping(windows: list[_Window], max_len_s: float = float("inf")) -> list[_Window]:
+    """Merge windows that overlap, unless the merged clip would run past `max_len_s`: then the two
+    become neighbours that meet in the middle of their overlap (the pause between their sentences)."""
     merged: list[_Window] = []
     for w in sorted(windows, key=lambda x: x.start):
-        if merged and w.start <= merged[-1].end:
-            if w.end > merged[-1].end:
-                merged[-1].end, merged[-1].end_cut = w.end, w.end_cut
-            merged[-1].reasons += [r for r in w.reasons if r not in merged[-1].reasons]
-        else:
-            merged.append(_Window(w.start, w.end, list(w.reasons), w.start_cut, w.end_cut))
+        w = _Window(w.start, w.end, list(w.reasons), w.start_cut, w.end_cut)
+        last = merged[-1] if merged else None
+        if last is not None and w.start <= last.end and max(w.end, last.end) - last.start <= max_len_s:
+            if w.end > last.end:
+                last.end, last.end_cut = w.end, w.end_cut
+            last.reasons += [r for r in w.reasons if r not in last.reasons]
+            continue
+        if last is not None and w.start < last.end:
+            if w.end <= last.end:  # inside a clip already at its longest: it is shown there
+                last.reasons += [r for r in w.reasons if r not in last.reasons]
+                continue
+            last.end = w.start = (w.start + last.end) / 2
+        merged.append(w)
     return merged
 
 
@@ -152,13 +161,15 @@ def highlight_windows(
     pad_s: float = 1.0,
     window_s: float = 20.0,
     silences: list[tuple[float, float]] | None = None,
+    max_clip_s: float = 30.0,
 ) -> list[dict]:
     """Windows to cut into clips: one per provenance entry of the strategy, then the densest keyword windows.
 
     Boundaries are snapped to segment starts/ends, then moved out by up to `pad_s` into the
     silence next to them (`silences`: non-speech spans of the audio), else into the pause the
     recognizer heard between words, else by plain padding; clamped to the video and merged where
-    they overlap; at most `max_clips` windows, rule-bearing ones first, sorted by time.
+    they overlap (unless that makes a clip longer than `max_clip_s`: neighbours then meet in the
+    pause between them); at most `max_clips` windows, rule-bearing ones first, sorted by time.
     Returns [{"start_s", "end_s", "reason", "text", "start_cut", "end_cut"}, ...], where a cut is
     "silence", "word-gap" or "padding".
     """
@@ -180,10 +191,10 @@ def highlight_windows(
         s, e = max(0.0, s), min(duration, e)
         if e <= s:
             continue
-        overlaps = any(s <= w.end and e >= w.start for w in chosen)
-        if not overlaps and len(chosen) >= max_clips:
+        candidate = _merge_overlapping(chosen + [_Window(s, e, [reason], start_cut, end_cut)], max_clip_s)
+        if len(candidate) > max_clips:
             continue
-        chosen = _merge_overlapping(chosen + [_Window(s, e, [reason], start_cut, end_cut)])
+        chosen = candidate
     return [
         {"start_s": round(w.start, 3), "end_s": round(w.end, 3),
          "reason": "; ".join(sorted(w.reasons, key=lambda r: not r.startswith("rule"))),

@@ -200,3 +200,21 @@ def test_the_quiet_edge_check_catches_a_cut_mid_word(five_sentences: dict, tmp_p
                          tmp_path / "clips")
     head, tail = _edge_loudness(_clip_pcm(Path(clips[0]["path"])))
     assert head > 0.1 and tail > 0.1, (head, tail)
+
+
+def test_neighbouring_rules_do_not_merge_past_the_longest_clip() -> None:
+    # Six sentences of 9 s with 1 s pauses; a rule in each of sentences 1, 2, 3 and 4.
+    segments = [Segment(id=i, start=10.0 * i, end=10.0 * i + 9.0, text=f"sentence {i}") for i in range(6)]
+    tr = Transcript(segments=segments, engine="sidecar", model="srt", duration_s=60.0)
+    silences = [(10.0 * i + 9.0, 10.0 * i + 10.0) for i in range(6)]
+    prov = [{"part": f"entry[{i}]", "start_s": 10.0 * i + 1.0, "end_s": 10.0 * i + 8.0} for i in (1, 2, 3, 4)]
+    merged_all = highlight_windows(None, tr, prov, duration_s=60.0, silences=silences, max_clip_s=1000.0)
+    assert len(merged_all) == 1 and merged_all[0]["end_s"] - merged_all[0]["start_s"] > 40
+    capped = highlight_windows(None, tr, prov, duration_s=60.0, silences=silences, max_clip_s=25.0)
+    assert len(capped) == 2
+    assert all(w["end_s"] - w["start_s"] <= 25.0 for w in capped)
+    # Neighbours meet inside the pause between their sentences, never inside speech, and every rule is shown.
+    assert capped[0]["end_s"] == capped[1]["start_s"]
+    assert any(a <= capped[0]["end_s"] <= z for a, z in silences)
+    shown = "; ".join(w["reason"] for w in capped)
+    assert all(f"rule entry[{i}]" in shown for i in (1, 2, 3, 4))

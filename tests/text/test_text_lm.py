@@ -183,3 +183,21 @@ def test_trading_model_hears_a_lesson_better_than_the_english_model(built_model,
     assert "interpolated" in heard_trading.model
     assert word_error_rate(said, heard_trading.text) < word_error_rate(said, heard_english.text)
     assert word_error_rate(said, heard_trading.text) < 0.2
+
+
+def test_cold_build_is_shared_by_concurrent_callers(tmp_path) -> None:
+    """Two runs starting at once on a fresh machine: one build, both get it, nothing half-written is left."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    import pocketsphinx
+
+    model = Path(pocketsphinx.get_model_path()) / "en-us"
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: trading_language_model(tmp_path, model), range(2)))
+    assert results[0] == results[1]
+    lm_path, dic = results[0]
+    assert trading_model_recipe(lm_path)["kind"] == "interpolated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([lm_path.parent.name, lm_path.parent.name + ".lock"])
+    assert sorted(p.name for p in lm_path.parent.iterdir()) == ["domain.arpa", "recipe.json", "trading.dict",
+                                                                "trading.lm.bin"]
