@@ -53,6 +53,19 @@ def _metrics(result: BacktestResult | Mapping[str, Any]) -> dict[str, dict[str, 
     return {seg: dict(m) for seg, m in metrics.items()}
 
 
+def _pair(value: float, bound: float, spec: str = ".2f") -> tuple[str, str]:
+    """`value` and `bound` printed with enough decimals that they differ when they are not equal,
+    so a failed gate never reads "0.50 < minimum 0.50"."""
+    kind = spec[-1]
+    digits = int(spec[1:-1])
+    for extra in range(4):
+        fmt = f".{digits + extra}{kind}"
+        a, b = format(value, fmt), format(bound, fmt)
+        if a != b or value == bound:
+            return a, b
+    return a, b
+
+
 def decide(result: BacktestResult | Mapping[str, Any], gates: PromotionGates | None = None,
            robustness: RobustnessResult | Mapping[str, Any] | None = None) -> Decision:
     """Check every gate on the out-of-sample metrics; accepts a BacktestResult or its to_dict() form.
@@ -69,21 +82,21 @@ def decide(result: BacktestResult | Mapping[str, Any], gates: PromotionGates | N
                    f"out-of-sample trades {trades} {'>=' if trades >= gates.min_trades else '<'} "
                    f"minimum {gates.min_trades}"))
     sharpe = float(oos["sharpe"])
+    a, b = _pair(sharpe, gates.min_oos_sharpe)
     checks.append((sharpe >= gates.min_oos_sharpe,
-                   f"out-of-sample Sharpe {sharpe:.2f} {'>=' if sharpe >= gates.min_oos_sharpe else '<'} "
-                   f"minimum {gates.min_oos_sharpe:.2f}"))
+                   f"out-of-sample Sharpe {a} {'>=' if sharpe >= gates.min_oos_sharpe else '<'} minimum {b}"))
     dd = float(oos["max_drawdown"])
+    a, b = _pair(dd, gates.max_drawdown, ".1%")
     checks.append((dd <= gates.max_drawdown,
-                   f"out-of-sample max drawdown {dd:.1%} {'<=' if dd <= gates.max_drawdown else '>'} "
-                   f"limit {gates.max_drawdown:.1%}"))
+                   f"out-of-sample max drawdown {a} {'<=' if dd <= gates.max_drawdown else '>'} limit {b}"))
     ret = float(oos["total_return"])
+    a, b = _pair(ret, gates.min_oos_total_return, ".1%")
     checks.append((ret >= gates.min_oos_total_return,
-                   f"out-of-sample return {ret:.1%} {'>=' if ret >= gates.min_oos_total_return else '<'} "
-                   f"minimum {gates.min_oos_total_return:.1%}"))
+                   f"out-of-sample return {a} {'>=' if ret >= gates.min_oos_total_return else '<'} minimum {b}"))
     if gates.must_beat_buy_and_hold_sharpe:
         bh = float(oos.get("buy_and_hold_sharpe", 0.0))
-        checks.append((sharpe > bh, f"out-of-sample Sharpe {sharpe:.2f} {'>' if sharpe > bh else '<='} "
-                                    f"buy-and-hold Sharpe {bh:.2f}"))
+        a, b = _pair(sharpe, bh)
+        checks.append((sharpe > bh, f"out-of-sample Sharpe {a} {'>' if sharpe > bh else '<='} buy-and-hold Sharpe {b}"))
     if gates.max_sharpe_decay is not None:
         decay = float(metrics.get("in_sample", {}).get("sharpe", 0.0)) - sharpe
         checks.append((decay <= gates.max_sharpe_decay,

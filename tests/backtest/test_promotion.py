@@ -35,6 +35,9 @@ def test_strong_strategy_is_promoted_with_every_gate_listed() -> None:
         ({"max_drawdown": 0.5}, "failed: out-of-sample max drawdown 50.0% > limit 35.0%"),
         ({"total_return": -0.1}, "failed: out-of-sample return -10.0% < minimum 0.0%"),
         ({"buy_and_hold_sharpe": 1.5}, "failed: out-of-sample Sharpe 1.20 <= buy-and-hold Sharpe 1.50"),
+        # A value that rounds to its bound is printed with the decimals that show why it failed.
+        ({"sharpe": 0.4974, "buy_and_hold_sharpe": 0.1}, "failed: out-of-sample Sharpe 0.497 < minimum 0.500"),
+        ({"max_drawdown": 0.35004}, "failed: out-of-sample max drawdown 35.004% > limit 35.000%"),
     ],
 )
 def test_each_gate_can_reject(oos: dict, failed: str) -> None:
