@@ -22,10 +22,8 @@ from pathlib import Path
 
 from reelquant.text.numbers import spell_number
 
-
-def spoken_number(n: int) -> str:
-    """English words for a whole number, as a speaker says them."""
-    return spell_number(n)
+# Part of the cache key: a change to how the model is built gets a new folder, never a stale model.
+_RECIPE_VERSION = "interpolated-v2"
 
 
 # Trading words the English dictionary lacks, with the pronunciations a teacher uses (CMU phones).
@@ -110,7 +108,7 @@ _TEMPLATES = [
 
 def _slots(rng: random.Random) -> dict[str, str]:
     def n() -> str:
-        return spoken_number(rng.choice(_WINDOWS))
+        return spell_number(rng.choice(_WINDOWS))
 
     kind = rng.choice(
         ["simple moving average", "exponential moving average", "moving average", "average", "e m a", "s m a"]
@@ -136,7 +134,7 @@ def _slots(rng: random.Random) -> dict[str, str]:
         "avg": avg,
         "avg2": avg2,
         "osc": osc,
-        "level": spoken_number(rng.choice(_LEVELS)),
+        "level": spell_number(rng.choice(_LEVELS)),
         "band": rng.choice(["the lower band", "the upper band", "the middle band", "the lower bollinger band",
                             "the upper bollinger band", "the lower bands"]),
         "channel": rng.choice(["the upper channel", "the lower channel", "the upper donchian channel",
@@ -154,9 +152,9 @@ def _slots(rng: random.Random) -> dict[str, str]:
         "std": rng.choice(["standard", "default", "classic", "usual"]),
         "ind": ind,
         "ind_n": f"a {n()} period {rng.choice(['r s i', 'e m a', 's m a', 'a t r', 'stochastic', 'moving average'])}",
-        "a": spoken_number(rng.choice([5, 8, 12])),
-        "b": spoken_number(rng.choice([21, 26, 34])),
-        "c": spoken_number(rng.choice([5, 9])),
+        "a": spell_number(rng.choice([5, 8, 12])),
+        "b": spell_number(rng.choice([21, 26, 34])),
+        "c": spell_number(rng.choice([5, 9])),
         "pct": rng.choice(_PCTS),
         "k": rng.choice(["one", "one and a half", "two", "two point five", "three"]),
         "n": n(),
@@ -193,12 +191,19 @@ def lesson_corpus(sentences: int = 6000, seed: int = 7) -> list[str]:
     return out
 
 
-def _general_unigrams(model_dir: Path, dictionary: Path, top: int) -> dict[str, float]:
-    """log10 probabilities, under pocketsphinx's English model, of its `top` most likely dictionary words."""
+def load_ngram_model(path: str | Path) -> tuple:
+    """(model, its LogMath, its Config) for a pocketsphinx n-gram file. The model points into the LogMath and
+    Config it was made with without owning them: callers keep all three alive together (a temporary LogMath
+    is freed under the model, which then reads and writes garbage probabilities)."""
     from pocketsphinx import Config, LogMath, NGramModel
 
-    logmath = LogMath()
-    lm = NGramModel(Config(), logmath, str(model_dir / "en-us.lm.bin"))
+    config, logmath = Config(), LogMath()
+    return NGramModel(config, logmath, str(path)), logmath, config
+
+
+def _general_unigrams(model_dir: Path, dictionary: Path, top: int) -> dict[str, float]:
+    """log10 probabilities, under pocketsphinx's English model, of its `top` most likely dictionary words."""
+    lm, _logmath, _config = load_ngram_model(model_dir / "en-us.lm.bin")
     words = []
     for line in dictionary.read_text(encoding="utf-8", errors="replace").splitlines():
         word = line.split(" ", 1)[0]
@@ -288,22 +293,31 @@ def read_arpa(path: str | Path, vocab: set[str] | None = None, max_order: int = 
             if line.startswith("\\"):
                 m = re.match(r"\\(\d)-grams:", line)
                 order = int(m.group(1)) if m else 0
+                if order > max_order:
+                    break  # sections come in order: nothing further is wanted
                 continue
             parts = line.split()
-            if not order or order > max_order or len(parts) < order + 1:
+            if not order or len(parts) < order + 1:
                 continue
             words = parts[1 : order + 1]
             if vocab is not None and any(w not in vocab for w in words):
                 continue
-            try:
-                lp = float(parts[0])
-                bow = float(parts[order + 1]) if len(parts) > order + 1 else 0.0
-            except ValueError:
-                continue
-            if not (-99.0 <= lp <= 0.0 and -99.0 <= bow <= 99.0):
-                continue  # not a log10 probability: a damaged line
-            grams[order - 1][" ".join(words)] = [10.0**lp, 10.0**bow]
+            values = _valid_row(parts, order)
+            if values is not None:
+                grams[order - 1][" ".join(words)] = [10.0 ** values[0], 10.0 ** values[1]]
     return grams
+
+
+def _valid_row(parts: list[str], order: int) -> tuple[float, float] | None:
+    """(log10 probability, log10 back-off) of an ARPA row of `order` words, or None for a damaged row."""
+    if len(parts) < order + 1:
+        return None
+    try:
+        lp = float(parts[0])
+        bow = float(parts[order + 1]) if len(parts) > order + 1 else 0.0
+    except ValueError:
+        return None
+    return (lp, bow) if -99.0 <= lp <= 0.0 and -99.0 <= bow <= 99.0 else None
 
 
 def _backoff_prob(grams: list[dict[str, list[float]]], words: list[str]) -> float:
@@ -365,8 +379,9 @@ def write_arpa(grams: list[dict[str, list[float]]], path: str | Path) -> None:
 
 _EXPORT = (
     "import sys\n"
-    "from pocketsphinx import Config, LogMath, NGramModel\n"
-    "lm = NGramModel(Config(), LogMath(), sys.argv[1])\n"
+    "from pocketsphinx import NGramModel\n"
+    "from reelquant.speech.lm import load_ngram_model\n"
+    "lm, logmath, config = load_ngram_model(sys.argv[1])\n"
     "lm.write(sys.argv[2], NGramModel.str_to_type('arpa'))\n"
 )
 
@@ -376,7 +391,8 @@ def export_english_bigrams(model_dir: str | Path, out: str | Path, min_share: fl
 
     pocketsphinx 5.1's ARPA writer crashes on this model once its bigram section is (all but) written,
     so the export runs in a child process, and the text is used only when its unigram section is whole
-    and at least `min_share` of the bigrams the header declares are there; otherwise this raises.
+    and at least `min_share` of the bigrams the header declares are there with values that are log10
+    probabilities; otherwise this raises.
     """
     out = Path(out)
     subprocess.run([sys.executable, "-c", _EXPORT, str(Path(model_dir) / "en-us.lm.bin"), str(out)],
@@ -391,7 +407,7 @@ def export_english_bigrams(model_dir: str | Path, out: str | Path, min_share: fl
                     declared[int(m.group(1))] = int(m.group(2))
                 elif m := re.match(r"\\(\d)-grams:", line):
                     order = int(m.group(1))
-                elif order and len(line.split()) >= order + 1:
+                elif order and _valid_row(line.split(), order):
                     found[order] += 1
     if not declared or found[1] < declared.get(1, 1) or found[2] < min_share * declared.get(2, 1):
         raise RuntimeError(
@@ -421,7 +437,7 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
     English model over a vocabulary of the domain words and the `vocabulary` most likely pronounceable English
     words. If the English n-grams cannot be exported, the domain part alone is the model (recipe says why).
     """
-    from pocketsphinx import Config, LogMath, NGramModel
+    from pocketsphinx import NGramModel
 
     folder, model_dir = Path(folder), Path(model_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -446,7 +462,7 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
     finally:
         (folder / "english.arpa").unlink(missing_ok=True)
     write_arpa(mixed, folder / "part.arpa")
-    lm = NGramModel(Config(), LogMath(), str(folder / "part.arpa"))
+    lm, _logmath, _config = load_ngram_model(folder / "part.arpa")
     lm.write(str(folder / "part.lm.bin"), NGramModel.str_to_type("bin"))
     del lm
     words = sorted(w for w in mixed[0] if w not in ("<s>", "</s>"))
@@ -496,9 +512,6 @@ def trading_model_recipe(lm_path: str | Path) -> dict:
     """What build_trading_model wrote beside `lm_path` (kind "interpolated" or "domain-only", sizes)."""
     path = Path(lm_path).with_name("recipe.json")
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-_RECIPE_VERSION = "interpolated-v1"
 
 
 def default_cache_dir() -> Path:

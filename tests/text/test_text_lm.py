@@ -13,12 +13,13 @@ from reelquant.speech.lm import (
     export_english_bigrams,
     interpolate,
     lesson_corpus,
+    load_ngram_model,
     read_arpa,
-    spoken_number,
     trading_language_model,
     trading_model_recipe,
     write_arpa,
 )
+from reelquant.text.numbers import spell_number
 
 from .lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, lesson_names
 
@@ -75,7 +76,7 @@ def test_corpus_is_made_from_templates_not_from_labeled_lessons() -> None:
 
 
 def test_spoken_numbers() -> None:
-    assert [spoken_number(n) for n in (7, 14, 20, 55, 200, 126)] == [
+    assert [spell_number(n) for n in (7, 14, 20, 55, 200, 126)] == [
         "seven", "fourteen", "twenty", "fifty five", "two hundred", "one hundred twenty six"
     ]
 
@@ -143,19 +144,16 @@ def built_model() -> tuple:
 
 
 def test_trading_model_carries_english_bigrams_and_trading_phrases(built_model) -> None:
-    from pocketsphinx import Config, LogMath, NGramModel
-
     lm_path, dic, model = built_model
     recipe = trading_model_recipe(lm_path)
     assert recipe["kind"] == "interpolated", recipe
     assert recipe["english_bigrams"] > 1_000_000
-    log = LogMath()
-    mixed = NGramModel(Config(), log, str(lm_path))
-    english = NGramModel(Config(), log, str(model / "en-us.lm.bin"))
+    mixed, log, _config = load_ngram_model(lm_path)
+    english, _english_log, _english_config = load_ngram_model(model / "en-us.lm.bin")
     domain = read_arpa(lm_path.with_name("domain.arpa"))
 
     def p(lm, word: str, *history: str) -> float:  # pocketsphinx takes the word first, then its history
-        return log.exp(lm.prob([word, *reversed(history)]))
+        return log.exp(lm.prob([word, *reversed(history)]))  # both models use the default log base
 
     # Ordinary English context the template model alone lacks ...
     assert p(mixed, "back", "welcome") > 5 * _backoff_prob(domain, ["welcome", "back"])
@@ -198,6 +196,7 @@ def test_cold_build_is_shared_by_concurrent_callers(tmp_path) -> None:
     assert results[0] == results[1]
     lm_path, dic = results[0]
     assert trading_model_recipe(lm_path)["kind"] == "interpolated"
+    assert trading_model_recipe(lm_path)["english_bigrams"] > 1_000_000
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([lm_path.parent.name, lm_path.parent.name + ".lock"])
     assert sorted(p.name for p in lm_path.parent.iterdir()) == ["domain.arpa", "recipe.json", "trading.dict",
                                                                 "trading.lm.bin"]
