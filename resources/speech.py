@@ -42,8 +42,8 @@ class TranscriberResource(dg.ConfigurableResource):
     device: str = ""
     compute_type: str = ""
     batch_size: int = 0
-    # The trading-language model lifts exact rule recovery from pocketsphinx transcripts (shared lessons 1/6 -> 5/6)
-    # at a small cost in general word error rate; `default` is pocketsphinx's own English model.
+    # The trading model (template sentences interpolated with the English model's bigrams) hears Festival lessons
+    # with 9.7 % word errors against 20.6 % for `default`, pocketsphinx's own English model (bench/asr.py).
     pocketsphinx_language_model: Literal["trading", "default"] = "trading"
     lm_cache_dir: str = ""
 
