@@ -29,7 +29,23 @@ def _home(args: argparse.Namespace) -> Path:
     return root
 
 
-LOCAL_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: INFO\n"
+# The local instance: SQLite under $DAGSTER_HOME, with the event log holding its connections open
+# (pipeline_defs/storage.py); telemetry off; steps' debug lines not stored as events, as in dagster.yaml.
+LOCAL_INSTANCE_YAML = """\
+storage:
+  custom:
+    module: pipeline_defs.storage
+    class: PooledSqliteStorage
+    config:
+      base_dir:
+        env: DAGSTER_HOME
+telemetry:
+  enabled: false
+python_logs:
+  python_log_level: INFO
+"""
+# What earlier versions wrote; such a file is brought up to date (any other file is the user's and is kept).
+_EARLIER_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: INFO\n"
 
 
 def _instance_env(root: Path) -> None:
@@ -37,9 +53,7 @@ def _instance_env(root: Path) -> None:
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or root / "dagster").expanduser().absolute()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        # The local instance keeps its defaults (SQLite under this folder); telemetry is off, and steps'
-        # debug lines are not stored as events (the events themselves always are), as in dagster.yaml.
+    if not config.exists() or config.read_text(encoding="utf-8") == _EARLIER_INSTANCE_YAML:
         config.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ.setdefault("REELQUANT_HOME", str(root))

@@ -33,6 +33,8 @@ def _dagster_cli(home: Path, *args: str) -> None:
 
 def test_instance_uses_postgres_and_queued_runs(pg_home: Path) -> None:
     with _instance(pg_home) as instance:
+        # dagster-postgres's storages, built by the project's class that keeps their connections open
+        assert instance.get_ref().storage_data.class_name == "PooledPostgresStorage"
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
