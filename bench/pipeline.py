@@ -176,14 +176,21 @@ def variants(src: Path, folder: Path, n: int) -> list[Path]:
     return out
 
 
-def instance_settings(storage: str) -> dict:
-    """Overrides for the bench's instance: the project's dagster.yaml log level, on SQLite (the local instance of
-    `make ui` and `make demo`) or on a fresh database of the Postgres at REELQUANT_BENCH_PG (production's storage)."""
+def instance_settings(storage: str, home: Path, stock: bool = False) -> dict:
+    """Overrides for the bench's instance: the project's storage and log level, on SQLite (the local instance of
+    `make ui` and `make demo`, under `home`) or on a fresh database of the Postgres at REELQUANT_BENCH_PG
+    (production's storage). `stock`: Dagster's own storage classes instead, which connect for every statement."""
     import yaml
+
+    from reelquant.cli import LOCAL_INSTANCE_YAML
 
     production = yaml.safe_load((REPO / "dagster.yaml").read_text())
     overrides: dict = {"python_logs": production["python_logs"]}
-    if storage == "postgres":
+    if storage == "sqlite":
+        local = yaml.safe_load(LOCAL_INSTANCE_YAML)["storage"]["custom"]
+        overrides["storage"] = ({"sqlite": {"base_dir": str(home)}} if stock else
+                                {"custom": {**local, "config": {"base_dir": str(home)}}})
+    else:
         import os
         import uuid
 
@@ -197,7 +204,9 @@ def instance_settings(storage: str) -> dict:
         conn.close()
         db = {"hostname": host, "port": int(port), "username": "postgres", "password": "", "db_name": name,
               "scheme": "postgresql+psycopg2"}
-        overrides["storage"] = {"postgres": {"postgres_db": db}}
+        custom = production["storage"]["custom"]
+        overrides["storage"] = ({"postgres": {"postgres_db": db}} if stock else
+                                {"custom": {**custom, "config": {"postgres_db": db}}})
     return overrides
 
 
@@ -207,12 +216,16 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=10, help="videos dropped at once")
     parser.add_argument("--storage", choices=["sqlite", "postgres"], default="sqlite",
                         help="instance storage: SQLite (local instance) or Postgres (production)")
+    parser.add_argument("--stock", action="store_true",
+                        help="Dagster's own storage classes (a connection per statement) instead of the project's")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rq-bench-"))
     try:
         (tmp / "dagster").mkdir()
-        with dg.instance_for_test(temp_dir=str(tmp / "dagster"), overrides=instance_settings(args.storage)) as instance:
-            print(f"sample: {SAMPLE.name}, {probe_video(SAMPLE).duration_s:.1f} s; instance storage: {args.storage}")
+        settings = instance_settings(args.storage, tmp / "dagster", stock=args.stock)
+        with dg.instance_for_test(temp_dir=str(tmp / "dagster"), overrides=settings) as instance:
+            print(f"sample: {SAMPLE.name}, {probe_video(SAMPLE).duration_s:.1f} s; instance storage: {args.storage} "
+                  f"({'Dagster stock' if args.stock else settings['storage']['custom']['class']})")
             warm = variants(SAMPLE, tmp / "warm", 1)[0]
             res = resources_for("local", tmp / "warmroot")
             direct(warm, tmp / "warmroot", res)  # loads models, compiles numba
