@@ -10,12 +10,14 @@ Last line: `pipeline: 1 video .. s, 10 videos .. s, overhead ..%`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -176,10 +178,12 @@ def variants(src: Path, folder: Path, n: int) -> list[Path]:
     return out
 
 
-def instance_settings(storage: str, home: Path, stock: bool = False) -> dict:
+@contextlib.contextmanager
+def instance_settings(storage: str, home: Path, stock: bool = False) -> Iterator[dict]:
     """Overrides for the bench's instance: the project's storage and log level, on SQLite (the local instance of
-    `make ui` and `make demo`, under `home`) or on a fresh database of the Postgres at REELQUANT_BENCH_PG
-    (production's storage). `stock`: Dagster's own storage classes instead, which connect for every statement."""
+    `make ui` and `make demo`, under `home`) or on a fresh database, dropped afterwards, of the Postgres the tests
+    use (REELQUANT_TEST_PG_HOST/PORT/USER; production's storage). `stock`: Dagster's own storage classes instead,
+    which connect for every statement."""
     import yaml
 
     from reelquant.cli import LOCAL_INSTANCE_YAML
@@ -190,24 +194,17 @@ def instance_settings(storage: str, home: Path, stock: bool = False) -> dict:
         local = yaml.safe_load(LOCAL_INSTANCE_YAML)["storage"]["custom"]
         overrides["storage"] = ({"sqlite": {"base_dir": str(home)}} if stock else
                                 {"custom": {**local, "config": {"base_dir": str(home)}}})
-    else:
-        import os
-        import uuid
+        yield overrides
+        return
+    from tests.deploy.conftest import PG_HOST, PG_PORT, PG_USER, temporary_database
 
-        import psycopg2
-
-        host, port = os.environ.get("REELQUANT_BENCH_PG", "127.0.0.1:5432").split(":")
-        name = f"rq_bench_{uuid.uuid4().hex[:8]}"
-        conn = psycopg2.connect(host=host, port=int(port), user="postgres", dbname="postgres")
-        conn.autocommit = True
-        conn.cursor().execute(f'CREATE DATABASE "{name}"')
-        conn.close()
-        db = {"hostname": host, "port": int(port), "username": "postgres", "password": "", "db_name": name,
+    with temporary_database("rq_bench") as name:
+        db = {"hostname": PG_HOST, "port": PG_PORT, "username": PG_USER, "password": "", "db_name": name,
               "scheme": "postgresql+psycopg2"}
         custom = production["storage"]["custom"]
         overrides["storage"] = ({"postgres": {"postgres_db": db}} if stock else
                                 {"custom": {**custom, "config": {"postgres_db": db}}})
-    return overrides
+        yield overrides
 
 
 def main() -> None:
@@ -222,8 +219,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="rq-bench-"))
     try:
         (tmp / "dagster").mkdir()
-        settings = instance_settings(args.storage, tmp / "dagster", stock=args.stock)
-        with dg.instance_for_test(temp_dir=str(tmp / "dagster"), overrides=settings) as instance:
+        with (instance_settings(args.storage, tmp / "dagster", stock=args.stock) as settings,
+              dg.instance_for_test(temp_dir=str(tmp / "dagster"), overrides=settings) as instance):
             print(f"sample: {SAMPLE.name}, {probe_video(SAMPLE).duration_s:.1f} s; instance storage: {args.storage} "
                   f"({'Dagster stock' if args.stock else settings['storage']['custom']['class']})")
             warm = variants(SAMPLE, tmp / "warm", 1)[0]
