@@ -45,7 +45,10 @@ python_logs:
   python_log_level: INFO
 """
 # What earlier versions wrote; such a file is brought up to date (any other file is the user's and is kept).
-_EARLIER_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: INFO\n"
+_EARLIER_INSTANCE_YAMLS = (
+    "telemetry:\n  enabled: false\n",
+    "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: INFO\n",
+)
 
 
 def _instance_env(root: Path) -> None:
@@ -53,7 +56,7 @@ def _instance_env(root: Path) -> None:
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or root / "dagster").expanduser().absolute()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists() or config.read_text(encoding="utf-8") == _EARLIER_INSTANCE_YAML:
+    if not config.exists() or config.read_text(encoding="utf-8") in _EARLIER_INSTANCE_YAMLS:
         config.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ.setdefault("REELQUANT_HOME", str(root))

@@ -17,7 +17,7 @@ import sqlalchemy
 import yaml
 
 from pipeline_defs.storage import OPEN_RUN_SHARDS, PooledSqliteEventLogStorage
-from reelquant.cli import _EARLIER_INSTANCE_YAML, LOCAL_INSTANCE_YAML, _instance_env
+from reelquant.cli import _EARLIER_INSTANCE_YAMLS, LOCAL_INSTANCE_YAML, _instance_env
 
 REPO = Path(__file__).resolve().parents[2]
 lessons = dg.DynamicPartitionsDefinition(name="lessons")
@@ -108,9 +108,10 @@ def test_earlier_local_config_is_updated_and_a_users_own_is_kept(tmp_path: Path,
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("REELQUANT_HOME", str(tmp_path))
-    (home / "dagster.yaml").write_text(_EARLIER_INSTANCE_YAML)
-    _instance_env(tmp_path)
-    assert (home / "dagster.yaml").read_text() == LOCAL_INSTANCE_YAML
+    for earlier in _EARLIER_INSTANCE_YAMLS:
+        (home / "dagster.yaml").write_text(earlier)
+        _instance_env(tmp_path)
+        assert (home / "dagster.yaml").read_text() == LOCAL_INSTANCE_YAML
     own = "telemetry:\n  enabled: true\n"
     (home / "dagster.yaml").write_text(own)
     _instance_env(tmp_path)
