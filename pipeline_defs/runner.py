@@ -93,7 +93,8 @@ def process_videos(
     from pipeline_defs.definitions import build_defs
 
     resources = resources or resources_for("local", root)
-    job = build_defs(resources).resolve_job_def("strategy_job")
+    defs = build_defs(resources)
+    job = defs.resolve_job_def("strategy_job")
     videos_dir = resources["media_store"].videos
     runs: list[VideoRun] = []
     for source in videos:
@@ -129,7 +130,7 @@ def process_videos(
         runs.append(run)
     if any(r.report for r in runs):
         # The leaderboard ranks every video: rebuilt once for the batch, as leaderboard_automation does.
-        build_defs(resources).resolve_job_def("leaderboard_job").execute_in_process(
+        defs.resolve_job_def("leaderboard_job").execute_in_process(
             instance=instance, raise_on_error=False, tags={"reelquant/source": "cli"})
     return runs
 
