@@ -15,7 +15,7 @@ from reelquant.search.embed import embed_texts
 from reelquant.search.errors import SearchError
 from reelquant.search.query import search
 from reelquant.search.store import VectorStore
-from reelquant.text.extract import transcript_from_text
+from reelquant.speech.transcript import transcript_from_text
 from reelquant.text.keywords import match_terms
 
 if TYPE_CHECKING:

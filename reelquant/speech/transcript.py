@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,3 +58,20 @@ class Transcript:
         ]
         rest = {k: v for k, v in data.items() if k != "segments"}
         return cls(segments=segments, **rest)
+
+
+def transcript_from_text(text: str, words_per_second: float = 2.5) -> Transcript:
+    """A transcript of a written script: one segment per sentence or line, word times spread evenly."""
+    if words_per_second <= 0:
+        raise ValueError("words_per_second must be positive; pass a speaking rate such as 2.5.")
+    pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", text) if p.strip()]
+    step = 1.0 / words_per_second
+    t = 0.0
+    segments: list[Segment] = []
+    for i, piece in enumerate(pieces):
+        words = []
+        for w in piece.split():
+            words.append(Word(text=w, start=round(t, 3), end=round(t + step * 0.9, 3)))
+            t += step
+        segments.append(Segment(id=i, start=words[0].start, end=words[-1].end, text=piece, words=words))
+    return Transcript(segments=segments, engine="text", duration_s=round(t, 3), reason="written script")

@@ -76,7 +76,7 @@ def lesson_transcript(
 ) -> Transcript:
     """How the lesson is heard in `mode`: the script itself, its SRT sidecar, or an engine's transcript
     (pocketsphinx with `language_model` unless another engine is given)."""
-    from reelquant.text.extract import transcript_from_text
+    from reelquant.speech.transcript import transcript_from_text
 
     if mode == "text":
         return transcript_from_text(text)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from reelquant.speech.subtitles import to_srt
-from reelquant.text.extract import transcript_from_text
+from reelquant.speech.transcript import transcript_from_text
 from tests.deploy.conftest import PG_HOST, PG_PORT, PG_USER, production_config, temporary_database
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from pipeline_defs.environment import resources_for
 from pipeline_defs.sensors import video_drop_sensor
 from reelquant.ingest import partition_key, store_video
 from reelquant.speech.subtitles import to_srt
-from reelquant.text.extract import transcript_from_text
+from reelquant.speech.transcript import transcript_from_text
 from resources import MediaStoreResource, TranscriberResource
 from tests.pipeline.helpers import drop
 

@@ -13,7 +13,7 @@ from reelquant.cli import main
 from reelquant.ingest import partition_key
 from reelquant.speech.subtitles import to_srt
 from reelquant.strategy.spec import StrategySpec
-from reelquant.text.extract import transcript_from_text
+from reelquant.speech.transcript import transcript_from_text
 
 
 @pytest.fixture
