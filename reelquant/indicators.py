@@ -5,12 +5,43 @@ computed from OHLCV bars (only bars up to its own), its scale, and the words les
 schema, the rule extractor's vocabulary, the speech model's vocabulary, the signal model's features, the
 robustness grid and search's names are all derived from `REGISTRY`; nothing else lists indicators.
 
-Deliberate choices where implementations differ (tests compare each indicator with a reference library):
-- RSI, ATR, ADX and +DI/-DI use Wilder's smoothing seeded with a simple mean (as Wilder and TA-Lib do).
-- Bollinger bands use the population standard deviation (ddof 0), as Bollinger and TA-Lib do.
+Deliberate choices where implementations differ. tests/test_indicators_registry.py compares every indicator
+with TA-Lib on the bundled GOOG bars after warm-up and checks each difference below by hand:
+- SMA, WMA (weights 1..N, newest heaviest), Bollinger bands (population standard deviation, ddof 0, as
+  Bollinger and TA-Lib use), stochastic, Donchian, CCI, ROC, MFI, OBV and the parabolic SAR equal TA-Lib's
+  wherever both have a value.
+- EMA (and MACD, built from EMAs) starts from the first value (pandas `adjust=False`), where TA-Lib seeds
+  with the mean of the first N values and returns NaN before: equal after warm-up (the seed's weight decays
+  as (1 - 2/(N+1))^t), and an EMA has a value on every bar.
+- RSI, ATR, ADX and +DI/-DI use Wilder's smoothing seeded with the simple mean of the first N values, as
+  Wilder's book does. ATR counts the first bar's high-low range as a true range (TA-Lib skips it), so it
+  starts a bar earlier and agrees after warm-up.
+  +DI/-DI/ADX smooth movement and true range from bar 1 on (the first bar with a previous one), with the
+  full N-bar sum as seed, where TA-Lib seeds with N-1 bars; the values agree once the seed has decayed
+  ((1 - 1/N)^t). DX is 0 when +DI and -DI are both 0.
+- Williams %R runs from 0 (close at the N-bar high) to -100 (at the low), TA-Lib's sign; it is exactly
+  stochastic %K minus 100, so a flat window gives -50 as %K gives 50 (TA-Lib gives 0). Stochastic %D is
+  the `smooth`-bar mean of %K.
+- CCI: typical price (H+L+C)/3 against its N-bar SMA, over 0.015 times the mean absolute deviation from
+  that SMA; 0 when the window is flat.
+- ROC is in percent: 100 * (close / close N bars ago - 1).
+- MFI with no money flow either way over the window is 50 (neutral, as RSI); TA-Lib gives 0.
+- OBV starts from the first bar's volume, as TA-Lib's does; rules compare OBV with itself, so only its
+  differences matter.
+- Keltner channels: middle = EMA(window) of close, the same series as the `ema` indicator, so "above the
+  Keltner middle" and "above the 20 EMA" are one rule; bands = middle ± mult × ATR(window) with the
+  registry's Wilder ATR, the ATR lessons mean ("Keltner 20 / 2 × ATR"), and the one stops use. This is the
+  modern (Raschke) channel, not Keltner's 1960 SMA of typical price ± the average daily range.
+- Parabolic SAR follows Wilder as TA-Lib computes it, including the first trend (short when bar 1's lower
+  low outweighs its higher high, else long) and the clamp to the last two bars' range; the value at bar t
+  is the stop in force during bar t (on a reversal bar, the extreme point of the trend that ended).
+- Supertrend (TA-Lib has none) is TradingView's `ta.supertrend`: bands hl2 ± mult × Wilder ATR(window)
+  that only tighten while the trend holds; the line is the lower band in an uptrend and the upper band in
+  a downtrend, and the first bar with an ATR starts in a downtrend.
+- VWAP is the session VWAP of the typical price, reset at each calendar day of the bars' timestamps (their
+  own time zone); it needs intraday bars and refuses daily or weekly ones.
 - `highest_high` / `lowest_low` cover the N bars *before* the current one, so a close above them is a
   breakout; `donchian_high` / `donchian_low` include the current bar, as the channel is drawn.
-- Williams %R runs from 0 to -100; stochastic %D is the `smooth`-bar mean of %K.
 """
 
 from __future__ import annotations
@@ -190,11 +221,201 @@ def _stoch_d(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
     return _stoch_k(df, p).rolling(_int(p, "smooth", "stoch")).mean()
 
 
-def _not_yet(name: str) -> Compute:
-    def compute(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
-        raise IndicatorError(f"{name} cannot be computed yet.")
+def _wma(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    n = _int(p, "window", "wma")
+    values = source_series(df, p).to_numpy(dtype=float)
+    out = np.full(len(values), np.nan)
+    if len(values) >= n:
+        weights = np.arange(1, n + 1, dtype=float)  # the newest bar weighs n, the oldest 1
+        windows = np.lib.stride_tricks.sliding_window_view(values, n)
+        out[n - 1:] = windows @ weights / weights.sum()
+    return pd.Series(out, index=df.index)
 
-    return compute
+
+def _directional(df: pd.DataFrame, n: int) -> tuple[pd.Series, pd.Series]:
+    """+DI and -DI: Wilder-smoothed directional movement over Wilder-smoothed true range, in percent."""
+    up = df["high"].diff()
+    down = -df["low"].diff()
+    plus_dm = up.where((up > down) & (up > 0), 0.0).where(up.notna())
+    minus_dm = down.where((down > up) & (down > 0), 0.0).where(down.notna())
+    # The first bar has no previous close, so its true range is left out as its movement is: every
+    # smoothed sum starts on bar 1, as Wilder's and TA-Lib's do.
+    tr = true_range(df).where(up.notna())
+    s_tr = wilder(tr, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plus_di = 100 * wilder(plus_dm, n) / s_tr
+        minus_di = 100 * wilder(minus_dm, n) / s_tr
+    # No range at all over the window: no directional movement either (TA-Lib says 0 too).
+    flat = s_tr == 0
+    return plus_di.where(~flat, 0.0).where(s_tr.notna()), minus_di.where(~flat, 0.0).where(s_tr.notna())
+
+
+def _plus_di(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    return _directional(df, _int(p, "window", "plus_di"))[0]
+
+
+def _minus_di(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    return _directional(df, _int(p, "window", "minus_di"))[1]
+
+
+def _adx(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    n = _int(p, "window", "adx")
+    plus_di, minus_di = _directional(df, n)
+    total = plus_di + minus_di
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx = 100 * (plus_di - minus_di).abs() / total
+    dx = dx.where(total != 0, 0.0).where(total.notna())
+    return wilder(dx, n)
+
+
+def _typical_price(df: pd.DataFrame) -> pd.Series:
+    return (df["high"] + df["low"] + df["close"]) / 3
+
+
+def _cci(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    n = _int(p, "window", "cci")
+    tp = _typical_price(df).to_numpy(dtype=float)
+    out = np.full(len(tp), np.nan)
+    if len(tp) >= n:
+        windows = np.lib.stride_tricks.sliding_window_view(tp, n)
+        mean = windows.mean(axis=1)
+        mad = np.abs(windows - mean[:, None]).mean(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cci = (tp[n - 1:] - mean) / (0.015 * mad)
+        # Every typical price equal: no deviation to measure, the price sits on its mean.
+        out[n - 1:] = np.where(mad == 0, 0.0, cci)
+    return pd.Series(out, index=df.index)
+
+
+def _williams_r(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    # %R is %K moved down by 100: the close's place in the window's range, 0 at the high, -100 at the low.
+    return _stoch_k(df, {"window": _int(p, "window", "williams_r")}) - 100
+
+
+def _roc(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    n = _int(p, "window", "roc")
+    before = df["close"].astype(float).shift(n)
+    return 100 * (df["close"] - before) / before.where(before != 0)
+
+
+def _mfi(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    n = _int(p, "window", "mfi")
+    tp = _typical_price(df)
+    flow = tp * df["volume"]
+    change = tp.diff()
+    positive = flow.where(change > 0, 0.0).where(change.notna()).rolling(n).sum()
+    negative = flow.where(change < 0, 0.0).where(change.notna()).rolling(n).sum()
+    total = positive + negative
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mfi = 100 * positive / total
+    # No money flowed either way: neutral, as RSI is without gains or losses.
+    return mfi.where(total != 0, 50.0).where(total.notna())
+
+
+def _obv(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    volume = df["volume"].astype(float)
+    signed = np.sign(df["close"].astype(float).diff()).fillna(0.0) * volume
+    # The first bar counts its whole volume, as TA-Lib's does: only differences of OBV carry meaning.
+    if len(signed):
+        signed.iloc[0] = volume.iloc[0]
+    return signed.cumsum()
+
+
+def _keltner(df: pd.DataFrame, p: Mapping[str, float], part: str) -> pd.Series:
+    n = _int(p, "window", "keltner")
+    middle = _ema_of(df["close"].astype(float), n)
+    if part == "middle":
+        return middle
+    width = float(p["mult"]) * wilder(true_range(df), n)
+    return middle + width if part == "upper" else middle - width
+
+
+def _psar(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    """Wilder's parabolic SAR as TA-Lib computes it: the value at bar t is the stop in force during bar t."""
+    step, cap = float(p["step"]), float(p["max"])
+    if step > cap:
+        raise IndicatorError(f"psar's step ({step}) is larger than its max ({cap}): give a step at most the max.")
+    high = df["high"].to_numpy(dtype=float)
+    low = df["low"].to_numpy(dtype=float)
+    out = np.full(len(high), np.nan)
+    if len(high) < 2:
+        return pd.Series(out, index=df.index)
+    # The first trend is short when bar 1 made a lower low larger than any higher high, else long.
+    down_move, up_move = low[0] - low[1], high[1] - high[0]
+    is_long = not (down_move > 0 and down_move > up_move)
+    sar, ep = (low[0], high[1]) if is_long else (high[0], low[1])
+    af = step
+    prev_high, prev_low = high[1], low[1]  # the first bar is compared with itself, as TA-Lib does
+    for t in range(1, len(high)):
+        if t > 1:
+            prev_high, prev_low = high[t - 1], low[t - 1]
+        if is_long:
+            if low[t] <= sar:  # stopped out: reverse to short at the extreme of the long trend
+                is_long, sar = False, max(ep, prev_high, high[t])
+                out[t] = sar
+                af, ep = step, low[t]
+                sar = max(sar + af * (ep - sar), prev_high, high[t])
+            else:
+                out[t] = sar
+                if high[t] > ep:
+                    ep, af = high[t], min(af + step, cap)
+                sar = min(sar + af * (ep - sar), prev_low, low[t])
+        else:
+            if high[t] >= sar:
+                is_long, sar = True, min(ep, prev_low, low[t])
+                out[t] = sar
+                af, ep = step, high[t]
+                sar = min(sar + af * (ep - sar), prev_low, low[t])
+            else:
+                out[t] = sar
+                if low[t] < ep:
+                    ep, af = low[t], min(af + step, cap)
+                sar = max(sar + af * (ep - sar), prev_high, high[t])
+    return pd.Series(out, index=df.index)
+
+
+def _supertrend(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    """The Supertrend line as TradingView's `ta.supertrend` draws it (hl2 ± mult × Wilder ATR)."""
+    n = _int(p, "window", "supertrend")
+    mult = float(p["mult"])
+    atr = wilder(true_range(df), n).to_numpy()
+    hl2 = ((df["high"] + df["low"]) / 2).to_numpy(dtype=float)
+    close = df["close"].to_numpy(dtype=float)
+    out = np.full(len(close), np.nan)
+    upper = lower = np.nan
+    down = True  # the first bar with an ATR starts in a downtrend, as TradingView's does
+    for t in np.flatnonzero(~np.isnan(atr)):
+        basic_upper, basic_lower = hl2[t] + mult * atr[t], hl2[t] - mult * atr[t]
+        if np.isnan(upper):
+            upper, lower = basic_upper, basic_lower
+        else:
+            # A band only tightens while the trend holds; a close beyond it lets it start afresh.
+            upper = basic_upper if basic_upper < upper or close[t - 1] > upper else upper
+            lower = basic_lower if basic_lower > lower or close[t - 1] < lower else lower
+            down = (close[t] <= upper) if down else (close[t] < lower)
+        out[t] = upper if down else lower
+    return pd.Series(out, index=df.index)
+
+
+def _is_intraday(index: pd.Index) -> bool:
+    if not isinstance(index, pd.DatetimeIndex):
+        raise IndicatorError("vwap needs bars indexed by timestamp: load the bars with their date-times.")
+    if len(index) > 1:
+        return bool(pd.Series(index.normalize()).duplicated().any())
+    return len(index) == 1 and index[0] != index[0].normalize()
+
+
+def _vwap(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
+    if not _is_intraday(df.index):
+        raise IndicatorError("vwap resets every session and needs intraday bars (such as 1h or 15m), not daily "
+                             "or weekly ones: test this rule on intraday data or drop vwap.")
+    day = df.index.normalize()
+    tp = _typical_price(df)
+    volume = df["volume"].astype(float)
+    cum_flow = (tp * volume).groupby(day).cumsum()
+    cum_volume = volume.groupby(day).cumsum()
+    # Before the first traded share of a session there is no average price yet.
+    return cum_flow / cum_volume.where(cum_volume > 0)
 
 
 # ---------------------------------------------------------------- declarations
@@ -220,7 +441,8 @@ _BOLLINGER_WORDS = ("bollinger bands", "bollinger band", "bollinger", "bollinger
                     "bowlinger bands", "bowlinger", "bollinger bans", "bowling her bands", "bb")
 _MACD_WORDS = ("macd", "m a c d", "mac d", "mack d", "mac dee", "mack dee", "mac-d",
                "moving average convergence divergence")
-_KELTNER_WORDS = ("keltner channels", "keltner channel", "keltner bands", "keltner", "kelt ner", "kelter channel")
+_KELTNER_WORDS = ("keltner channels", "keltner channel", "keltner bands", "keltner", "kelt ner", "kelter channel",
+                  "kelter channels", "keltner's", "celtner channel")
 _DONCHIAN_WORDS = ("donchian channels", "donchian channel", "donchian", "don chian", "dawn chian",
                    "don chin channel")
 _STOCH_WORDS = ("stochastic oscillator", "stochastics", "stochastic", "stoch", "stock astic", "stow castic",
@@ -250,10 +472,12 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
                  words=("exponential moving average", "exponential moving averages", "ema", "emas", "e m a",
                         "exponential average", "exponential ma", "exponential"),
                  misheard=("e. m. a.", "emma", "ema's")),
-    IndicatorDef("wma", "Weighted moving average", (_window(20),), Scale.PRICE, _not_yet("wma"),
+    IndicatorDef("wma", "Weighted moving average", (_window(20),), Scale.PRICE, _wma,
                  takes_source=True,
                  words=("weighted moving average", "weighted moving averages", "wma", "w m a", "weighted average",
-                        "linearly weighted moving average", "linear weighted moving average")),
+                        "linearly weighted moving average", "linear weighted moving average", "weighted ma",
+                        "lwma"),
+                 misheard=("w. m. a.", "weighed moving average")),
     IndicatorDef("rsi", "Relative strength index", (_window(14),), Scale.OSCILLATOR, _rsi,
                  words=("rsi", "r s i", "relative strength index", "relative strength indicator",
                         "relative strength"),
@@ -303,48 +527,71 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
                  family_words=_STOCH_WORDS, words=("%k", "percent k", "k line", "fast line", "the k")),
     IndicatorDef("stoch_d", "Stochastic %D", _STOCH, Scale.OSCILLATOR, _stoch_d, family="stoch",
                  family_words=_STOCH_WORDS, words=("%d", "percent d", "d line", "slow line", "the d")),
-    IndicatorDef("adx", "Average directional index", (_window(14),), Scale.OSCILLATOR, _not_yet("adx"),
-                 words=("adx", "a d x", "average directional index", "average directional movement index"),
+    IndicatorDef("adx", "Average directional index", (_window(14),), Scale.OSCILLATOR, _adx,
+                 words=("adx", "a d x", "average directional index", "average directional movement index",
+                        "adx line"),
+                 misheard=("a. d. x.", "a.d.x.", "adx's"),
                  family="dmi", family_words=_DMI_WORDS),
-    IndicatorDef("plus_di", "Plus directional indicator", (_window(14),), Scale.OSCILLATOR, _not_yet("plus_di"),
-                 words=("+di", "plus di", "positive di", "plus d i", "di plus", "positive directional indicator",
-                        "plus directional indicator"),
+    IndicatorDef("plus_di", "Plus directional indicator", (_window(14),), Scale.OSCILLATOR, _plus_di,
+                 words=("+di", "plus di", "positive di", "plus d i", "di plus", "d i plus", "di+", "+ di",
+                        "positive directional indicator", "plus directional indicator",
+                        "positive directional movement", "plus directional movement", "plus dmi", "dmi plus"),
+                 misheard=("plus d. i.", "d. i. plus", "plus dee eye"),
                  family="dmi", family_words=_DMI_WORDS),
-    IndicatorDef("minus_di", "Minus directional indicator", (_window(14),), Scale.OSCILLATOR,
-                 _not_yet("minus_di"),
-                 words=("-di", "minus di", "negative di", "minus d i", "di minus", "negative directional indicator",
-                        "minus directional indicator"),
+    IndicatorDef("minus_di", "Minus directional indicator", (_window(14),), Scale.OSCILLATOR, _minus_di,
+                 words=("-di", "minus di", "negative di", "minus d i", "di minus", "d i minus", "di-", "- di",
+                        "negative directional indicator", "minus directional indicator",
+                        "negative directional movement", "minus directional movement", "minus dmi", "dmi minus"),
+                 misheard=("minus d. i.", "d. i. minus", "minus dee eye"),
                  family="dmi", family_words=_DMI_WORDS),
-    IndicatorDef("cci", "Commodity channel index", (_window(20),), Scale.UNBOUNDED, _not_yet("cci"),
-                 words=("cci", "c c i", "commodity channel index", "commodity channel")),
-    IndicatorDef("williams_r", "Williams %R", (_window(14),), Scale.NEGATIVE_OSCILLATOR, _not_yet("williams_r"),
+    IndicatorDef("cci", "Commodity channel index", (_window(20),), Scale.UNBOUNDED, _cci,
+                 words=("cci", "c c i", "commodity channel index", "commodity channel", "commodity channel indicator"),
+                 misheard=("c. c. i.", "c.c.i.", "see see i", "commodity channels index")),
+    IndicatorDef("williams_r", "Williams %R", (_window(14),), Scale.NEGATIVE_OSCILLATOR, _williams_r,
                  words=("williams %r", "williams percent r", "williams r", "william's r", "williams' r",
-                        "williams", "percent r", "%r"),
-                 misheard=("william sr", "williams are")),
-    IndicatorDef("roc", "Rate of change (percent)", (_window(10),), Scale.UNBOUNDED, _not_yet("roc"),
-                 words=("rate of change", "roc", "r o c", "price rate of change")),
-    IndicatorDef("mfi", "Money flow index", (_window(14),), Scale.OSCILLATOR, _not_yet("mfi"),
-                 words=("money flow index", "mfi", "m f i", "money flow")),
-    IndicatorDef("obv", "On-balance volume", (), Scale.UNBOUNDED, _not_yet("obv"),
-                 words=("on balance volume", "on-balance volume", "obv", "o b v")),
-    IndicatorDef("keltner_upper", "Upper Keltner channel", _KELTNER, Scale.PRICE, _not_yet("keltner_upper"),
-                 family="keltner", family_words=_KELTNER_WORDS,
-                 words=("upper keltner channel", "upper keltner band", "upper keltner", "top keltner band")),
-    IndicatorDef("keltner_middle", "Middle Keltner line", _KELTNER, Scale.PRICE, _not_yet("keltner_middle"),
-                 family="keltner", family_words=_KELTNER_WORDS,
-                 words=("middle keltner line", "keltner middle line", "keltner midline", "middle keltner")),
-    IndicatorDef("keltner_lower", "Lower Keltner channel", _KELTNER, Scale.PRICE, _not_yet("keltner_lower"),
-                 family="keltner", family_words=_KELTNER_WORDS,
-                 words=("lower keltner channel", "lower keltner band", "lower keltner", "bottom keltner band")),
-    IndicatorDef("psar", "Parabolic SAR", _PSAR, Scale.PRICE, _not_yet("psar"),
-                 words=("parabolic sar", "parabolic s a r", "parabolic stop and reverse", "psar", "sar",
-                        "parabolic", "parabolic dots", "sar dots"),
-                 misheard=("parabolic czar", "parabolic star")),
-    IndicatorDef("supertrend", "Supertrend", _SUPERTREND, Scale.PRICE, _not_yet("supertrend"),
-                 words=("supertrend", "super trend", "supertrend line", "super trend line")),
-    IndicatorDef("vwap", "Volume-weighted average price (session)", (), Scale.PRICE, _not_yet("vwap"),
+                        "williams", "percent r", "%r", "william percent r", "williams percentage r",
+                        "williams %r oscillator", "williams percent range"),
+                 misheard=("william sr", "williams are", "williams our", "william's are", "williams percent are",
+                           "william percent are")),
+    IndicatorDef("roc", "Rate of change (percent)", (_window(10),), Scale.UNBOUNDED, _roc,
+                 words=("rate of change", "roc", "r o c", "price rate of change", "rate-of-change",
+                        "percent rate of change"),
+                 misheard=("r. o. c.", "r.o.c.", "rate of chains")),
+    IndicatorDef("mfi", "Money flow index", (_window(14),), Scale.OSCILLATOR, _mfi,
+                 words=("money flow index", "mfi", "m f i", "money flow", "money flow indicator",
+                        "money-flow index"),
+                 misheard=("m. f. i.", "m.f.i.", "many flow index", "money flows index")),
+    IndicatorDef("obv", "On-balance volume", (), Scale.UNBOUNDED, _obv,
+                 words=("on balance volume", "on-balance volume", "obv", "o b v", "on balance", "obv line"),
+                 misheard=("o. b. v.", "o.b.v.", "on balanced volume", "own balance volume", "on the balance volume")),
+    IndicatorDef("keltner_upper", "Upper Keltner channel", _KELTNER, Scale.PRICE,
+                 lambda df, p: _keltner(df, p, "upper"), family="keltner", family_words=_KELTNER_WORDS,
+                 words=("upper keltner channel", "upper keltner band", "upper keltner", "top keltner band",
+                        "top of the keltner channel", "keltner upper band", "upper keltner line")),
+    IndicatorDef("keltner_middle", "Middle Keltner line", _KELTNER, Scale.PRICE,
+                 lambda df, p: _keltner(df, p, "middle"), family="keltner", family_words=_KELTNER_WORDS,
+                 words=("middle keltner line", "keltner middle line", "keltner midline", "middle keltner",
+                        "keltner middle", "keltner center line", "keltner centre line", "middle of the keltner channel",
+                        "keltner basis")),
+    IndicatorDef("keltner_lower", "Lower Keltner channel", _KELTNER, Scale.PRICE,
+                 lambda df, p: _keltner(df, p, "lower"), family="keltner", family_words=_KELTNER_WORDS,
+                 words=("lower keltner channel", "lower keltner band", "lower keltner", "bottom keltner band",
+                        "bottom of the keltner channel", "keltner lower band", "lower keltner line")),
+    IndicatorDef("psar", "Parabolic SAR", _PSAR, Scale.PRICE, _psar,
+                 words=("parabolic sar", "parabolic s a r", "parabolic stop and reverse", "psar", "p sar", "sar",
+                        "parabolic", "parabolic dots", "sar dots", "parabolic sar dots", "parabolic stop",
+                        "parabolic time price system"),
+                 misheard=("parabolic czar", "parabolic star", "parabolic s. a. r.", "parabolic sa r",
+                           "para bolic", "parabolic tsar", "p. sar")),
+    IndicatorDef("supertrend", "Supertrend", _SUPERTREND, Scale.PRICE, _supertrend,
+                 words=("supertrend", "super trend", "supertrend line", "super trend line", "super-trend",
+                        "supertrend indicator", "super trend indicator"),
+                 misheard=("supper trend", "super trent", "super tren")),
+    IndicatorDef("vwap", "Volume-weighted average price (session)", (), Scale.PRICE, _vwap,
                  intraday_only=True,
-                 words=("vwap", "v wap", "v w a p", "volume weighted average price", "volume-weighted average price")),
+                 words=("vwap", "v wap", "v w a p", "volume weighted average price", "volume-weighted average price",
+                        "session vwap", "daily vwap", "volume weighted average"),
+                 misheard=("v. w. a. p.", "v.w.a.p.", "vee wap", "v whap")),
 )
 
 REGISTRY: dict[str, IndicatorDef] = {d.name: d for d in _DECLARATIONS}
