@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
 from reelquant.backtest.data import OHLCV_COLUMNS, MarketDataError
-from reelquant.backtest.indicators import compute_indicator
-from reelquant.backtest.signals import Signals, compile_signals
-from reelquant.strategy.spec import Indicator, StrategySpec
+from reelquant.backtest.signals import SIGNAL_NAMES, Signals, compile_signals
+from reelquant.indicators import compute
+from reelquant.strategy.spec import StrategySpec
 
 SEGMENTS: tuple[str, ...] = ("full", "in_sample", "out_of_sample")
 METRIC_NAMES: tuple[str, ...] = (
@@ -22,7 +24,6 @@ METRIC_NAMES: tuple[str, ...] = (
 )
 # Profit factor is unbounded when no trade lost; a cap keeps it a finite, comparable number.
 PROFIT_FACTOR_CAP = 100.0
-STOP_ATR_WINDOW = 14
 
 
 class BacktestError(ValueError):
@@ -96,22 +97,162 @@ def split_index(n_bars: int, oos_fraction: float) -> int:
     return min(max(first_oos, 1), n_bars - 1)
 
 
-def _stop_kwargs(spec: StrategySpec, df: pd.DataFrame) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if spec.trailing_stop_pct:
-        # A trailing stop starts at the same distance as a fixed one, so it subsumes it.
-        kwargs["sl_stop"] = spec.trailing_stop_pct / 100.0
-        kwargs["sl_trail"] = True
-    elif spec.stop_loss_pct:
-        kwargs["sl_stop"] = spec.stop_loss_pct / 100.0
-    elif spec.stop_loss_atr:
-        atr = compute_indicator(Indicator(indicator="atr", params={"window": STOP_ATR_WINDOW}), df)
-        # Distance known at the signal bar's close, applied to the order that fills on the next bar.
-        frac = (spec.stop_loss_atr * atr / df["close"]).shift(1)
-        kwargs["sl_stop"] = frac.to_numpy()  # NaN: no stop during ATR warm-up
-    if spec.take_profit_pct:
-        kwargs["tp_stop"] = spec.take_profit_pct / 100.0
-    return kwargs
+@dataclass(frozen=True)
+class StopPlan:
+    """A spec's stops and time exit as numbers (NaN or 0 where not taught), with the ATR they need.
+
+    `atr_prev[i]` is ATR(atr_window) at bar i - 1's close: an order filling at bar i's open set its ATR
+    distances from what was known when the decision was made.
+    """
+
+    stop_loss_pct: float = math.nan
+    take_profit_pct: float = math.nan
+    trailing_stop_pct: float = math.nan
+    stop_loss_atr: float = math.nan
+    take_profit_atr: float = math.nan
+    max_bars_held: int = 0
+    atr_prev: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, spec: StrategySpec, df: pd.DataFrame) -> StopPlan:
+        stops = spec.stops
+
+        def frac(value: float | None) -> float:
+            return value / 100.0 if value else math.nan
+
+        atr_prev = None
+        if stops.stop_loss_atr or stops.take_profit_atr:
+            atr = compute("atr", {"window": stops.atr_window}, df)
+            atr_prev = atr.shift(1).to_numpy(dtype=float)
+        return cls(stop_loss_pct=frac(stops.stop_loss_pct), take_profit_pct=frac(stops.take_profit_pct),
+                   trailing_stop_pct=frac(stops.trailing_stop_pct),
+                   stop_loss_atr=float(stops.stop_loss_atr or math.nan),
+                   take_profit_atr=float(stops.take_profit_atr or math.nan),
+                   max_bars_held=int(stops.max_bars_held or 0), atr_prev=atr_prev)
+
+    def needs_stop_functions(self) -> bool:
+        """True when vectorbt's plain sl_stop/tp_stop cannot express the stops: ATR distances, a time
+        exit, or a fixed and a trailing stop together."""
+        return (self.atr_prev is not None or self.max_bars_held > 0
+                or (not math.isnan(self.stop_loss_pct) and not math.isnan(self.trailing_stop_pct)))
+
+
+@numba.njit(cache=True)
+def _adjust_sl_nb(c: Any, sl_pct: np.ndarray, ts_pct: np.ndarray, sl_atr: np.ndarray, atr_prev: np.ndarray,
+                  entry_i: np.ndarray) -> tuple[float, bool]:
+    """The nearest of the fixed, ATR and trailing stop levels, as vectorbt's fraction of the reference price.
+
+    vectorbt calls this on every bar before it checks the stop. `c.init_i` is the bar the position was
+    opened on (its fill); it is also handed to the signal function through `entry_i` for the time exit.
+    """
+    col = c.col
+    if c.position_now == 0 or c.init_i < 0:
+        entry_i[col] = -1
+        return np.nan, False
+    entry_i[col] = c.init_i
+    init = c.init_price
+    trail = not np.isnan(ts_pct[col])
+    # With a trailing stop vectorbt keeps the best price since entry in curr_price; otherwise it is the fill.
+    ref = c.curr_price if trail else init
+    atr = atr_prev[c.init_i, col]
+    level = np.nan
+    if c.position_now > 0:
+        if not np.isnan(sl_pct[col]):
+            level = init * (1.0 - sl_pct[col])
+        if not np.isnan(sl_atr[col]) and not np.isnan(atr):
+            candidate = init - sl_atr[col] * atr
+            level = candidate if np.isnan(level) else max(level, candidate)
+        if trail:
+            candidate = ref * (1.0 - ts_pct[col])
+            level = candidate if np.isnan(level) else max(level, candidate)
+        if np.isnan(level):
+            return np.nan, trail
+        return max(0.0, 1.0 - level / ref), trail
+    if not np.isnan(sl_pct[col]):
+        level = init * (1.0 + sl_pct[col])
+    if not np.isnan(sl_atr[col]) and not np.isnan(atr):
+        candidate = init + sl_atr[col] * atr
+        level = candidate if np.isnan(level) else min(level, candidate)
+    if trail:
+        candidate = ref * (1.0 + ts_pct[col])
+        level = candidate if np.isnan(level) else min(level, candidate)
+    if np.isnan(level):
+        return np.nan, trail
+    return max(0.0, level / ref - 1.0), trail
+
+
+@numba.njit(cache=True)
+def _adjust_tp_nb(c: Any, tp_pct: np.ndarray, tp_atr: np.ndarray, atr_prev: np.ndarray) -> float:
+    """The nearer of the percent and ATR targets, as vectorbt's fraction of the entry price."""
+    col = c.col
+    if c.position_now == 0 or c.init_i < 0:
+        return np.nan
+    init = c.init_price
+    atr = atr_prev[c.init_i, col]
+    dist = np.nan
+    if not np.isnan(tp_pct[col]):
+        dist = tp_pct[col] * init
+    if not np.isnan(tp_atr[col]) and not np.isnan(atr):
+        candidate = tp_atr[col] * atr
+        dist = candidate if np.isnan(dist) else min(dist, candidate)
+    if np.isnan(dist):
+        return np.nan
+    return dist / init
+
+
+@numba.njit(cache=True)
+def _signal_nb(c: Any, long_entries: np.ndarray, long_exits: np.ndarray, short_entries: np.ndarray,
+               short_exits: np.ndarray, max_bars: np.ndarray, entry_i: np.ndarray) -> tuple[bool, bool, bool, bool]:
+    """The rule's orders for this bar, plus the time exit: a position opened `max_bars` bars ago closes at
+    this bar's open. The time exit wins over a same-side entry on that bar (which would otherwise cancel it);
+    an opposite entry still reverses the position."""
+    i, col = c.i, c.col
+    le, lx = long_entries[i, col], long_exits[i, col]
+    se, sx = short_entries[i, col], short_exits[i, col]
+    if c.position_now != 0 and max_bars[col] > 0 and entry_i[col] >= 0 and i - entry_i[col] >= max_bars[col]:
+        if c.position_now > 0:
+            lx = True
+            le = False
+        else:
+            sx = True
+            se = False
+    return le, lx, se, sx
+
+
+def _per_column(plans: Sequence[StopPlan], name: str) -> np.ndarray:
+    return np.array([getattr(p, name) for p in plans], dtype=float)
+
+
+def _stop_kwargs(plans: Sequence[StopPlan], orders: dict[str, pd.DataFrame], lo: int, hi: int,
+                 single: bool) -> dict[str, Any]:
+    """vectorbt keyword arguments for the stops of each column, over bars [lo, hi)."""
+    if not any(p.needs_stop_functions() for p in plans):
+        kwargs: dict[str, Any] = {}
+        sl = [p.trailing_stop_pct if not math.isnan(p.trailing_stop_pct) else p.stop_loss_pct for p in plans]
+        tp = [p.take_profit_pct for p in plans]
+        if not all(math.isnan(v) for v in sl):
+            kwargs["sl_stop"] = sl[0] if single else np.array([sl], dtype=float)
+            kwargs["sl_trail"] = not math.isnan(plans[0].trailing_stop_pct)
+        if not all(math.isnan(v) for v in tp):
+            kwargs["tp_stop"] = tp[0] if single else np.array([tp], dtype=float)
+        kwargs.update({"entries": orders["long_entries"].iloc[:, 0] if single else orders["long_entries"],
+                       "exits": orders["long_exits"].iloc[:, 0] if single else orders["long_exits"],
+                       "short_entries": orders["short_entries"].iloc[:, 0] if single else orders["short_entries"],
+                       "short_exits": orders["short_exits"].iloc[:, 0] if single else orders["short_exits"]})
+        return kwargs
+    n = hi - lo
+    atr = np.column_stack([p.atr_prev[lo:hi] if p.atr_prev is not None else np.full(n, np.nan) for p in plans])
+    entry_i = np.full(len(plans), -1, dtype=np.int64)
+    arrays = tuple(np.ascontiguousarray(orders[name].to_numpy(dtype=np.bool_)) for name in SIGNAL_NAMES)
+    return {
+        "signal_func_nb": _signal_nb,
+        "signal_args": (*arrays, np.array([p.max_bars_held for p in plans], dtype=np.int64), entry_i),
+        "adjust_sl_func_nb": _adjust_sl_nb,
+        "adjust_sl_args": (_per_column(plans, "stop_loss_pct"), _per_column(plans, "trailing_stop_pct"),
+                           _per_column(plans, "stop_loss_atr"), atr, entry_i),
+        "adjust_tp_func_nb": _adjust_tp_nb,
+        "adjust_tp_args": (_per_column(plans, "take_profit_pct"), _per_column(plans, "take_profit_atr"), atr),
+    }
 
 
 def _apply_filter(signals: Signals, entry_filter: pd.Series | None, index: pd.Index) -> tuple[Signals, bool]:
@@ -126,27 +267,33 @@ def _apply_filter(signals: Signals, entry_filter: pd.Series | None, index: pd.In
     ), True
 
 
-def _shifted(s: pd.Series) -> pd.Series:
+def _shifted(s: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
     """A decision on bar t's close becomes an order on bar t+1."""
     return s.shift(1, fill_value=False).astype(bool)
 
 
 def _simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig,
-              stops: dict[str, Any], lo: int, hi: int) -> Any:
+              plans: StopPlan | Sequence[StopPlan], lo: int, hi: int) -> Any:
+    """One vectorbt simulation over bars [lo, hi): one column, or one per plan when the signals are frames."""
     import vectorbt as vbt  # heavy import (numba), only paid when a backtest runs
 
     seg = df.iloc[lo:hi]
-    orders = {name: _shifted(getattr(signals, name)).iloc[lo:hi] for name in
-              ("long_entries", "long_exits", "short_entries", "short_exits")}
-    seg_stops = {k: (v[lo:hi] if isinstance(v, np.ndarray) else v) for k, v in stops.items()}
+    single = isinstance(plans, StopPlan)
+    plan_list = [plans] if isinstance(plans, StopPlan) else list(plans)
+    orders = {}
+    for name in SIGNAL_NAMES:
+        values = _shifted(getattr(signals, name)).iloc[lo:hi]
+        orders[name] = values.to_frame() if isinstance(values, pd.Series) else values
+    close: pd.Series | pd.DataFrame = seg["close"]
+    if not single:
+        close = pd.DataFrame(np.repeat(seg[["close"]].to_numpy(), len(plan_list), axis=1), index=seg.index,
+                             columns=orders["long_entries"].columns)
     return vbt.Portfolio.from_signals(
-        close=seg["close"],
-        entries=orders["long_entries"],
-        exits=orders["long_exits"],
-        short_entries=orders["short_entries"],
-        short_exits=orders["short_exits"],
-        price=seg["open"],
-        open=seg["open"], high=seg["high"], low=seg["low"],
+        close=close,
+        price=seg["open"].to_numpy()[:, None] if not single else seg["open"],
+        open=seg["open"].to_numpy()[:, None] if not single else seg["open"],
+        high=seg["high"].to_numpy()[:, None] if not single else seg["high"],
+        low=seg["low"].to_numpy()[:, None] if not single else seg["low"],
         fees=config.fees,
         slippage=config.slippage,
         size=np.inf,
@@ -156,7 +303,7 @@ def _simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig,
         stop_entry_price="fillprice",
         upon_opposite_entry="reverse",
         freq=config.freq,
-        **seg_stops,
+        **_stop_kwargs(plan_list, orders, lo, hi, single),
     )
 
 
@@ -286,7 +433,7 @@ def run_backtest(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | 
     if len(df) < 10:
         raise BacktestError(f"Only {len(df)} bars: a backtest needs at least 10, load a longer history.")
     signals, filtered = _apply_filter(compile_signals(spec, df), entry_filter, df.index)
-    stops = _stop_kwargs(spec, df)
+    stops = StopPlan.of(spec, df)
     n = len(df)
     first_oos = split_index(n, config.oos_fraction)
     bounds = {"full": (0, n), "in_sample": (0, first_oos), "out_of_sample": (first_oos, n)}

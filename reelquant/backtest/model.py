@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 
 from reelquant.backtest.engine import BacktestConfig, run_backtest
-from reelquant.backtest.indicators import compute_indicator
-from reelquant.strategy.spec import Indicator, StrategySpec
+from reelquant.backtest.signals import OperandCache
+from reelquant.indicators import Scale, get
+from reelquant.strategy.spec import Operand, StrategySpec
 
 MIN_SAMPLES = 30
 MIN_PER_CLASS = 5
 THRESHOLD = 0.5
-PRICE_LIKE = {"close", "open", "high", "low", "sma", "ema", "bb_upper", "bb_middle", "bb_lower",
-              "donchian_high", "donchian_low", "highest_high", "lowest_low"}
-SCALED_BY_PRICE = {"macd", "macd_signal", "macd_hist", "atr"}
+VOLUME_WINDOW = 20
+ZSCORE_WINDOW = 60
 LGB_PARAMS: dict[str, Any] = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 5,
     "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
@@ -112,24 +112,51 @@ def _meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def _feature_name(ind: Indicator) -> str:
-    params = "_".join(f"{k}{v:g}" for k, v in sorted(ind.params.items()))
-    return f"{ind.indicator}_{params}" if params else ind.indicator
+def _fmt(value: float | int | str) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def feature_name(operand: Operand) -> str:
+    """`sma_window10`, `sma_source-volume_window50`, `rsi_window2_lag1`: the operand's series and offset."""
+    params = "_".join(f"{k}-{_fmt(v)}" if k == "source" else f"{k}{_fmt(v)}"
+                      for k, v in sorted(operand.resolved().items()))
+    name = f"{operand.indicator}_{params}" if params else operand.indicator
+    return f"{name}_lag{operand.offset}" if operand.offset else name
+
+
+def _scale_free(operand: Operand, values: pd.Series, close: pd.Series) -> pd.Series:
+    """The operand's values made comparable across price levels, by the registry's scale of the indicator."""
+    scale = get(operand.indicator).scale
+    if operand.resolved().get("source") == "volume":
+        scale = Scale.VOLUME  # an average of volume is in volume units, whatever the average's usual scale
+    if scale is Scale.PRICE:
+        return values / close - 1.0
+    if scale is Scale.VOLUME:
+        return values / values.rolling(VOLUME_WINDOW).mean()
+    if scale is Scale.UNBOUNDED:
+        # MACD is in price units and OBV a running total: a trailing z-score makes both level-free.
+        mean = values.rolling(ZSCORE_WINDOW, min_periods=ZSCORE_WINDOW // 3).mean()
+        std = values.rolling(ZSCORE_WINDOW, min_periods=ZSCORE_WINDOW // 3).std()
+        return (values - mean) / std
+    return values  # oscillators are bounded already
+
+
+def feature_operands(spec: StrategySpec) -> list[Operand]:
+    """The spec's operands that give a feature: one per indicator series and offset (scale only multiplies)."""
+    seen: dict[Any, Operand] = {}
+    for operand in spec.operands():
+        plain = operand.model_copy(update={"scale": 1.0})
+        seen.setdefault((plain.series_key(), plain.offset), plain)
+    return list(seen.values())
 
 
 def build_features(spec: StrategySpec, df: pd.DataFrame) -> pd.DataFrame:
-    """Per-bar features known at that bar's close: the spec's indicators (scale-free) plus returns and volatility."""
+    """Per-bar features known at that bar's close: the spec's operands (scale-free) plus returns and volatility."""
     close = df["close"]
     feats: dict[str, pd.Series] = {}
-    for ind in spec.indicators():
-        values = compute_indicator(ind, df)
-        if ind.indicator in PRICE_LIKE:
-            values = values / close - 1.0
-        elif ind.indicator in SCALED_BY_PRICE:
-            values = values / close
-        elif ind.indicator == "volume":
-            values = values / values.rolling(20).mean()
-        feats[_feature_name(ind)] = values
+    cache = OperandCache(df)
+    for operand in feature_operands(spec):
+        feats[feature_name(operand)] = _scale_free(operand, cache.get(operand), close)
     log_ret = np.log(close).diff()
     for n in (1, 5, 20):
         feats[f"ret_{n}"] = close.pct_change(n)

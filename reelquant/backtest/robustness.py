@@ -20,20 +20,18 @@ from scipy import stats
 from reelquant.backtest.engine import (
     BacktestConfig,
     BacktestError,
+    StopPlan,
     _sharpe,
     _simulate,
-    _stop_kwargs,
 )
-from reelquant.backtest.indicators import resolved_params
-from reelquant.backtest.signals import Signals, _Cache, compile_signals
+from reelquant.backtest.signals import SIGNAL_NAMES, OperandCache, Signals, compile_signals
 from reelquant.backtest.sweep import _sharpe_of, _simulate_long, periods_per_year, segment_bounds
-from reelquant.strategy.spec import Indicator, StrategySpec
+from reelquant.indicators import get
+from reelquant.strategy.spec import STOP_FIELDS, Operand, StrategySpec
 
 DEFAULT_STEPS: tuple[float, ...] = (0.1, 0.2, 0.3)
 # 7 levels for each of three parameters is a full grid; beyond that a seeded sample keeps the cost bounded.
 DEFAULT_MAX_VARIANTS = 343
-STOP_FIELDS: tuple[str, ...] = ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct", "stop_loss_atr")
-_INTEGER_PARAMS = frozenset({"window", "fast", "slow", "signal", "smooth"})
 EULER_GAMMA = 0.5772156649015329
 TABLE_COLUMNS: tuple[str, ...] = ("oos_sharpe", "oos_total_return", "oos_trades", "is_base")
 
@@ -49,8 +47,10 @@ class Parameter:
     name: str
     base: float
     integer: bool
-    # Where it lives: ("indicator", indicator key, param name), ("threshold", part, position) or ("stop", field).
+    # Where it lives: ("indicator", series key, param name), ("threshold", condition key) or ("stop", field).
     where: tuple[Any, ...]
+    # The smallest value the parameter may take (the registry's minimum; 0 for thresholds and stop values).
+    minimum: float = 0.0
 
 
 @dataclass
@@ -101,26 +101,42 @@ def _fmt(value: float) -> str:
 def spec_parameters(spec: StrategySpec) -> list[Parameter]:
     """Every numeric parameter of the spec, each once, in a stable order: indicators, thresholds, stops.
 
-    An indicator used in several conditions (the fast SMA in both the entry and the exit cross) is one
-    parameter; defaults the spec leaves implicit (RSI's 14) count too. Zero thresholds have no relative
-    neighbourhood and are left alone.
+    Indicator parameters come from the registry (which are whole numbers, and their minimum); an
+    indicator series used in several conditions (the fast SMA in both the entry and the exit cross, or
+    `rsi` and `rsi offset 1`) is one parameter, and defaults the spec leaves implicit (RSI's 14) count
+    too. A threshold used by the same condition in several places (a stop-and-reverse spec's long exit
+    and short entry) is one parameter. Zero thresholds have no relative neighbourhood and are left
+    alone; offsets and scales are part of the rule's wording and stay as taught.
     """
     params: list[Parameter] = []
-    for ind in spec.indicators():
-        resolved = resolved_params(ind)
-        label = f"{ind.indicator}({', '.join(_fmt(float(v)) for v in resolved.values())})"
-        for pname, value in resolved.items():
-            params.append(Parameter(name=f"{label}.{pname}", base=float(value),
-                                    integer=pname in _INTEGER_PARAMS, where=("indicator", ind.key(), pname)))
-    for part, cset in (("entry", spec.entry), ("exit", spec.exit)):
-        for i, cond in enumerate(cset.conditions):
-            if not isinstance(cond.right, Indicator) and float(cond.right) != 0.0:
-                params.append(Parameter(name=f"{part}[{i}] {cond.left.indicator} {cond.op} threshold",
-                                        base=float(cond.right), integer=False, where=("threshold", part, i)))
+    seen_series: set[Any] = set()
+    for operand in spec.operands():
+        key = operand.series_key()
+        if key in seen_series:
+            continue
+        seen_series.add(key)
+        decl = get(operand.indicator)
+        resolved = operand.resolved()
+        numeric = [p for p in decl.params if p.name in resolved]
+        if not numeric:
+            continue
+        label = f"{operand.indicator}({', '.join(_fmt(float(resolved[p.name])) for p in numeric)})"
+        for p in numeric:
+            params.append(Parameter(name=f"{label}.{p.name}", base=float(resolved[p.name]), integer=p.integer,
+                                    where=("indicator", key, p.name), minimum=float(p.minimum)))
+    seen_conds: set[Any] = set()
+    for part, cond in spec.conditions():
+        if isinstance(cond.right, Operand) or float(cond.right) == 0.0 or cond.key() in seen_conds:
+            continue
+        seen_conds.add(cond.key())
+        params.append(Parameter(name=f"{part} {cond.left.indicator} {cond.op} threshold", base=float(cond.right),
+                                integer=False, where=("threshold", cond.key())))
     for stop in STOP_FIELDS:
-        value = getattr(spec, stop)
+        value = getattr(spec.stops, stop)
         if value:
-            params.append(Parameter(name=stop, base=float(value), integer=False, where=("stop", stop)))
+            whole = stop == "max_bars_held"
+            params.append(Parameter(name=stop, base=float(value), integer=whole, where=("stop", stop),
+                                    minimum=1.0 if whole else 0.0))
     return params
 
 
@@ -129,7 +145,8 @@ def _levels(param: Parameter, steps: Sequence[float]) -> list[float]:
     for factor in sorted({1.0, *(1 - s for s in steps), *(1 + s for s in steps)}):
         value = param.base * factor
         if param.integer:
-            value = float(max(1, int(round(value))))
+            value = float(int(round(value)))
+        value = max(value, param.minimum) if param.minimum > 0 else value
         if value not in out:
             out.append(value)
     return out
@@ -137,30 +154,27 @@ def _levels(param: Parameter, steps: Sequence[float]) -> list[float]:
 
 def apply_values(spec: StrategySpec, params: Sequence[Parameter], values: Sequence[float]) -> StrategySpec:
     """A copy of the spec with each parameter set to its value."""
+    by_series: dict[Any, dict[str, float | int]] = {}
+    thresholds: dict[Any, float] = {}
     data = spec.to_dict()
-    by_indicator: dict[Any, dict[str, float]] = {}
     for param, value in zip(params, values, strict=True):
         kind = param.where[0]
         if kind == "indicator":
-            by_indicator.setdefault(param.where[1], {})[param.where[2]] = value
+            by_series.setdefault(param.where[1], {})[param.where[2]] = int(value) if param.integer else value
         elif kind == "threshold":
-            _, part, i = param.where
-            cset = data[part]
-            mode = "all" if cset.get("all") is not None else "any"
-            cset[mode][i]["right"] = value
+            thresholds[param.where[1]] = value
         else:
-            data[param.where[1]] = value
-    for part in ("entry", "exit"):
-        cset = data[part]
-        mode = "all" if cset.get("all") is not None else "any"
-        for cond in cset[mode] or []:
-            for side in ("left", "right"):
-                node = cond[side]
-                if isinstance(node, dict):
-                    original = Indicator.model_validate(node)
-                    changes = by_indicator.get(original.key())
-                    if changes:
-                        node["params"] = {**resolved_params(original), **changes}
+            data["stops"][param.where[1]] = int(value) if param.integer else value
+    for part, cond in spec.conditions():
+        side, rest = part.split(".", 1)
+        which, index = rest.rstrip("]").split("[")
+        cset = data[side][which]
+        node = cset["all" if cset.get("all") is not None else "any"][int(index)]
+        if cond.key() in thresholds:
+            node["right"] = thresholds[cond.key()]
+        for name, operand in (("left", cond.left), ("right", cond.right)):
+            if isinstance(operand, Operand) and operand.series_key() in by_series:
+                node[name]["params"] = {**operand.resolved(), **by_series[operand.series_key()]}
     return StrategySpec.from_dict(data)
 
 
@@ -206,12 +220,11 @@ def _variants(params: Sequence[Parameter], steps: Sequence[float], max_variants:
 
 def _uses_kernel(spec: StrategySpec, config: BacktestConfig) -> bool:
     """The numba kernel covers long-only rules without stops in fractional shares; vectorbt runs the rest."""
-    return (spec.direction == "long" and not config.whole_shares
-            and not any(getattr(spec, stop) for stop in STOP_FIELDS))
+    return spec.direction == "long" and not config.whole_shares and not spec.stops.any_set()
 
 
 def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig, open_: np.ndarray,
-                close: np.ndarray, lo: int, hi: int, ppy: float, cache: _Cache) -> tuple[dict[str, float], np.ndarray]:
+                close: np.ndarray, lo: int, hi: int, ppy: float, cache: OperandCache) -> tuple[dict[str, float], np.ndarray]:
     signals = compile_signals(spec, df, cache)
     equity = np.zeros(len(df))
     trades = _simulate_long(open_, close, signals.long_entries.to_numpy(dtype=np.bool_),
@@ -225,21 +238,13 @@ def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig, op
 def _oos_vectorbt_batch(specs: Sequence[StrategySpec], df: pd.DataFrame, config: BacktestConfig,
                         lo: int, hi: int, ppy: float) -> list[tuple[dict[str, float], np.ndarray]]:
     """All variants in one vectorbt simulation, one column each, through the engine's own _simulate."""
-    cache = _Cache(df)
+    cache = OperandCache(df)
     compiled = [compile_signals(spec, df, cache) for spec in specs]
     columns = pd.RangeIndex(len(specs))
     signals = Signals(**{name: pd.concat([getattr(c, name) for c in compiled], axis=1, keys=columns)
-                         for name in ("long_entries", "long_exits", "short_entries", "short_exits")})
-    per_variant = [_stop_kwargs(spec, df) for spec in specs]
-    stops: dict[str, Any] = {}
-    # Variants differ in stop values, never in stop kinds, so every variant carries the same keys.
-    for key, value in per_variant[0].items():
-        if isinstance(value, bool):
-            stops[key] = value
-        else:
-            stops[key] = np.column_stack([np.broadcast_to(np.asarray(v[key], dtype=float), (len(df),))
-                                          for v in per_variant])
-    pf = _simulate(df, signals, config, stops, lo, hi)
+                         for name in SIGNAL_NAMES})
+    # Variants differ in stop values, never in stop kinds, so every column takes the same path.
+    pf = _simulate(df, signals, config, [StopPlan.of(spec, df) for spec in specs], lo, hi)
     equity = pf.value().to_numpy(dtype=float)
     trades = np.asarray(pf.trades.count(), dtype=float).reshape(-1)
     out = []
@@ -324,7 +329,7 @@ def robustness(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | No
     open_, close = df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float)
     specs = [apply_values(spec, params, values) if params else spec for values in variants]
     if kernel:
-        cache = _Cache(df)
+        cache = OperandCache(df)
         outcomes = [_oos_kernel(variant, df, config, open_, close, lo, hi, ppy, cache) for variant in specs]
     else:
         outcomes = _oos_vectorbt_batch(specs, df, config, lo, hi, ppy)

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from reelquant.backtest.engine import BacktestConfig, BacktestError, split_index
-from reelquant.backtest.indicators import compute_indicator
-from reelquant.strategy.spec import Indicator
+from reelquant.indicators import compute
 
 SWEEP_COLUMNS: tuple[str, ...] = ("fast", "slow", "total_return", "sharpe", "trades")
 
@@ -153,8 +152,7 @@ def sma_crossover_sweep(df: pd.DataFrame, pairs: Iterable[tuple[int, int]], conf
         raise BacktestError(f"Only {len(df)} bars: a sweep needs at least 10, load a longer history.")
     windows = np.unique(pair_arr)
     position = {int(w): i for i, w in enumerate(windows)}
-    ma = np.vstack([compute_indicator(Indicator(indicator="sma", params={"window": int(w)}), df).to_numpy()
-                    for w in windows])
+    ma = np.vstack([compute("sma", {"window": int(w)}, df).to_numpy() for w in windows])
     lo, hi = segment_bounds(len(df), config, segment)
     out = np.zeros((len(pair_arr), 3))
     _sma_pairs_kernel(ma, np.array([position[int(w)] for w in pair_arr[:, 0]], dtype=np.int64),

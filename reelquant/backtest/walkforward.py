@@ -11,9 +11,9 @@ import pandas as pd
 from reelquant.backtest.engine import (
     BacktestConfig,
     BacktestError,
+    StopPlan,
     _segment_metrics,
     _simulate,
-    _stop_kwargs,
     check_inputs,
 )
 from reelquant.backtest.signals import compile_signals
@@ -78,7 +78,7 @@ def walk_forward(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | 
     config = config or BacktestConfig()
     check_inputs(spec, df)
     signals = compile_signals(spec, df)
-    stops = _stop_kwargs(spec, df)
+    stops = StopPlan.of(spec, df)
     windows = []
     for k, (train_lo, train_hi, test_lo, test_hi) in enumerate(window_bounds(len(df), n_windows, anchored), 1):
         spans = {}
