@@ -212,7 +212,8 @@ def _stoch_k(df: pd.DataFrame, p: Mapping[str, float]) -> pd.Series:
     low = df["low"].rolling(n).min()
     high = df["high"].rolling(n).max()
     span = high - low
-    k = 100 * (df["close"] - low) / span.where(span != 0)
+    # The ratio first: 100 * x / x can round past 100, a ratio of 1 cannot.
+    k = 100 * ((df["close"] - low) / span.where(span != 0))
     # A flat range has no position within it: call it the middle.
     return k.where(span != 0, 50.0).where(span.notna())
 
@@ -432,7 +433,8 @@ _MACD = (Param("fast", 12, aliases=("fast_window",)), Param("slow", 26, aliases=
          Param("signal", 9, aliases=("signal_window",)))
 _BB = (_window(20), Param("std", 2, integer=False, aliases=("k", "num_std", "stddev", "dev"), minimum=0.1))
 _KELTNER = (_window(20), Param("mult", 2, integer=False, aliases=("multiplier", "atr_mult"), minimum=0.1))
-_STOCH = (_window(14), Param("smooth", 3, aliases=("d", "k_smooth")))
+# Lessons and the scorer call the stochastic look-back "k" and its smoothing "d" (from %K and %D).
+_STOCH = (Param("window", 14, aliases=(*_W.aliases, "k")), Param("smooth", 3, aliases=("d", "k_smooth")))
 _PSAR = (Param("step", 0.02, integer=False, aliases=("af", "acceleration"), minimum=0.001),
          Param("max", 0.2, integer=False, aliases=("max_af", "maximum"), minimum=0.01))
 _SUPERTREND = (_window(10), Param("mult", 3, integer=False, aliases=("multiplier", "factor"), minimum=0.1))
