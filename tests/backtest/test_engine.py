@@ -21,12 +21,14 @@ from reelquant.backtest.engine import (
     plot_equity,
     run_backtest,
 )
-from reelquant.backtest.indicators import compute_indicator
-from reelquant.strategy.spec import StrategySpec
+from reelquant.indicators import compute
+from reelquant.strategy.spec import StrategySpec, load_specs
 
 from .builders import cond, frame, ind, sma_cross, spec_of
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+# The team's labelled lessons live beside the checkout; a checkout without them is a broken setup, not a skip.
+SHARED_LESSONS = Path(__file__).resolve().parents[2] / ".." / "shared" / "lessons"
 NO_COSTS = BacktestConfig(fees=0.0, slippage=0.0, oos_fraction=0.3)
 
 
@@ -123,10 +125,11 @@ def test_trailing_stop_follows_the_peak() -> None:
 def test_atr_stop_uses_the_atr_known_at_the_signal() -> None:
     df = _stop_bars(lows={26: 80.0})
     trade = run_backtest(spec_of(ENTER, stop_loss_atr=2.0), df, NO_COSTS).trades.iloc[0]
-    atr_at_signal = compute_indicator(ind("atr", window=14), df).iloc[SIGNAL]
+    atr_at_signal = compute("atr", {"window": 14}, df).iloc[SIGNAL]
     assert 1 < atr_at_signal < 1.2
     assert trade["exit_time"] == df.index[26]
-    assert trade["exit_price"] == pytest.approx(101.0 * (1 - 2.0 * atr_at_signal / df["close"].iloc[SIGNAL]))
+    # the distance is 2 ATR from the fill (101), with the ATR of the signal bar's close
+    assert trade["exit_price"] == pytest.approx(101.0 - 2.0 * atr_at_signal)
 
 
 @pytest.fixture(scope="module")
@@ -210,14 +213,19 @@ def test_user_errors_are_clear(goog: pd.DataFrame) -> None:
 
 
 def test_every_labelled_lesson_spec_backtests(goog: pd.DataFrame) -> None:
-    specs = [StrategySpec.from_dict(json.loads(p.read_text())) for p in sorted(LESSONS.glob("*.spec.json"))]
-    testable = [s for s in specs if s.testable]
-    assert len(testable) >= 5
-    for spec in testable:
+    """Every testable label, ours (v1, upgraded on load) and the team's (v2), runs on daily bars."""
+    assert SHARED_LESSONS.is_dir(), f"{SHARED_LESSONS} is missing: check out the shared folder beside the repo"
+    paths = sorted(LESSONS.glob("*.spec.json")) + sorted(SHARED_LESSONS.glob("*.spec.json"))
+    specs = [s for p in paths for s in load_specs(json.loads(p.read_text()))]
+    # Session VWAP needs intraday bars; those labels are run where such bars exist.
+    daily = [s for s in specs if s.testable and s.timeframe in ("1d", "1w")]
+    assert len(daily) >= 20
+    assert any(s.short is not None for s in daily) and any(s.stops.any_set() for s in daily)
+    for spec in daily:
         _assert_all_finite(run_backtest(spec, goog))
 
 
-@pytest.mark.parametrize("direction", ["long", "long_short"])
+@pytest.mark.parametrize("direction", ["long", "reverse"])
 def test_matches_backtesting_py_on_sma_crossover(goog: pd.DataFrame, direction: str) -> None:
     """Same commission, next-open fills, exclusive orders, whole shares from full cash."""
     backtesting = pytest.importorskip("backtesting")
@@ -262,7 +270,7 @@ def test_matches_backtesting_py_on_rsi_rule_with_percent_stop(goog: pd.DataFrame
     backtesting = pytest.importorskip("backtesting")
 
     def rsi(values: np.ndarray, n: int) -> np.ndarray:
-        return compute_indicator(ind("rsi", window=n), pd.DataFrame({"close": pd.Series(values)})).to_numpy()
+        return compute("rsi", {"window": n}, pd.DataFrame({"close": pd.Series(values)})).to_numpy()
 
     class RsiStop(backtesting.Strategy):
         def init(self) -> None:

@@ -35,7 +35,7 @@ def rsi_rule(**fields: object) -> StrategySpec:
 
 def test_parameters_cover_windows_thresholds_and_stops() -> None:
     names = [p.name for p in spec_parameters(rsi_rule(stop_loss_pct=5.0))]
-    assert names == ["rsi(14).window", "entry[0] rsi crosses_above threshold", "exit[0] rsi > threshold",
+    assert names == ["rsi(14).window", "long.entry[0] rsi crosses_above threshold", "long.exit[0] rsi > threshold",
                      "stop_loss_pct"]
     # the fast SMA appears in the entry and the exit cross but is one parameter
     assert [p.name for p in spec_parameters(sma_cross())] == ["sma(10).window", "sma(20).window"]
@@ -47,12 +47,12 @@ def test_parameters_cover_windows_thresholds_and_stops() -> None:
 def test_apply_values_changes_every_use_of_a_parameter() -> None:
     spec = rsi_rule(stop_loss_pct=5.0)
     moved = apply_values(spec, spec_parameters(spec), [18, 39.0, 63.0, 6.5])
-    assert moved.entry.conditions[0].left.params == {"window": 18}
-    assert moved.exit.conditions[0].left.params == {"window": 18}
-    assert (moved.entry.conditions[0].right, moved.exit.conditions[0].right) == (39.0, 63.0)
-    assert moved.stop_loss_pct == 6.5 and spec.stop_loss_pct == 5.0
+    assert moved.long.entry.conditions[0].left.params == {"window": 18}
+    assert moved.long.exit.conditions[0].left.params == {"window": 18}
+    assert (moved.long.entry.conditions[0].right, moved.long.exit.conditions[0].right) == (39.0, 63.0)
+    assert moved.stops.stop_loss_pct == 6.5 and spec.stops.stop_loss_pct == 5.0
     cross = apply_values(sma_cross(), spec_parameters(sma_cross()), [13, 14])
-    assert {c.left.params["window"] for c in cross.entry.conditions + cross.exit.conditions} == {13}
+    assert {c.left.params["window"] for c in cross.long.entry.conditions + cross.long.exit.conditions} == {13}
 
 
 @pytest.fixture(scope="module")

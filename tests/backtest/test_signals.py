@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reelquant.backtest.indicators import compute_indicator
+from reelquant.backtest.indicators import compute_operand
 from reelquant.backtest.signals import compile_signals, evaluate_condition
-from reelquant.strategy.spec import INDICATORS, ConditionSet, Indicator
+from reelquant.indicators import INDICATOR_NAMES, REGISTRY
+from reelquant.strategy.spec import ConditionSet, Operand
 
 from .builders import cond, frame, ind, spec_of
 
@@ -57,7 +58,7 @@ def test_all_and_any_sets() -> None:
     assert _true_at(either) == list(range(7))
 
 
-@pytest.mark.parametrize("direction", ["long", "short", "long_short"])
+@pytest.mark.parametrize("direction", ["long", "short", "reverse"])
 def test_direction_mapping(direction: str) -> None:
     spec = spec_of([cond(ind("close"), "crosses_above", 2.5)], [cond(ind("close"), "crosses_below", 2.5)],
                    direction=direction)
@@ -67,7 +68,7 @@ def test_direction_mapping(direction: str) -> None:
     expected = {
         "long": {"long_entries": up, "long_exits": down, "short_entries": [], "short_exits": []},
         "short": {"long_entries": [], "long_exits": [], "short_entries": up, "short_exits": down},
-        "long_short": {"long_entries": up, "long_exits": down, "short_entries": down, "short_exits": up},
+        "reverse": {"long_entries": up, "long_exits": down, "short_entries": down, "short_exits": up},
     }[direction]
     assert got == expected
     assert all(getattr(sig, k).index.equals(UPDOWN.index) and getattr(sig, k).dtype == bool for k in got)
@@ -80,15 +81,19 @@ def test_empty_exit_set_never_fires() -> None:
     assert ConditionSet.of("any", []).conditions == []
 
 
-@pytest.mark.parametrize("name", INDICATORS)
+# Daily bars have no session for VWAP to restart in; every other indicator of the registry is compiled.
+DAILY_INDICATORS = [name for name in INDICATOR_NAMES if not REGISTRY[name].intraday_only]
+
+
+@pytest.mark.parametrize("name", DAILY_INDICATORS)
 def test_compiled_signals_do_not_look_ahead(goog: pd.DataFrame, name: str) -> None:
     """Signals at or before bar t are the same whatever happens after t."""
     df = goog.iloc[:500]
     t = 320
-    indicator = Indicator(indicator=name)
-    level = float(compute_indicator(indicator, df).iloc[:t].median())
+    indicator = Operand(indicator=name)
+    level = float(compute_operand(indicator, df).iloc[:t].median())
     spec = spec_of([cond(indicator, "crosses_above", level)], [cond(indicator, "crosses_below", level)],
-                   direction="long_short")
+                   direction="reverse")
     changed = df.copy()
     changed.iloc[t + 1:] = changed.iloc[t + 1:].to_numpy() * np.random.default_rng(5).uniform(
         0.5, 1.5, size=(len(df) - t - 1, 1))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reelquant.backtest.engine import BacktestConfig, BacktestError, _simulate, run_backtest
+from reelquant.backtest.engine import BacktestConfig, BacktestError, StopPlan, _simulate, run_backtest
 from reelquant.backtest.signals import Signals, compile_signals
 from reelquant.backtest.sweep import simulate_long, sma_crossover_sweep, sma_grid
 
@@ -54,7 +54,7 @@ def test_entry_and_exit_on_one_bar_cancel_like_vectorbt() -> None:
     config = BacktestConfig(fees=0.001, slippage=0.0)
     ours = simulate_long(df, entries, exits, config)
     never = pd.Series(False, index=df.index)
-    theirs = _simulate(df, Signals(entries, exits, never, never), config, {}, 0, len(df)).value()
+    theirs = _simulate(df, Signals(entries, exits, never, never), config, StopPlan(), 0, len(df)).value()
     np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12)
     # in on bar 3, the bar-5 conflict ignored, out on bar 8, the bar-9 conflict ignored: flat to the end
     assert ours.iloc[2] == 10_000 and ours.iloc[6] != ours.iloc[5] and ours.iloc[-1] == ours.iloc[8]
