@@ -2,6 +2,7 @@
 
 Three ways to hear a lesson: its written script (`text`), a Festival-voiced video with an SRT made from
 the script at the real sentence times (`sidecar`), and pocketsphinx's transcript of that video (`asr`).
+Scores follow reelquant.strategy.scoring, which gives the same lines as the shared reference scorer.
 """
 
 from __future__ import annotations
@@ -11,36 +12,69 @@ import hashlib
 import json
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reelquant.speech.transcript import Transcript
-from reelquant.strategy.scoring import score_many, score_spec, spec_items
-from reelquant.strategy.spec import StrategySpec
+from reelquant.strategy.scoring import (
+    Totals,
+    explain,
+    labeled_specs,
+    lesson_line,
+    score_lesson,
+    totals_line,
+)
+from reelquant.strategy.spec import StrategySpec, load_specs
 
 MODES: tuple[str, ...] = ("text", "sidecar", "asr")
+LABEL_SUFFIX = ".spec.json"
+Extractor = Callable[[Transcript], Any]
 
 
 class EvaluationError(ValueError):
     """The label folder or mode cannot be evaluated; the message says what to do."""
 
 
-def labeled_lessons(label_dir: str | Path) -> list[tuple[str, str, StrategySpec]]:
-    """(name, script text, labeled spec) for every NAME.txt that has a NAME.spec.json beside it."""
+@dataclass(frozen=True)
+class Lesson:
+    """A labeled lesson: its name, its script (None when only the label is there) and its label as stored."""
+
+    name: str
+    text: str | None
+    label: Any
+
+    @property
+    def specs(self) -> list[StrategySpec]:
+        return load_specs(self.label)
+
+
+def default_cache_dir() -> Path:
+    """Where synthesized lesson videos are kept between runs: beside the trading language model, in the
+    user's cache (never inside the repository)."""
+    from reelquant.speech.lm import default_cache_dir as lm_cache
+
+    return lm_cache().parent / "lesson-videos"
+
+
+def labeled_lessons(label_dir: str | Path) -> list[Lesson]:
+    """Every NAME.spec.json of `label_dir` (sorted as the reference scorer sorts them) with its NAME.txt."""
     folder = Path(label_dir)
     if not folder.is_dir():
         raise EvaluationError(f"{folder} is not a folder; give a folder of NAME.txt and NAME.spec.json files.")
     out = []
-    for script in sorted(folder.glob("*.txt")):
-        label_path = script.with_suffix(".spec.json")
-        if not label_path.is_file():
-            continue
+    for label_path in sorted(folder.glob(f"*{LABEL_SUFFIX}")):
+        name = label_path.name[: -len(LABEL_SUFFIX)]
         try:
-            label = StrategySpec.from_dict(json.loads(label_path.read_text(encoding="utf-8")))
+            label = json.loads(label_path.read_text(encoding="utf-8"))
+            labeled_specs(label)
         except ValueError as exc:
-            raise EvaluationError(f"{label_path} is not a valid StrategySpec v1 ({exc}); fix the label.") from exc
-        out.append((script.stem, script.read_text(encoding="utf-8"), label))
-    if not out:
+            raise EvaluationError(f"{label_path} is not a valid StrategySpec label ({exc}); fix the label.") from exc
+        script = folder / f"{name}.txt"
+        out.append(Lesson(name, script.read_text(encoding="utf-8") if script.is_file() else None, label))
+    if not any(lesson.text is not None for lesson in out):
         raise EvaluationError(f"{folder} holds no NAME.txt with a NAME.spec.json beside it; add labeled lessons.")
     return out
 
@@ -56,6 +90,7 @@ def lesson_video(text: str, cache_dir: str | Path, voice: str = "festival") -> t
         folder.mkdir(parents=True, exist_ok=True)
         part_mp4, part_srt = folder / "part.mp4", folder / "part.srt"
         make_lesson_video(text, part_mp4, "lesson", voice=voice, subtitles_out=part_srt)
+        # Renamed into place only when complete, so an interrupted run never leaves a half video cached.
         part_srt.replace(srt)
         part_mp4.replace(mp4)
     return mp4, srt
@@ -71,6 +106,13 @@ def _asr_transcript(mp4: Path, engine: Any) -> Transcript:
     return engine.transcribe(wav, video=mp4)
 
 
+def default_engine(language_model: str = "trading") -> Any:
+    """The asr mode's engine: pocketsphinx with the trading language model (the transcriber's default)."""
+    from reelquant.speech.engines import PocketsphinxEngine
+
+    return PocketsphinxEngine(language_model=language_model)
+
+
 def lesson_transcript(
     text: str, mode: str, cache_dir: str | Path, engine: Any = None, language_model: str = "trading"
 ) -> Transcript:
@@ -80,102 +122,99 @@ def lesson_transcript(
 
     if mode == "text":
         return transcript_from_text(text)
+    if mode not in MODES:
+        raise EvaluationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}.")
     mp4, _ = lesson_video(text, cache_dir)
     if mode == "sidecar":
         from reelquant.speech.engines import SidecarEngine
 
         return SidecarEngine().transcribe(mp4.with_name("none.wav"), video=mp4)
-    if mode == "asr":
-        if engine is None:
-            from reelquant.speech.engines import PocketsphinxEngine
+    return _asr_transcript(mp4, engine if engine is not None else default_engine(language_model))
 
-            engine = PocketsphinxEngine(language_model=language_model, lm_cache_dir=Path(cache_dir) / "lm")
-        return _asr_transcript(mp4, engine)
-    raise EvaluationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}.")
+
+def default_extractor() -> Extractor:
+    """The project's rule extractor: reelquant.text.rules.extract_specs."""
+    from reelquant.text.rules import extract_specs
+
+    return extract_specs
 
 
 def evaluate_dir(
     label_dir: str | Path,
     mode: str = "text",
     cache_dir: str | Path | None = None,
-    extractor: Any = None,
+    extractor: Extractor | None = None,
     engine: Any = None,
     language_model: str = "trading",
 ) -> dict[str, Any]:
     """Extract every labeled lesson of `label_dir` as heard in `mode` and score it against its label.
 
-    Returns {"mode", "label_dir", "rows": [per lesson], "totals": score_many's totals}. Synthesized videos
-    are kept under `cache_dir` (a temporary folder, dropped afterwards, when none is given); in asr mode
-    pocketsphinx decodes with `language_model` ("trading" or "default") unless `engine` is given.
+    Returns {"mode", "label_dir", "rows": [per lesson], "totals": Totals}. Synthesized videos are kept
+    under `cache_dir` (a temporary folder, dropped afterwards, when none is given); in asr mode pocketsphinx
+    decodes with `language_model` ("trading" or "default") unless `engine` is given. `extractor` takes a
+    Transcript and returns specs (default: reelquant.text.rules.extract_specs).
     """
     if mode not in MODES:
         raise EvaluationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}.")
-    if extractor is None:
-        from reelquant.text.extract import PatternExtractor
-
-        extractor = PatternExtractor()
+    extract = extractor or default_extractor()
     lessons = labeled_lessons(label_dir)
+    if mode == "asr" and engine is None:
+        engine = default_engine(language_model)  # one engine (one decoder load) for every lesson
+    rows: list[dict[str, Any]] = []
+    totals = Totals()
     with tempfile.TemporaryDirectory(prefix="reelquant-eval-") as tmp:
         cache = Path(cache_dir) if cache_dir is not None else Path(tmp)
-        rows: list[dict[str, Any]] = []
-        pairs: list[tuple[StrategySpec, StrategySpec]] = []
-        for name, text, label in lessons:
-            transcript = lesson_transcript(text, mode, cache, engine=engine, language_model=language_model)
-            pred = extractor.extract(transcript)
-            score = score_spec(pred, label)
-            p, g = spec_items(pred), spec_items(label)
-            rows.append(
-                {
-                    "lesson": name,
-                    **score,
-                    "label_testable": label.testable,
-                    "testable": pred.testable,
-                    "summary": pred.summary(),
-                    "unsupported": list(pred.unsupported),
-                    "extra": sorted(repr(x) for x in p - g),
-                    "missed": sorted(repr(x) for x in g - p),
-                    "heard": transcript.text,
-                }
-            )
-            pairs.append((pred, label))
-    return {"mode": mode, "label_dir": str(label_dir), "rows": rows, "totals": score_many(pairs)}
-
-
-def totals_line(totals: dict[str, Any]) -> str:
-    """`K/N exact, cond P=.. R=.., wrong_testable=W`."""
-    return (
-        f"{totals['exact']}/{totals['n']} exact, cond P={totals['precision']:.2f} "
-        f"R={totals['recall']:.2f}, wrong_testable={totals['wrong_testable']}"
-    )
+        for lesson in lessons:
+            row: dict[str, Any] = {"lesson": lesson.name, "label_testable": any(s.testable for s in lesson.specs),
+                                   "label_unsupported": [r for s in lesson.specs for r in s.unsupported]}
+            specs: list[StrategySpec] = []
+            if lesson.text is not None:
+                transcript = lesson_transcript(lesson.text, mode, cache, engine=engine,
+                                               language_model=language_model)
+                started = time.perf_counter()
+                specs = load_specs(extract(transcript))
+                row.update(extract_s=time.perf_counter() - started, words=len(transcript.text.split()),
+                           heard=transcript.text)
+            score = score_lesson(lesson.label, specs, missing=lesson.text is None)
+            totals.add(score, lesson.name)
+            row.update(score.as_dict(), line=lesson_line(lesson.name, score),
+                       testable=any(s.testable for s in specs),
+                       specs=[s.to_dict() for s in specs], summaries=[s.summary() for s in specs],
+                       unsupported=[r for s in specs for r in s.unsupported],
+                       why=[] if score.exact else explain(lesson.label, specs, score))
+            rows.append(row)
+    return {"mode": mode, "label_dir": str(label_dir), "rows": rows, "totals": totals}
 
 
 def format_result(result: dict[str, Any], verbose: bool = False) -> str:
-    """One line per lesson and a totals line, as the CLI prints them."""
-    lines = [f"# {result['label_dir']} ({result['mode']})"]
+    """The reference scorer's lines (one per lesson, then the totals line), each lesson that is not exact
+    followed by indented lines saying why; with `verbose` every lesson's specs, and in asr mode what was heard."""
+    lines = []
     for r in result["rows"]:
-        mark = "exact" if r["exact"] else ("WRONG-TESTABLE" if r["wrong_testable"] else "miss")
-        lines.append(f"{r['lesson']:<28} {mark:<14} tp={r['tp']} fp={r['fp']} fn={r['fn']}  {r['summary']}")
-        if not r["exact"] or verbose:
-            for x in r["extra"]:
-                lines.append(f"{'':<30}extra  {x}")
-            for x in r["missed"]:
-                lines.append(f"{'':<30}missed {x}")
-            if not r["testable"]:
-                lines.append(f"{'':<30}why    {'; '.join(r['unsupported'])[:300]}")
-        if verbose and result["mode"] == "asr":
-            lines.append(f"{'':<30}heard  {r['heard']}")
-    lines.append(f"{result['mode']}: {totals_line(result['totals'])}")
+        lines.append(r["line"])
+        if verbose:
+            lines += [f"    got    {s}" for s in r["summaries"]]
+        lines += [f"    why    {w}" for w in r["why"]]
+        if verbose and result["mode"] == "asr" and r.get("heard"):
+            lines.append(f"    heard  {r['heard']}")
+    lines.append(totals_line(result["totals"]))
     return "\n".join(lines)
 
 
+def result_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The result with its totals as a plain dict, ready for json.dumps."""
+    return {**result, "totals": result["totals"].as_dict(), "line": totals_line(result["totals"])}
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
+    cache = Path(args.cache).expanduser() if args.cache else default_cache_dir()
     try:
-        result = evaluate_dir(args.label_dir, mode=args.mode, cache_dir=args.cache, language_model=args.lm)
+        result = evaluate_dir(args.label_dir, mode=args.mode, cache_dir=cache, language_model=args.lm)
     except (EvaluationError, OSError) as exc:
         print(f"reelquant: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result_json(result), indent=2))
     else:
         print(format_result(result, verbose=args.verbose))
     return 0
@@ -186,14 +225,16 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "eval-extraction",
         help="score rule extraction against a folder of labeled lessons",
-        description="Extract a StrategySpec from every NAME.txt in LABEL_DIR (as text, as a Festival-voiced "
-        "video with an SRT sidecar, or as pocketsphinx hears that video) and score it against NAME.spec.json.",
+        description="Extract StrategySpecs from every NAME.txt in LABEL_DIR (as text, as a Festival-voiced "
+        "video with an SRT sidecar, or as pocketsphinx hears that video) and score them against NAME.spec.json "
+        "the way ../shared/tools/score_specs.py does.",
     )
     p.add_argument("label_dir", help="folder of NAME.txt scripts with NAME.spec.json labels")
     p.add_argument("--mode", choices=MODES, default="text", help="how the lesson is heard (default: text)")
-    p.add_argument("--cache", default=None, help="keep synthesized videos here between runs")
+    p.add_argument("--cache", default=None,
+                   help=f"keep synthesized videos here between runs (default: {default_cache_dir()})")
     p.add_argument("--lm", choices=["trading", "default"], default="trading",
                    help="pocketsphinx language model in asr mode (default: trading)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
-    p.add_argument("-v", "--verbose", action="store_true", help="show every lesson's differences")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every lesson's specs")
     p.set_defaults(func=_cmd_eval)
