@@ -261,3 +261,56 @@ def spell_number(n: int) -> str:
         return _SAY_ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell_number(rest))
     rest = n % 1000
     return spell_number(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell_number(rest))
+
+
+def number_spans(words: list[str]) -> list[tuple[int, int, str]]:
+    """Spoken numbers in a list of single words: (first index, last index, digits) for each.
+
+    The rule reader keeps one token per heard word (each with its own time), so it needs the number
+    spans rather than rewritten text. Words are read exactly as `normalize_numbers` reads them, with
+    a hyphen token ("twenty", "-", "one") joining like a space. "point oh two" (no whole part) is 0.02.
+    """
+    # Interleave the words with the gaps `_Reader` expects: a space between two words, the hyphen
+    # itself where the recognizer or the script wrote one; anything else that is not a word stops a number.
+    alt: list[str] = []
+    where: list[int] = []  # index in `words` of each alt token
+    for i, w in enumerate(words):
+        if alt and w[:1].isalpha() and alt[-1][:1].isalpha():
+            alt.append(" ")
+            where.append(i)
+        alt.append(w)
+        where.append(i)
+    reader = _Reader(alt)
+    spans: list[tuple[int, int, str]] = []
+    k = 0
+    while k < len(alt):
+        tok = alt[k].lower()
+        if tok[:1].isalpha():
+            if tok == "point":
+                digits, end = [], k
+                d = reader.next_word(k)
+                while d is not None and (_kind(alt[d]) in ("unit", "zero") or alt[d].lower() == "oh"):
+                    digits.append("0" if alt[d].lower() == "oh" else str(_value(alt[d])))
+                    end = d
+                    d = reader.next_word(d)
+                if digits:
+                    spans.append((where[k], where[end], "0." + "".join(digits)))
+                    k = end + 1
+                    continue
+            if tok == "a":
+                nxt = reader.next_word(k)
+                if nxt is not None and alt[nxt].lower() in ("hundred", "thousand"):
+                    alt[k] = "one"
+                    got = reader.read(k)
+                    alt[k] = "a"
+                    if got is not None:
+                        spans.append((where[k], where[got[1]], got[0]))
+                        k = got[1] + 1
+                        continue
+            got = reader.read(k)
+            if got is not None:
+                spans.append((where[k], where[got[1]], got[0]))
+                k = got[1] + 1
+                continue
+        k += 1
+    return spans

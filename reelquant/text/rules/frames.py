@@ -1,0 +1,310 @@
+"""Stage 3: comparison frames ("X crosses above Y", "X below 30 for two bars") and action frames
+("we buy", "you're out", "cover") in one clause, plus the markers that change how a clause counts
+(negation, hedge, optional filter, correction, recap, setup number, long/short only, mirror, always in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reelquant.text.rules import vocab
+from reelquant.text.rules.normalize import Clause
+from reelquant.text.rules.operands import Mention
+
+
+@dataclass
+class Comparison:
+    """`left op right` as said; operands are still mentions (references resolved later)."""
+
+    left: Mention
+    op: str
+    right: Mention
+    for_bars: int = 1
+    at: int = 0  # token index of the comparison word
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class Action:
+    """A trading action word: `part` is "long.entry", "long.exit", "short.entry", "short.exit" or "exit"."""
+
+    part: str
+    at: int
+    end: int
+    negated: bool = False
+
+
+@dataclass
+class ClauseMarks:
+    """What a clause says about how to read it and the lesson."""
+
+    negated: bool = False
+    hedge: bool = False
+    optional: bool = False
+    recap: bool = False
+    setup: int | None = None
+    setup_name: tuple[str, ...] = ()
+    long_only: bool = False
+    short_only: bool = False
+    mirror: bool = False
+    always_in: bool = False
+    modal: bool = False
+    side_context: str | None = None
+    story: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+_SUBJECTS = frozenset(["i", "we", "you", "i'll", "we'll", "you'll", "then", "and", "just", "to", "i'd", "we'd"])
+_BE = frozenset(["you're", "i'm", "we're", "be", "are", "am", "get", "you", "i", "we", "is", "was", "go",
+                 "step", "stay", "take", "getting", "gets"])
+
+
+def find_actions(clause: Clause) -> list[Action]:
+    """Action words in a clause (negation noted, not removed)."""
+    w = clause.words
+    out: list[Action] = []
+    n = len(w)
+    for i, word in enumerate(w):
+        nxt = w[i + 1] if i + 1 < n else ""
+        prev = w[i - 1] if i > 0 else ""
+        part = None
+        end = i + 1
+        if word in ("buy", "buys") or (word == "long" and prev in ("go", "get", "goes", "going", "enter")) or word == "long" and n <= 3:
+            part = "long.entry"
+        elif word == "in" and prev in ("you're", "i'm", "we're", "get", "getting") and nxt not in vocab.BAR_UNITS:
+            part = "long.entry" if not _short_context(w) else "short.entry"
+        elif word in ("sell", "sells") and nxt == "short":
+            part, end = "short.entry", i + 2
+        elif word == "short" and prev in ("sell", "go", "goes"):
+            continue  # read with the word before
+        elif word in ("short", "shorting") and prev in ("", "i", "we", "you", "and", "then", "to", "you'll",
+                                                          "i'll", "we'll", "just", "can", "don't", "never",
+                                                          "not", "it", "they", "i'd"):
+            if nxt in ("side", "only", "position", "positions", "trades", "setup", "signals"):
+                continue
+            part = "short.entry"
+        elif word in ("sell", "sells", "selling"):
+            part = "long.exit" if not _short_context(w) else "short.entry"
+        elif word in ("cover", "covers"):
+            part = "short.exit"
+        elif word in ("exit", "exits") and prev not in ("the", "an", "our", "my", "your", "that's") or word == "out" and prev in _BE or word == "close" and prev in _SUBJECTS and nxt in ("it", "the", "my", "your", "out", "anyway",
+                                                                 "everything", "", "them", "position", "i"):
+            part = "exit"
+        if part is None:
+            continue
+        lo = max(0, i - 4)
+        neg = any(x in vocab.NEGATIONS for x in w[lo:i])
+        out.append(Action(part, i, end, neg))
+    return out
+
+
+def _short_context(words: list[str]) -> bool:
+    return "short" in words and ("sell" not in words or "short" in words[words.index("sell"):])
+
+
+_RECAP = (("recap",), ("to", "summarize"), ("summary",), ("to", "sum", "up"), ("whole", "setup"),
+          ("whole", "thing"), ("one", "more", "time"), ("let's", "review"))
+_OPTIONAL = (("optional",), ("optionally",), ("if", "you", "want"), ("some", "people"), ("some", "of", "you"),
+             ("some", "fellas"), ("some", "traders"), ("you", "can", "try"), ("you", "could"), ("up", "to", "you"),
+             ("if", "that", "makes"), ("people", "will", "tell"), ("others", "use"))
+_MIRROR = (("mirror",), ("mirrored",), ("opposite",), ("in", "reverse"), ("vice", "versa"),
+           ("other", "way", "around"), ("both", "directions"), ("both", "ways"), ("both", "sides"))
+_ALWAYS_IN = (("always", "in"), ("always", "inside"), ("stop", "and", "reverse"), ("stop", "-", "and", "-",
+              "reverse"), ("always", "in", "the", "market"), ("reverse", "the", "position"),
+              ("flip", "to", "short"), ("flip", "short"))
+_LONG_ONLY = (("long", "only"), ("long", "side", "only"), ("only", "trade", "the", "long"), ("only", "buy"),
+              ("only", "the", "long"), ("long", "trades", "only"), ("no", "shorting"), ("not", "shorting"),
+              ("don't", "short"), ("never", "short"), ("i", "only", "buy"), ("long", "side", "only"),
+              ("only", "go", "long"), ("don't", "go", "short"), ("do", "not", "short"))
+_SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "long"), ("don't", "buy"),
+               ("do", "not", "buy"), ("no", "long", "trades"), ("never", "buy"), ("not", "trade", "the", "long"))
+_MODAL = (("has", "to"), ("have", "to"), ("must",), ("need",), ("needs",), ("should",), ("only",),
+          ("required",), ("want",), ("wait", "for"), ("filter",), ("rule",), ("condition",))
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "one": 1, "two": 2, "three": 3, "four": 4}
+_SETUP_WORDS = frozenset(["setup", "system", "strategy", "trade", "play"])
+_STOPWORDS = frozenset(["the", "a", "an", "is", "what", "i", "call", "we", "this", "that", "it", "it's",
+                        "which", "one", "called", "my", "our", ",", "-", ":"])
+
+
+def _has(words: list[str], pats: tuple[tuple[str, ...], ...]) -> bool:
+    n = len(words)
+    for pat in pats:
+        k = len(pat)
+        for i in range(n - k + 1):
+            if tuple(words[i:i + k]) == pat:
+                return True
+    return False
+
+
+def clause_marks(clause: Clause) -> ClauseMarks:
+    w = clause.words
+    m = ClauseMarks()
+    m.negated = any(x in vocab.NEGATIONS for x in w)
+    m.hedge = any(w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") for i in range(len(w))) or \
+        _has(w, (("ideally",), ("better", "still"), ("even", "more")))
+    m.optional = _has(w, _OPTIONAL)
+    m.recap = _has(w, _RECAP)
+    m.mirror = _has(w, _MIRROR)
+    m.always_in = _has(w, _ALWAYS_IN)
+    m.long_only = _has(w, _LONG_ONLY)
+    m.short_only = _has(w, _SHORT_ONLY)
+    m.modal = _has(w, _MODAL)
+    if _has(w, (("if", "i", "am", "long"), ("if", "you're", "long"), ("if", "i'm", "long"), ("for", "the", "long"),
+                ("long", "side"), ("on", "the", "long"), ("your", "long"), ("the", "long"), ("longs",))):
+        m.side_context = "long"
+    if _has(w, (("if", "i", "am", "short"), ("if", "you're", "short"), ("if", "i'm", "short"),
+                ("for", "a", "short"), ("for", "the", "short"), ("short", "side"), ("on", "the", "short"),
+                ("the", "short"), ("a", "short"), ("shorts",), ("your", "short"), ("for", "the", "sell"))):
+        m.side_context = "short" if m.side_context is None else "both"
+    m.story = any(x in ("was", "were", "had", "did", "dipped", "bought", "sold", "ago") for x in w)
+    # "setup number two", "setup 2", "the second setup", "the first one is"
+    head = w[:8]
+    for i, x in enumerate(head):
+        num = None
+        if x in _SETUP_WORDS:
+            k = i + 1
+            if k < len(w) and w[k] in ("number", "#", "no"):
+                k += 1
+            if k < len(w):
+                num = _ORDINALS.get(w[k]) or (int(float(w[k])) if _is_int(w[k]) else None)
+                if num is not None:
+                    m.setup = num
+                    m.setup_name = _name_after(w, k + 1)
+                    break
+        if x in ("first", "second", "third", "fourth") and i + 1 < len(w) and (
+                w[i + 1] in _SETUP_WORDS or (w[i + 1] == "one" and "is" in w[i + 2:i + 3])):
+            m.setup = _ORDINALS[x]
+            m.setup_name = _name_after(w, i + 2)
+            break
+    return m
+
+
+def _is_int(x: str) -> bool:
+    try:
+        return float(x).is_integer()
+    except ValueError:
+        return False
+
+
+def _name_after(w: list[str], k: int) -> tuple[str, ...]:
+    name = [x for x in w[k:k + 8] if x not in _STOPWORDS and not _is_int(x)]
+    return tuple(name[:3]) if len(name) >= 2 else ()
+
+
+_CROSS_DIRECTION_SKIP = frozenset(["back", "up", "down", "right", "through", "straight", "decisively", "again"])
+
+
+def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison]:
+    """Comparison frames in a clause; left and right are the nearest operands around the comparison word."""
+    w = clause.words
+    n = len(w)
+    covered = {k for m in mentions for k in range(m.start, m.end)}
+    out: list[Comparison] = []
+    used_words: set[int] = set()
+    for i, word in enumerate(w):
+        if i in covered or i in used_words:
+            continue
+        op = None
+        right_from = i + 1
+        percent_scale: Mention | None = None
+        if word in vocab.CROSS:
+            k = i + 1
+            while k < n and w[k] in _CROSS_DIRECTION_SKIP:
+                k += 1
+            if k < n and w[k] in ("above", "over"):
+                op, right_from = "crosses_above", k + 1
+            elif k < n and w[k] in ("below", "under"):
+                op, right_from = "crosses_below", k + 1
+            elif k > i + 1 and w[k - 1] in ("up", "down") and k < n and w[k] in ("through", "the", "zero"):
+                op, right_from = ("crosses_above" if w[k - 1] == "up" else "crosses_below"), k
+            if op is None:
+                continue
+            used_words.update(range(i, right_from))
+        elif word in ("above", "over", "below", "under", "beneath", "underneath", "exceeds", "tops"):
+            if word == "over" and i + 1 < n and (w[i + 1] in vocab.LOOKBACK or w[i + 1] == "the" and i + 2 < n
+                                                  and w[i + 2] in vocab.LOOKBACK):
+                continue
+            op = ">" if word in ("above", "over", "exceeds", "tops") else "<"
+        elif word in ("higher", "greater", "more", "lower", "less") and i + 1 < n and w[i + 1] == "than":
+            op = ">" if word in ("higher", "greater", "more") else "<"
+            right_from = i + 2
+        elif word in ("positive", "negative") and i > 0 and w[i - 1] in ("turns", "goes", "turn", "go", "is",
+                                                                           "flips", "becomes", "gets", "stays"):
+            op = ">" if word == "positive" else "<"
+            zero = Mention("number", i, i + 1, value=0.0)
+            left = _left_operand(w, mentions, i - 1)
+            if left is not None:
+                out.append(Comparison(left, op, zero, 1, i, left.start, i + 1))
+            continue
+        elif word == "least" and i > 0 and w[i - 1] == "at":
+            if any(x in ("above", "below", "under", "over") for x in w[i + 1:i + 6]):
+                continue
+            op = ">"
+        if op is None:
+            continue
+        # "3 percent below X": the distance scales X
+        before = [m for m in mentions if m.end <= i and m.end >= i - 3 and m.kind == "number" and m.percent]
+        if before and op in (">", "<"):
+            percent_scale = before[-1]
+        right = _right_operand(w, mentions, right_from)
+        if right is None:
+            continue
+        if percent_scale is not None and right.kind != "number":
+            pct = float(percent_scale.value or 0) / 100
+            right = _scaled(right, 1 - pct if op == "<" else 1 + pct)
+            left = _left_operand(w, mentions, percent_scale.start - 1)
+        else:
+            left = _left_operand(w, mentions, i - 1)
+        if left is None:
+            left = Mention("ref", i, i)  # said without a subject: the topic of the talk
+        out.append(Comparison(left, op, right, 1, i, min(left.start, i), right.end))
+    _for_bars(w, clause, out)
+    return out
+
+
+def _scaled(m: Mention, scale: float) -> Mention:
+    c = Mention(**{**m.__dict__})
+    c.params = dict(m.params)
+    c.scale = round(m.scale * scale, 6)
+    return c
+
+
+def _left_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | None:
+    """The nearest operand ending at or before token k (numbers are thresholds, not subjects)."""
+    best = None
+    for m in mentions:
+        if k - 10 <= m.end - 1 <= k and m.is_operand and (best is None or m.end > best.end):
+            best = m
+    if best is None:
+        return None
+    # "the RSI closes below": the subject is the indicator, "closes" only the verb
+    if best.kind == "indicator" and best.indicator == "close" and w[best.start] in ("close", "closes", "closed",
+                                                                                     "closing"):
+        prev = [m for m in mentions if m.end <= best.start and m.end >= best.start - 3 and m.is_operand]
+        if prev and prev[-1].kind in ("indicator", "ref") and prev[-1].indicator not in vocab.PRICE:
+            return prev[-1]
+    return best
+
+
+def _right_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | None:
+    for m in mentions:
+        if m.start >= k - 1 and m.start <= k + 5 and m.end > k - 1:
+            return m
+    return None
+
+
+def _for_bars(w: list[str], clause: Clause, comps: list[Comparison]) -> None:
+    """"two closes in a row", "three consecutive closes", "for 3 bars": the comparison held N bars running."""
+    toks = clause.tokens
+    for i, t in enumerate(toks):
+        if not t.is_number or not t.value or not float(t.value).is_integer() or t.value < 2 or t.value > 10:
+            continue
+        tail = w[i + 1:i + 6]
+        said = ("consecutive" in tail[:3] or _has(tail, (("in", "a", "row"), ("straight",)))) or (
+            i > 0 and w[i - 1] == "for" and tail[:1] and tail[0] in vocab.BAR_UNITS | {"closes", "candles"})
+        if not said:
+            continue
+        for c in comps:
+            if abs(c.at - i) <= 10:
+                c.for_bars = int(t.value)

@@ -1,0 +1,158 @@
+"""Stage 1: a transcript becomes clauses of normalized tokens, each token keeping its time and segment.
+
+Numbers become values whether they were written ("200-day", "3%", "1.5x") or spoken ("two hundred day",
+"one and a half times", "twenty-one"). Written scripts and Whisper/subtitle text are split into clauses at
+sentence punctuation; recognizer text without punctuation (pocketsphinx) is split at segment borders and,
+when a segment runs long, before the words that start a new thought ("when", "so", "now", ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reelquant.speech.transcript import Segment, Transcript
+from reelquant.text.numbers import number_spans
+
+# One token per word, number, or mark that matters to a rule ("%" "+" "-" "(" ","); apostrophes stay
+# inside words ("don't", "yesterday's").
+_TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+|[a-z]+(?:['’][a-z]+)*|[%+\-−–—()/.,!?;:$×]")
+SENTENCE_END = frozenset(".!?;")
+# Words that start a new thought in unpunctuated speech; a long run of words is cut before them.
+_CUES = frozenset(["when", "whenever", "once", "if", "so", "now", "okay", "ok", "alright", "then", "but",
+                   "because", "and", "also", "first", "second", "third", "rule", "step", "setup"])
+_LONG_CLAUSE = 18  # tokens; unpunctuated runs longer than this are cut at cue words
+
+
+@dataclass
+class Token:
+    """One normalized word or mark: `text` lowercased, `value` set for numbers; times in seconds."""
+
+    text: str
+    start: float
+    end: float
+    segment: int
+    value: float | None = None
+
+    @property
+    def is_number(self) -> bool:
+        return self.value is not None
+
+
+@dataclass
+class Clause:
+    """A run of tokens read as one statement; `sentence` groups the clauses of one sentence."""
+
+    tokens: list[Token]
+    index: int
+    sentence: int
+    paragraph: int = 0
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[str]:
+        return [t.text for t in self.tokens]
+
+    @property
+    def start_s(self) -> float:
+        return self.tokens[0].start if self.tokens else 0.0
+
+    @property
+    def end_s(self) -> float:
+        return self.tokens[-1].end if self.tokens else 0.0
+
+    @property
+    def segments(self) -> list[int]:
+        return sorted({t.segment for t in self.tokens})
+
+    def text(self, i: int = 0, j: int | None = None) -> str:
+        return render(self.tokens[i:j])
+
+
+def render(tokens: list[Token]) -> str:
+    """Readable text of a token run (numbers as digits)."""
+    out = ""
+    for t in tokens:
+        if t.text in ",.;:!?%)" or not out or out.endswith(("(", "-")) or t.text == "-":
+            out += t.text
+        else:
+            out += " " + t.text
+    return out.strip()
+
+
+def _word_times(seg: Segment) -> list[tuple[str, float, float]]:
+    if seg.words:
+        return [(w.text, w.start, w.end) for w in seg.words]
+    pieces = seg.text.split()
+    if not pieces:
+        return []
+    step = (seg.end - seg.start) / len(pieces) if seg.end > seg.start else 0.0
+    return [(p, seg.start + i * step, seg.start + (i + 1) * step) for i, p in enumerate(pieces)]
+
+
+def tokenize_segment(seg: Segment) -> list[Token]:
+    """Tokens of one segment with numbers folded into values."""
+    raw: list[Token] = []
+    for text, start, end in _word_times(seg):
+        low = text.lower().replace("’", "'")
+        for piece in _TOKEN.findall(low):
+            piece = {"−": "-", "–": "-", "—": "-", "×": "x"}.get(piece, piece)
+            raw.append(Token(piece, start, end, seg.id))
+    out: list[Token] = []
+    spans = {i: (j, digits) for i, j, digits in number_spans([t.text for t in raw])}
+    i = 0
+    while i < len(raw):
+        tok = raw[i]
+        if i in spans:
+            j, digits = spans[i]
+            out.append(Token(digits, tok.start, raw[j].end, tok.segment, float(digits)))
+            i = j + 1
+            continue
+        if re.fullmatch(r"[\d.,]+", tok.text) and any(c.isdigit() for c in tok.text):
+            out.append(Token(tok.text.replace(",", ""), tok.start, tok.end, tok.segment,
+                             float(tok.text.replace(",", ""))))
+        elif tok.text == "%":
+            out.append(Token("percent", tok.start, tok.end, tok.segment))
+        elif tok.text in ("twice", "double"):
+            out.append(Token("2", tok.start, tok.end, tok.segment, 2.0))
+            out.append(Token("times", tok.start, tok.end, tok.segment))
+        else:
+            out.append(tok)
+        i += 1
+    return out
+
+
+def clauses(transcript: Transcript) -> list[Clause]:
+    """The transcript cut into clauses: at sentence marks, and in unpunctuated speech also before cue words."""
+    punctuated = any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
+    out: list[Clause] = []
+    sentence = 0
+    paragraph = 0
+    current: list[Token] = []
+
+    def flush(end_sentence: bool) -> None:
+        nonlocal current, sentence
+        if current:
+            out.append(Clause(current, len(out), sentence, paragraph))
+        current = []
+        if end_sentence:
+            sentence += 1
+
+    for seg in transcript.segments:
+        tokens = tokenize_segment(seg)
+        run = 0
+        for tok in tokens:
+            if tok.text in SENTENCE_END:
+                flush(True)
+                run = 0
+                continue
+            if not punctuated and run >= _LONG_CLAUSE and tok.text in _CUES:
+                flush(True)
+                run = 0
+            current.append(tok)
+            run += 1
+        # A written script's segment is a sentence or line; a recognizer's segment border is a pause.
+        flush(True)
+        if not seg.text.strip():
+            paragraph += 1
+    return out

@@ -1,0 +1,287 @@
+"""Stage 2: indicator mentions in a clause, with the parameters, offset and scale said around them.
+
+A mention is a registry phrase ("the 9 EMA", "RSI(14)", "2-period RSI", "MACD 12 26 9", "Bollinger 20, 2",
+"the highest high of the last 20 days", "yesterday's low", "1.5 times the 50-day average volume"), a
+number ("minus 80", "3 percent"), a pronoun that points back ("it", "both of them"), or a bare number
+that names an average already mentioned ("the nine crosses the twenty-one", "above the 200-day").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reelquant.indicators import REGISTRY, Scale
+from reelquant.text.rules import vocab
+from reelquant.text.rules.normalize import Clause, Token
+
+OFFSET_BEFORE = {("yesterday's",): 1, ("yesterday",): 1, ("previous", "day's"): 1, ("prior", "day's"): 1,
+                 ("previous",): 1, ("prior",): 1, ("last", "bar's"): 1, ("the", "day", "before's"): 1}
+OFFSET_AFTER = {("of", "yesterday"): 1, ("from", "yesterday"): 1, ("the", "day", "before"): 1,
+                ("of", "the", "day", "before"): 1, ("of", "the", "previous", "day"): 1,
+                ("of", "the", "previous", "bar"): 1, ("of", "the", "previous", "candle"): 1,
+                ("of", "the", "prior", "day"): 1, ("yesterday",): 1}
+_PARAM_GLUE = frozenset(["(", ")", ",", "/", "and", "of", "-", "with", "x", "times", "setting", "settings",
+                         "period", "periods", "on", "the", "length", "by"])
+
+
+@dataclass
+class Mention:
+    """One thing a comparison can compare: an indicator, a number, a pointer back, or a bare window."""
+
+    kind: str  # "indicator", "number", "ref", "window"
+    start: int  # token span in the clause, end exclusive
+    end: int
+    indicator: str | None = None
+    family: str | None = None
+    params: dict[str, float | int | str] = field(default_factory=dict)
+    explicit: bool = False  # parameters were said at this mention
+    offset: int = 0
+    scale: float = 1.0
+    value: float | None = None
+    percent: bool = False
+    plural: bool = False
+    said_default: bool = False
+
+    @property
+    def is_operand(self) -> bool:
+        return self.kind in ("indicator", "ref", "window")
+
+
+def _num(v: float, integer: bool) -> float | int:
+    return int(v) if integer and float(v).is_integer() else float(v)
+
+
+def _take_params(name: str, values: list[float]) -> dict[str, float | int]:
+    out: dict[str, float | int] = {}
+    for p, v in zip(REGISTRY[name].params, values, strict=False):
+        if p.integer and (not float(v).is_integer() or v < 1):
+            break
+        if v < p.minimum:
+            break
+        out[p.name] = _num(v, p.integer)
+    return out
+
+
+def _match_phrase(words: list[str], i: int) -> tuple[int, list[vocab.Entry]] | None:
+    table = vocab.phrases()
+    for n in range(min(vocab.max_phrase_len(), len(words) - i), 0, -1):
+        hit = table.get(tuple(words[i:i + n]))
+        if hit:
+            return n, hit
+    return None
+
+
+def find_mentions(clause: Clause, claimed: set[int], families_said: set[str]) -> list[Mention]:
+    """Mentions in a clause, left to right; tokens in `claimed` (action words) are not read as operands."""
+    toks = clause.tokens
+    words = clause.words
+    out: list[Mention] = []
+    i = 0
+    while i < len(toks):
+        if i in claimed:
+            i += 1
+            continue
+        hit = _match_phrase(words, i)
+        if hit is not None:
+            n, entries = hit
+            m = _indicator_mention(words, toks, i, i + n, entries, families_said)
+            if m is not None:
+                out.append(m)
+                i = m.end
+                continue
+        tok = toks[i]
+        if tok.is_number:
+            m = _number_mention(words, toks, i)
+            out.append(m)
+            i = m.end
+            continue
+        if words[i] in ("it", "it's", "them", "they", "both", "that"):
+            plural = words[i] in ("them", "they", "both")
+            end = i + 1
+            if words[i] == "both" and words[i + 1:i + 3] == ["of", "them"]:
+                end = i + 3
+            if words[i] == "that" and not (i + 1 < len(words) and words[i + 1] in vocab.ABOVE | vocab.BELOW):
+                i += 1
+                continue
+            m = Mention("ref", i, end, plural=plural)
+            _read_offset_after(words, m)
+            out.append(m)
+            i = end
+            continue
+        i += 1
+    return out
+
+
+def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entries: list[vocab.Entry],
+                       families_said: set[str]) -> Mention | None:
+    entry = entries[0]
+    name = entry.indicator
+    family = entry.family
+    if name is None and family is not None:
+        # A family named alone: a role word right before or after picks the member ("the lower bollinger").
+        roles = vocab.role_words().get(family, {})
+        for k in (i - 1, j):
+            if 0 <= k < len(words) and words[k] in roles:
+                name = roles[words[k]]
+                i, j = (k, j) if k < i else (i, k + 1)
+                break
+        else:
+            name = vocab.default_member(family)
+    elif family and family not in families_said:
+        # A member word shared by several channel families ("lower band") belongs to the one the lesson named.
+        role = vocab.role_of(REGISTRY[name])
+        for fam in families_said:
+            cand = f"{fam}_{role}"
+            if cand in REGISTRY and cand != name:
+                name, family = cand, fam
+                break
+    assert name is not None
+    m = Mention("indicator", i, j, indicator=name, family=family)
+    d = REGISTRY[name]
+    # Parameters said before: "the 9 EMA", "200-day simple moving average", "2-period RSI".
+    k = i - 1
+    while k >= 0 and words[k] in ("-", "simple", "exponential"):
+        k -= 1
+    if k >= 0 and words[k] in vocab.BAR_UNITS and words[k] != "trading":
+        k -= 1
+        while k >= 0 and words[k] == "-":
+            k -= 1
+    if k >= 0 and toks[k].is_number and d.params and k >= i - 4:
+        got = _take_params(name, [toks[k].value or 0.0])
+        if got:
+            m.params.update(got)
+            m.explicit = True
+            m.start = k
+    # Parameters said after: "RSI(14)", "RSI two", "MACD 12, 26, 9", "ATR of 14 days", "stochastic 14 and 3".
+    if d.params:
+        values: list[float] = []
+        k = j
+        last_used = j
+        while k < len(words) and len(values) < len(d.params):
+            w = words[k]
+            if toks[k].is_number:
+                # a number followed by a percent or a comparison word is a threshold, not a setting
+                nxt = words[k + 1] if k + 1 < len(words) else ""
+                if nxt in ("percent", "x", "times") and not values:
+                    break
+                values.append(toks[k].value or 0.0)
+                last_used = k + 1
+                k += 1
+                continue
+            if w in _PARAM_GLUE or (w in vocab.BAR_UNITS and values):
+                k += 1
+                if w in vocab.BAR_UNITS:
+                    last_used = k
+                continue
+            break
+        if values and not m.explicit:
+            got = _take_params(name, values)
+            if got:
+                m.params.update(got)
+                m.explicit = True
+                m.end = max(last_used, j)
+                j = m.end
+    # "of the last 20 days"
+    lb = _lookback_window(words, toks, m.end)
+    if lb is not None and "window" in d.param_names:
+        window, end = lb
+        m.params["window"] = int(window)
+        m.explicit = True
+        m.end = end
+    # "default settings" right next to the name
+    for k in range(max(0, i - 3), min(len(words), m.end + 4)):
+        if (words[k],) in vocab.DEFAULT_WORDS or tuple(words[k:k + 2]) in vocab.DEFAULT_WORDS:
+            m.said_default = True
+    # Offsets
+    for pat, off in OFFSET_BEFORE.items():
+        n = len(pat)
+        if m.start - n >= 0 and tuple(words[m.start - n:m.start]) == pat:
+            m.offset = off
+            m.start -= n
+            break
+    _read_offset_after(words, m)
+    # A volume average: "average volume", "50-day average of volume", "volume moving average"
+    if d.takes_source:
+        if m.end < len(words) and words[m.end] == "volume":
+            m.params["source"] = "volume"
+            m.end += 1
+            lb = _lookback_window(words, toks, m.end)
+            if lb is not None:
+                m.params["window"] = int(lb[0])
+                m.explicit = True
+                m.end = lb[1]
+        elif words[m.end:m.end + 2] in (["of", "volume"],):
+            m.params["source"] = "volume"
+            m.end += 2
+    # Scale: "1.5 times the ...", "2 x the ..."
+    k = m.start - 1
+    while k >= 0 and words[k] in ("the", "its", "their", "his", "her"):
+        k -= 1
+    if k >= 1 and words[k] in ("times", "x") and toks[k - 1].is_number and (toks[k - 1].value or 0) > 0:
+        m.scale = float(toks[k - 1].value or 1.0)
+        m.start = k - 1
+    return m
+
+
+def _read_offset_after(words: list[str], m: Mention) -> None:
+    for pat, off in OFFSET_AFTER.items():
+        n = len(pat)
+        if tuple(words[m.end:m.end + n]) == pat:
+            m.offset = off
+            m.end += n
+            return
+    # "N bars ago", "N days back"
+    k = m.end
+    while k < len(words) and words[k] in ("from", "of", "the", "level", "value", "reading", "it", "was"):
+        k += 1
+    if k + 2 < len(words) + 1 and k + 1 < len(words):
+        try:
+            n = float(words[k])
+        except ValueError:
+            return
+        if k + 2 < len(words) and words[k + 1] in vocab.BAR_UNITS and words[k + 2] in ("ago", "back", "earlier"):
+            m.offset = int(n)
+            m.end = k + 3
+
+
+def _lookback_window(words: list[str], toks: list[Token], k: int) -> tuple[float, int] | None:
+    """"(of|over|in) the last N days" after position k: (N, end index)."""
+    j = k
+    if j < len(words) and words[j] in ("of", "over", "in", "for", "from", "during", "across"):
+        j += 1
+    if j < len(words) and words[j] == "the":
+        j += 1
+    if j < len(words) and words[j] in vocab.LOOKBACK:
+        j += 1
+        if j < len(words) and toks[j].is_number and j + 1 < len(words) and words[j + 1] in vocab.BAR_UNITS:
+            end = j + 2
+            if words[j + 1] == "trading" and end < len(words) and words[end] in vocab.BAR_UNITS:
+                end += 1
+            return float(toks[j].value or 0), end
+    return None
+
+
+def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
+    value = float(toks[i].value or 0.0)
+    start = i
+    if i > 0 and words[i - 1] in ("minus", "negative") or (
+            i > 0 and words[i - 1] == "-" and (i < 2 or not toks[i - 2].is_number)):
+        value, start = -value, i - 1
+    elif i > 0 and words[i - 1] == "plus":
+        start = i - 1
+    m = Mention("number", start, i + 1, value=value)
+    if i + 1 < len(words) and words[i + 1] == "percent":
+        m.percent = True
+        m.end = i + 2
+    elif i + 1 < len(words) and words[i + 1] in vocab.BAR_UNITS and not (
+            i + 2 < len(words) and words[i + 2] in ("ago", "in", "back")):
+        # "the 200-day" with no name after it: a window that points at an average the lesson named
+        m.kind = "window"
+        m.end = i + 2
+    elif i > 0 and words[i - 1] == "the" and float(value).is_integer() and value >= 2:
+        m.kind = "window"
+    return m
+
+
+def scale_of(name: str) -> Scale:
+    return REGISTRY[name].scale

@@ -1,0 +1,487 @@
+"""Stage 5: read a whole lesson: every clause's frames, with references resolved against what the lesson
+said before ("it", "both of them", "the nine", "the 200-day", settings said once), and each frame tied to
+the words (times, segments) it came from. `Reading` is what `build_specs` turns into StrategySpecs and what
+the `trading_concepts` table stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reelquant.indicators import REGISTRY, Scale
+from reelquant.speech.transcript import Transcript
+from reelquant.strategy.spec import Condition, Operand
+from reelquant.text.rules import vocab
+from reelquant.text.rules.frames import (
+    Action,
+    ClauseMarks,
+    Comparison,
+    clause_marks,
+    find_actions,
+    find_comparisons,
+)
+from reelquant.text.rules.normalize import Clause, clauses, render
+from reelquant.text.rules.operands import Mention, find_mentions
+from reelquant.text.rules.stops import StopFrame, data_needs, read_stops, stop_words, timeframes
+
+
+@dataclass
+class Evidence:
+    """Where a frame was said: seconds, segment ids and the words."""
+
+    start_s: float
+    end_s: float
+    segments: list[int]
+    text: str
+
+
+@dataclass
+class RuleFrame:
+    """A condition said with an action: `part` is "long.entry", "long.exit", "short.entry", "short.exit",
+    or "exit" (the side is decided with the whole setup); `condition` is a StrategySpec Condition dict."""
+
+    setup: int
+    part: str
+    condition: dict[str, Any]
+    evidence: Evidence
+    clause: int
+    recap: bool = False
+    side_context: str | None = None
+
+
+@dataclass
+class SettingFrame:
+    """A lesson-level statement: a stop field, the timeframe, a side restriction, a data need, a note."""
+
+    setup: int
+    kind: str  # a stop field, "timeframe", "long_only", "short_only", "mirror", "always_in", "no_stop",
+    #            "unsupported", "assumption", "setup_name"
+    value: Any
+    evidence: Evidence
+    clause: int
+    recap: bool = False
+    unit: str = ""
+
+
+@dataclass
+class Reading:
+    """Everything the reader found in one lesson, in the order it was said."""
+
+    rules: list[RuleFrame] = field(default_factory=list)
+    settings: list[SettingFrame] = field(default_factory=list)
+    clause_count: int = 0
+    word_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Reading:
+        rules = [RuleFrame(**{**r, "evidence": Evidence(**r["evidence"])}) for r in d.get("rules", [])]
+        settings = [SettingFrame(**{**s, "evidence": Evidence(**s["evidence"])}) for s in d.get("settings", [])]
+        return cls(rules, settings, d.get("clause_count", 0), d.get("word_count", 0))
+
+    def records(self) -> list[dict[str, Any]]:
+        """One JSON-safe row per candidate rule, stop or setting (the `trading_concepts` table)."""
+        rows = []
+        for r in self.rules:
+            cond = Condition.model_validate(r.condition)
+            rows.append({"kind": "rule", "part": r.part, "setup": r.setup, "text": r.evidence.text,
+                         "start_s": r.evidence.start_s, "end_s": r.evidence.end_s,
+                         "segments": list(r.evidence.segments), "detail": cond.describe(), "recap": r.recap})
+        for s in self.settings:
+            rows.append({"kind": s.kind, "part": s.kind, "setup": s.setup, "text": s.evidence.text,
+                         "start_s": s.evidence.start_s, "end_s": s.evidence.end_s,
+                         "segments": list(s.evidence.segments), "detail": str(s.value), "recap": s.recap})
+        return rows
+
+
+# ---------------------------------------------------------------- the reader
+
+
+@dataclass
+class _Said:
+    """An indicator mention remembered for later references."""
+
+    name: str
+    params: dict[str, Any]
+    explicit: bool
+    clause: int
+
+
+class _Lesson:
+    """What has been said so far: mentions (for "it" and bare windows), families, settings."""
+
+    def __init__(self) -> None:
+        self.said: list[_Said] = []
+        self.families: set[str] = set()
+        self.last_pair: tuple[Mention, Mention] | None = None
+
+    def explicit_params(self, name: str, clause: int) -> dict[str, Any] | None:
+        """Parameters of the nearest mention of `name` that said them: before this clause, else after."""
+        before = [s for s in self.said if s.name == name and s.explicit and s.clause <= clause]
+        if before:
+            return before[-1].params
+        after = [s for s in self.said if s.name == name and s.explicit]
+        return after[0].params if after else None
+
+    def by_window(self, window: int, clause: int) -> _Said | None:
+        cands = [s for s in self.said if s.explicit and s.params.get("window") == window
+                 and REGISTRY[s.name].scale == Scale.PRICE and s.name not in vocab.PRICE
+                 and s.name in ("sma", "ema", "wma")]
+        before = [s for s in cands if s.clause <= clause]
+        if before:
+            return before[-1]
+        return cands[0] if cands else None
+
+
+def _evidence(c: Clause, i: int = 0, j: int | None = None) -> Evidence:
+    toks = c.tokens[i:j] or c.tokens
+    return Evidence(round(toks[0].start, 3), round(toks[-1].end, 3), sorted({t.segment for t in toks}),
+                    render(c.tokens))
+
+
+def read_lesson(transcript: Transcript) -> Reading:
+    """Every rule, stop and setting the lesson states, with provenance."""
+    cls = clauses(transcript)
+    reading = Reading(clause_count=len(cls), word_count=transcript.word_count)
+    lesson = _Lesson()
+    # Pass 1: every mention, so settings said once (before or after) are known everywhere.
+    per_clause: list[tuple[Clause, ClauseMarks, list[Action], list[Mention]]] = []
+    families: set[str] = set()
+    for c in cls:
+        for m in _family_scan(c):
+            families.add(m)
+    for c in cls:
+        _apply_corrections(c)
+        actions = find_actions(c)
+        claimed = {k for a in actions for k in range(a.at, a.end)}
+        mentions = find_mentions(c, claimed, families)
+        _settings_said(c, mentions, lesson)
+        for m in mentions:
+            if m.kind == "indicator" and m.indicator:
+                lesson.said.append(_Said(m.indicator, dict(m.params), m.explicit, c.index))
+        per_clause.append((c, clause_marks(c), actions, mentions))
+    lesson.families = families
+    # Pass 2: frames.
+    setup = 0
+    names: dict[tuple[str, ...], int] = {}
+    recap = False
+    pending: list[tuple[Condition, Clause, Comparison, bool]] = []
+    last_action_clause: tuple[int, Action] | None = None
+    stop_context: tuple[int, str] | None = None
+    topic: str | None = None
+    for c, marks, actions, mentions in per_clause:
+        w = c.words
+        if marks.setup is not None:
+            setup = marks.setup
+            recap = False
+            pending = []
+            if marks.setup_name:
+                names[marks.setup_name] = setup
+                reading.settings.append(SettingFrame(setup, "setup_name", " ".join(marks.setup_name),
+                                                     _evidence(c), c.index))
+        else:
+            for name, idx in names.items():
+                if _contains(w, name):
+                    setup = idx
+        if marks.recap:
+            recap = True
+        ev = _evidence(c)
+
+        def note(kind: str, value: Any, unit: str = "", _c: Clause = c, _ev: Evidence = ev, _s: int = setup,
+                 _r: bool = recap) -> None:
+            reading.settings.append(SettingFrame(_s, kind, value, _ev, _c.index, _r, unit))
+
+        for flag in ("long_only", "short_only", "mirror", "always_in"):
+            if getattr(marks, flag):
+                note(flag, True)
+        for _, tf in timeframes(w):
+            note("timeframe", tf)
+        # stops
+        kinds = stop_words(w)
+        ctx = stop_context[1] if stop_context and c.index - stop_context[0] <= 2 else None
+        found, no_stop = read_stops(c, mentions, ctx)
+        if no_stop:
+            note("no_stop", True)
+        for f in found:
+            note(f.field, f.value, f.unit)
+        if kinds:
+            stop_context = (c.index, kinds[-1][1])
+        # comparisons
+        comps = find_comparisons(c, mentions)
+        live = [a for a in actions if not a.negated]
+        has_rule_words = bool(live) or bool(comps)
+        needs = data_needs(w) if has_rule_words else []
+        for what in needs:
+            note("unsupported", f"needs {what}: \"{render(c.tokens)}\"")
+        resolved: list[tuple[Comparison, Condition]] = []
+        for comp in comps:
+            cond_list = _resolve(comp, c, mentions, lesson, topic)
+            for cond in cond_list:
+                resolved.append((comp, cond))
+        # the topic: the last non-price indicator said
+        for m in mentions:
+            if m.kind == "indicator" and m.indicator not in vocab.PRICE and m.indicator not in ("atr",):
+                topic = m.indicator
+        skip = marks.negated or marks.hedge or marks.optional or bool(needs) or (
+            any(a.negated for a in actions) and not live)
+        if skip or not resolved:
+            if live and not resolved and not skip:
+                last_action_clause = (c.index, live[0])
+                # conditions said just before an action-only clause ("RSI closes below 5. Buy at the open.")
+                for cond, pc, comp, _modal in pending:
+                    if pc.index >= c.index - 1:
+                        _add_rule(reading, setup, live[0], cond, pc, comp, recap, marks)
+                pending = []
+            if skip:
+                continue
+            continue
+        if not live:
+            if marks.story:
+                continue
+            # "we buy | when it drops under ten" in unpunctuated speech: the action came just before
+            if last_action_clause and last_action_clause[0] == c.index - 1 and w[:1] and w[0] in (
+                    "when", "if", "once", "whenever", "as"):
+                for comp, cond in resolved:
+                    _add_rule(reading, setup, last_action_clause[1], cond, c, comp, recap, marks)
+                continue
+            for comp, cond in resolved:
+                pending.append((cond, c, comp, marks.modal))
+            continue
+        last_action_clause = None
+        for comp, cond in resolved:
+            act = min(live, key=lambda a: abs(a.at - comp.at))
+            _add_rule(reading, setup, act, cond, c, comp, recap, marks)
+        # modal conditions said before ("price has to close above it") join the next entry
+        entry = [a for a in live if a.part.endswith("entry")]
+        if entry:
+            for cond, pc, comp, modal in pending:
+                if modal:
+                    _add_rule(reading, setup, entry[0], cond, pc, comp, recap, marks)
+            pending = []
+    return reading
+
+
+def _contains(words: list[str], name: tuple[str, ...]) -> bool:
+    n = len(name)
+    return any(tuple(words[i:i + n]) == name for i in range(len(words) - n + 1))
+
+
+def _family_scan(c: Clause) -> set[str]:
+    out = set()
+    table = vocab.phrases()
+    w = c.words
+    for i in range(len(w)):
+        for n in range(1, 4):
+            for e in table.get(tuple(w[i:i + n]), []):
+                if e.kind == "family" or (e.family and any(t in vocab.phrase_tokens(x) for x in
+                                                            REGISTRY[e.indicator or ""].family_words
+                                                            for t in w[i:i + n]) if e.indicator else False):
+                    out.add(e.family or "")
+    out.discard("")
+    return out
+
+
+_CORRECTION = frozenset(["no", "sorry", "mean", "actually", "wait", "rather", "correction", "oops", "i", "make",
+                         "that", ",", "-", "scratch", "not"])
+
+
+def _apply_corrections(c: Clause) -> None:
+    """"seventy, no sorry, eighty" -> eighty: a number taken back is dropped with the words that took it back."""
+    toks = c.tokens
+    i = 0
+    while i < len(toks):
+        if toks[i].is_number:
+            j = i + 1
+            said = False
+            while j < len(toks) and toks[j].text in _CORRECTION:
+                said = said or toks[j].text in ("no", "sorry", "mean", "actually", "correction", "scratch")
+                j += 1
+            if said and j < len(toks) and toks[j].is_number and j - i <= 6:
+                del toks[i:j]
+                continue
+        i += 1
+
+
+def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
+    """"Settings is 10 and 3", "we set it to two periods": numbers for the indicator the talk is about."""
+    w = c.words
+    if not any(x in vocab.SETTING_WORDS for x in w):
+        return
+    loose = [m for m in mentions if m.kind in ("number", "window") and not m.percent]
+    if not loose:
+        return
+    named = [m for m in mentions if m.kind == "indicator" and m.indicator not in vocab.PRICE]
+    target = None
+    if named:
+        target = named[0] if not named[0].explicit else None
+    elif lesson.said:
+        cands = [s for s in lesson.said if s.name not in vocab.PRICE and s.clause >= c.index - 3]
+        target = cands[-1] if cands else None
+    if target is None:
+        return
+    name = target.indicator if isinstance(target, Mention) else target.name
+    if name is None:
+        return
+    values = [float(m.value or 0) for m in loose]
+    params = {}
+    for p, v in zip(REGISTRY[name].params, values, strict=False):
+        if p.integer and not float(v).is_integer():
+            return
+        params[p.name] = int(v) if p.integer else v
+    if params:
+        lesson.said.append(_Said(name, params, True, c.index))
+
+
+def _operand(m: Mention, lesson: _Lesson, clause: int) -> Operand | None:
+    name = m.indicator
+    if name is None:
+        return None
+    params = dict(m.params)
+    if not m.explicit and REGISTRY[name].params:
+        said = lesson.explicit_params(name, clause)
+        if said:
+            params = {**said, **{k: v for k, v in params.items() if k == "source"}}
+        elif m.family:
+            # a family member said without settings takes the settings said for the family
+            for other in REGISTRY.values():
+                if other.family == m.family and other.name != name:
+                    said = lesson.explicit_params(other.name, clause)
+                    if said:
+                        params = {**{k: v for k, v in said.items() if k != "source"},
+                                  **{k: v for k, v in params.items() if k == "source"}}
+                        break
+    try:
+        return Operand(indicator=name, params=params, offset=m.offset, scale=m.scale)
+    except ValueError:
+        return None
+
+
+def _scale(op: Operand) -> Scale:
+    if op.params.get("source") == "volume":
+        return Scale.VOLUME
+    return REGISTRY[op.indicator].scale
+
+
+def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Lesson,
+             topic: str | None) -> list[Condition]:
+    """The comparison as StrategySpec conditions, or none when its operands do not make sense together."""
+    right_m, left_m = comp.right, comp.left
+    # the right side first: it decides what an unnamed subject is
+    right: Operand | float | None = None
+    if right_m.kind == "number":
+        right = float(right_m.value or 0.0)
+    elif right_m.kind == "window":
+        said = lesson.by_window(int(right_m.value or 0), c.index)
+        if said is not None:
+            right = Operand(indicator=said.name, params=said.params)
+        else:
+            right = float(right_m.value or 0.0)
+    elif right_m.kind == "indicator":
+        right = _operand(right_m, lesson, c.index)
+    lefts: list[Operand] = []
+    if left_m.kind == "indicator":
+        op = _operand(left_m, lesson, c.index)
+        if op is not None:
+            lefts = [op]
+    elif left_m.kind == "window":
+        said = lesson.by_window(int(left_m.value or 0), c.index)
+        if said is not None:
+            lefts = [Operand(indicator=said.name, params=said.params)]
+    elif left_m.kind == "ref":
+        if left_m.plural and lesson.last_pair is not None:
+            lefts = [x for x in (_operand(lesson.last_pair[0], lesson, c.index),
+                                 _operand(lesson.last_pair[1], lesson, c.index)) if x is not None]
+        elif isinstance(right, Operand) and _scale(right) == Scale.PRICE:
+            lefts = [Operand(indicator="close")]
+        elif isinstance(right, Operand) and _scale(right) == Scale.VOLUME:
+            lefts = [Operand(indicator="volume")]
+        else:
+            name = _recent_indicator(c, left_m, mentions, lesson, topic)
+            if name:
+                op = _operand(Mention("indicator", 0, 0, indicator=name, family=REGISTRY[name].family),
+                              lesson, c.index)
+                if op is not None:
+                    lefts = [op]
+    if not lefts:
+        return []
+    if right_m.kind == "ref":
+        if right_m.offset:
+            right = Operand(indicator=lefts[0].indicator, params=lefts[0].params, offset=right_m.offset)
+        else:
+            # "price has to close above it": the last thing named that is not the subject
+            name = _recent_other(c, right_m, mentions, lesson, lefts[0])
+            if name is not None:
+                right = name
+    if right is None:
+        return []
+    out = []
+    for left in lefts:
+        cond = _checked(left, comp.op, right, comp.for_bars)
+        if cond is not None:
+            out.append(cond)
+    if comp.left.kind == "indicator" and comp.right.kind == "indicator":
+        lesson.last_pair = (comp.left, comp.right)
+    return out
+
+
+def _recent_indicator(c: Clause, ref: Mention, mentions: list[Mention], lesson: _Lesson,
+                      topic: str | None) -> str | None:
+    here = [m for m in mentions if m.kind == "indicator" and m.end <= ref.start and m.indicator not in vocab.PRICE]
+    if here:
+        return here[-1].indicator
+    return topic
+
+
+def _recent_other(c: Clause, ref: Mention, mentions: list[Mention], lesson: _Lesson, left: Operand) -> Operand | None:
+    here = [m for m in mentions if m.kind == "indicator" and m.end <= ref.start and m.indicator != left.indicator]
+    if here:
+        return _operand(here[-1], lesson, c.index)
+    before = [s for s in lesson.said if s.clause < c.index and s.name != left.indicator and s.name not in vocab.PRICE]
+    if before:
+        s = before[-1]
+        try:
+            return Operand(indicator=s.name, params=s.params if s.explicit else
+                           (lesson.explicit_params(s.name, c.index) or {}))
+        except ValueError:
+            return None
+    return None
+
+
+def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> Condition | None:
+    """A condition whose two sides live on the same scale (RSI with 0..100, price with price), else None."""
+    ls = _scale(left)
+    if isinstance(right, Operand):
+        rs = _scale(right)
+        if left.key() == right.key():
+            return None
+        if ls != rs and not ({ls, rs} <= {Scale.OSCILLATOR} or {ls, rs} <= {Scale.UNBOUNDED}):
+            return None
+        if left.indicator == "volume" and right.indicator in REGISTRY and REGISTRY[right.indicator].takes_source \
+                and "source" not in right.params:
+            right = Operand(indicator=right.indicator, params={**right.params, "source": "volume"},
+                            offset=right.offset, scale=right.scale)
+        return Condition(left=left, op=op, right=right, for_bars=for_bars)  # type: ignore[arg-type]
+    value = float(right)
+    if ls in (Scale.PRICE, Scale.VOLUME):
+        return None
+    if ls == Scale.OSCILLATOR and not 0 <= value <= 100:
+        return None
+    if ls == Scale.NEGATIVE_OSCILLATOR:
+        if 0 < value <= 100:
+            value = -value
+        if not -100 <= value <= 0:
+            return None
+    num: float | int = int(value) if value.is_integer() else value
+    return Condition(left=left, op=op, right=num, for_bars=for_bars)  # type: ignore[arg-type]
+
+
+def _add_rule(reading: Reading, setup: int, act: Action, cond: Condition, c: Clause, comp: Comparison,
+              recap: bool, marks: ClauseMarks) -> None:
+    reading.rules.append(RuleFrame(setup, act.part, cond.model_dump(mode="json"), _evidence(c), c.index, recap,
+                                   marks.side_context))
+
+
+__all__ = ["Evidence", "Reading", "RuleFrame", "SettingFrame", "StopFrame", "read_lesson"]

@@ -1,0 +1,257 @@
+"""Stage 6: a Reading becomes StrategySpecs: one per setup taught, or one `testable: false` spec with reasons.
+
+Per setup: conditions grouped by part and deduplicated by `Condition.key()`; a later value replaces an
+earlier one for the same comparison ("we changed that"); state conditions that only set the scene for a
+crossing of the same two series are dropped; "exit" goes to the side the setup trades; long-only / short-only,
+mirrored ("the same in reverse for shorts") and always-in ("stop and reverse") sides are applied; stops and
+time exits come from the setup, else from the lesson.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from reelquant.indicators import REGISTRY, Scale
+from reelquant.strategy.spec import (
+    FLIPPED,
+    Condition,
+    ConditionSet,
+    Operand,
+    Provenance,
+    Side,
+    Stops,
+    StrategySpec,
+)
+from reelquant.text.rules.reading import Reading, RuleFrame, SettingFrame
+from reelquant.text.rules.stops import bars
+
+NO_RULE = "no entry or exit rule is taught"
+_PARTS = ("long.entry", "long.exit", "short.entry", "short.exit")
+
+
+def build_specs(reading: Reading) -> list[StrategySpec]:
+    """One spec per setup the lesson teaches, or a single testable=false spec saying why. Never empty."""
+    unsupported = [s for s in reading.settings if s.kind == "unsupported"]
+    if unsupported:
+        reasons = list(dict.fromkeys(str(s.value) for s in unsupported))
+        return [StrategySpec.untestable(reasons, provenance=[_prov("unsupported", s) for s in unsupported])]
+    setups = sorted({r.setup for r in reading.rules})
+    if len(setups) > 1 and 0 in setups:
+        # rules said before the first numbered setup belong to no setup in particular: drop them
+        setups.remove(0)
+    specs = []
+    for number in setups:
+        spec = _setup_spec(reading, number, len(setups) > 1)
+        if spec is not None:
+            specs.append(spec)
+    if not specs:
+        return [StrategySpec.untestable([NO_RULE])]
+    return specs
+
+
+def _settings(reading: Reading, setup: int, kind: str) -> list[SettingFrame]:
+    own = [s for s in reading.settings if s.kind == kind and s.setup == setup]
+    if own:
+        return own
+    return [s for s in reading.settings if s.kind == kind and s.setup == 0]
+
+
+def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | None:
+    frames = [r for r in reading.rules if r.setup == setup]
+    flags = {k: bool(_settings(reading, setup, k)) for k in ("long_only", "short_only", "mirror", "always_in")}
+    # which side an "exit" closes
+    has_long = any(r.part == "long.entry" for r in frames)
+    has_short = any(r.part == "short.entry" for r in frames)
+    parts: dict[str, list[RuleFrame]] = {p: [] for p in _PARTS}
+    for r in frames:
+        part = r.part
+        if part == "exit":
+            if r.side_context in ("long", "short"):
+                part = f"{r.side_context}.exit"
+            else:
+                part = "short.exit" if (has_short and not has_long) or flags["short_only"] else "long.exit"
+        if part == "long.exit" and flags["short_only"] and not has_long:
+            part = "short.entry" if r.part == "long.exit" and not has_short else "short.exit"
+        parts[part].append(r)
+    conds = {p: _clean(parts[p]) for p in _PARTS}
+    if flags["always_in"] and conds["long.entry"] and not conds["short.entry"]:
+        conds["short.entry"] = list(conds["long.exit"])
+        conds["short.exit"] = list(conds["long.entry"])
+    if flags["mirror"] and conds["long.entry"] and not conds["short.entry"] and not flags["long_only"]:
+        conds["short.entry"] = [_mirror(c) for c in conds["long.entry"]]
+        conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
+    if flags["mirror"] and conds["long.entry"] and conds["short.entry"] and not conds["short.exit"] \
+            and conds["long.exit"]:
+        conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
+    if flags["long_only"] and not flags["always_in"]:
+        conds["short.entry"], conds["short.exit"] = [], []
+    if flags["short_only"] and not flags["always_in"]:
+        conds["long.entry"], conds["long.exit"] = [], []
+    long_side = Side(entry=ConditionSet.of("all", conds["long.entry"]),
+                     exit=ConditionSet.of("any", conds["long.exit"])) if conds["long.entry"] else None
+    short_side = Side(entry=ConditionSet.of("all", conds["short.entry"]),
+                      exit=ConditionSet.of("any", conds["short.exit"])) if conds["short.entry"] else None
+    if long_side is None and short_side is None:
+        return None
+    timeframe = _timeframe(reading, setup)
+    stops, stop_prov, assumptions = _stops(reading, setup, timeframe)
+    assumptions += _default_assumptions(long_side, short_side, reading)
+    prov = []
+    for p in _PARTS:
+        side, part = p.split(".")
+        for i, r in enumerate(_first_frames(parts[p])):
+            prov.append(Provenance(part=f"{side}.{part}[{i}]", start_s=r.evidence.start_s, end_s=r.evidence.end_s,
+                                   text=r.evidence.text))
+    prov += stop_prov
+    name = _settings(reading, setup, "setup_name")
+    return StrategySpec(testable=True, name=str(name[0].value) if name and several else "",
+                        timeframe=timeframe, long=long_side, short=short_side, stops=stops,
+                        assumptions=assumptions, provenance=prov, confidence=0.5)
+
+
+def _first_frames(frames: list[RuleFrame]) -> list[RuleFrame]:
+    seen, out = set(), []
+    for r in frames:
+        k = Condition.model_validate(r.condition).key()
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
+
+
+def _clean(frames: list[RuleFrame]) -> list[Condition]:
+    """Conditions of one part: deduplicated, later values replacing earlier ones, scene-setting states dropped."""
+    conds = [Condition.model_validate(r.condition) for r in frames]
+    main = [c for r, c in zip(frames, conds, strict=True) if not r.recap]
+    recap = [c for r, c in zip(frames, conds, strict=True) if r.recap]
+    # a recap only confirms: it adds nothing the teaching part did not say, unless that part is empty
+    pool = main if main else recap
+    counts = Counter(c.key() for c in conds)
+    # same series, same direction, another number: the value said most, the later one on a tie
+    by_slot: dict[Any, Condition] = {}
+    order: list[Any] = []
+    for c in pool:
+        slot = (c.left.key(), _direction(c.op), isinstance(c.right, Operand) and c.right.key(), c.for_bars) \
+            if isinstance(c.right, Operand) else (c.left.key(), _direction(c.op), "num")
+        prev = by_slot.get(slot)
+        if prev is None:
+            order.append(slot)
+            by_slot[slot] = c
+        elif counts[c.key()] >= counts[prev.key()]:
+            by_slot[slot] = c
+    out = [by_slot[s] for s in order]
+    # "having been over +100, crosses back below +100": the state only sets the scene for the crossing
+    crosses = [c for c in out if c.op.startswith("crosses")]
+    keep = []
+    for c in out:
+        if not c.op.startswith("crosses") and any(_same_pair(c, x) for x in crosses):
+            continue
+        keep.append(c)
+    uniq: dict[Any, Condition] = {}
+    for c in keep:
+        uniq.setdefault(c.key(), c)
+    return list(uniq.values())
+
+
+def _direction(op: str) -> str:
+    return "up" if op in (">", ">=", "crosses_above") else "down"
+
+
+def _same_pair(a: Condition, b: Condition) -> bool:
+    def key(x: Operand | float | int) -> Any:
+        return x.key() if isinstance(x, Operand) else ("num", float(x))
+    return {key(a.left), key(a.right)} == {key(b.left), key(b.right)}
+
+
+_SWAP = {"upper": "lower", "lower": "upper", "high": "low", "low": "high", "highest": "lowest",
+         "lowest": "highest", "plus": "minus", "minus": "plus"}
+
+
+def mirror_operand(op: Operand) -> Operand:
+    """The operand a short side reads where the long side reads `op` (upper band <-> lower band, ...)."""
+    parts = op.indicator.split("_")
+    name = "_".join(_SWAP.get(p, p) for p in parts)
+    if name not in REGISTRY:
+        name = op.indicator
+    return Operand(indicator=name, params=op.params, offset=op.offset,
+                   scale=round(2 - op.scale, 6) if op.scale != 1.0 else 1.0)
+
+
+def _mirror_number(left: Operand, value: float) -> float | int:
+    scale = REGISTRY[left.indicator].scale
+    if scale == Scale.OSCILLATOR:
+        out = 100 - value
+    elif scale == Scale.NEGATIVE_OSCILLATOR:
+        out = -100 - value
+    else:
+        out = -value
+    return int(out) if float(out).is_integer() else out
+
+
+def _mirror(c: Condition) -> Condition:
+    left = mirror_operand(c.left)
+    if isinstance(c.right, Operand):
+        right: Operand | float | int = mirror_operand(c.right)
+    else:
+        right = _mirror_number(c.left, float(c.right))
+    return Condition(left=left, op=FLIPPED[c.op], right=right, for_bars=c.for_bars)  # type: ignore[arg-type]
+
+
+def _timeframe(reading: Reading, setup: int) -> str:
+    said = [s for s in reading.settings if s.kind == "timeframe" and s.setup == setup] or \
+        [s for s in reading.settings if s.kind == "timeframe"]
+    if not said:
+        return "1d"
+    counts = Counter(str(s.value) for s in said)
+    best = max(counts.values())
+    return next(str(s.value) for s in said if counts[str(s.value)] == best)
+
+
+_STOP_FIELDS = ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct", "stop_loss_atr", "take_profit_atr")
+
+
+def _stops(reading: Reading, setup: int, timeframe: str) -> tuple[Stops, list[Provenance], list[str]]:
+    values: dict[str, Any] = {}
+    prov: list[Provenance] = []
+    notes: list[str] = []
+    for f in (*_STOP_FIELDS, "atr_window", "max_bars_held"):
+        said = _settings(reading, setup, f)
+        main = [s for s in said if not s.recap] or said
+        if not main:
+            continue
+        s = main[-1]
+        value: Any = s.value
+        if f == "max_bars_held":
+            value = bars(float(s.value), s.unit, timeframe)
+            if value is None:
+                notes.append(f"time exit '{s.evidence.text}' does not convert to {timeframe} bars; left out")
+                continue
+        if f == "atr_window":
+            value = int(value)
+        values[f] = value
+        prov.append(_prov(f"stops.{f}", s))
+    if not (values.get("stop_loss_atr") or values.get("take_profit_atr")):
+        values.pop("atr_window", None)
+    return Stops(**values), prov, notes
+
+
+def _default_assumptions(long_side: Side | None, short_side: Side | None, reading: Reading) -> list[str]:
+    out = []
+    seen = set()
+    for side in (long_side, short_side):
+        if side is None:
+            continue
+        for cs in (side.entry, side.exit):
+            for c in cs.conditions:
+                for op in c.operands():
+                    d = REGISTRY[op.indicator]
+                    if d.params and not op.params and op.indicator not in seen:
+                        seen.add(op.indicator)
+                        settings = ", ".join(f"{k} {v:g}" for k, v in d.defaults.items())
+                        out.append(f"{d.title} at the registry's default settings ({settings})")
+    return out
+
+
+def _prov(part: str, s: SettingFrame) -> Provenance:
+    return Provenance(part=part, start_s=s.evidence.start_s, end_s=s.evidence.end_s, text=s.evidence.text)

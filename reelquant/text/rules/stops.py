@@ -1,0 +1,192 @@
+"""Stage 4: stops, targets, time exits, the bar timeframe, and data the lesson needs that we do not have.
+
+"Stop loss one and a half percent under your entry" -> stop_loss_pct 1.5; "two times the ATR, a ten-day
+ATR" -> stop_loss_atr 2, atr_window 10; "out after five days" -> max_bars_held 5 (weeks and months
+converted to bars of the lesson's timeframe); "one-hour candles" -> 1h.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reelquant.text.rules import vocab
+from reelquant.text.rules.normalize import Clause
+from reelquant.text.rules.operands import Mention
+
+
+@dataclass
+class StopFrame:
+    """One stop setting as said: `field` is a StrategySpec stop field; `value` in its units."""
+
+    field: str
+    value: float
+    at: int  # token index
+    unit: str = ""  # time exits: the unit the speaker used ("day", "week", ...)
+
+
+_STOP_WORDS = {("stop", "loss"): "stop", ("stop", "-", "loss"): "stop", ("stoploss",): "stop", ("stop",): "stop",
+               ("stops",): "stop", ("stopped",): "stop",
+               ("take", "profit"): "target", ("target",): "target", ("targets",): "target",
+               ("profit", "target"): "target", ("take", "my", "profit"): "target",
+               ("trailing", "stop"): "trail", ("trail",): "trail", ("trailing",): "trail",
+               ("time", "stop"): "time", ("time", "exit"): "time"}
+_TIME_UNITS = {"day": "day", "days": "day", "bar": "bar", "bars": "bar", "candle": "bar", "candles": "bar",
+               "session": "day", "sessions": "day", "week": "week", "weeks": "week", "month": "month",
+               "months": "month", "hour": "hour", "hours": "hour"}
+_BARS_PER = {"1d": {"day": 1, "week": 5, "month": 21}, "1w": {"week": 1, "month": 4},
+             "1h": {"hour": 1}, "15m": {"hour": 4}, "4h": {"hour": 0.25}}
+
+
+def stop_words(words: list[str]) -> list[tuple[int, str]]:
+    """(index, kind) of each stop word: "stop", "target", "trail" or "time"."""
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            kind = _STOP_WORDS.get(tuple(words[i:i + n]))
+            if kind:
+                # "stop and reverse" is a way of trading, not a stop
+                if kind == "stop" and words[i + 1:i + 3] in (["and", "reverse"], ["-", "and"]):
+                    kind = None
+                    break
+                out.append((i, kind))
+                i += n - 1
+                break
+        i += 1
+    return out
+
+
+def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> tuple[list[StopFrame], bool]:
+    """Stop settings in a clause (with `context` the stop kind said in the clauses just before), and whether
+    the clause says there is no stop ("no stop loss", "I don't use a stop")."""
+    w = clause.words
+    kinds = stop_words(w)
+    negated = any(k == "stop" and any(x in ("no", "don't", "without", "never", "not") for x in w[max(0, i - 4):i])
+                  for i, k in kinds)
+    frames: list[StopFrame] = []
+    for m in mentions:
+        if m.kind != "number" or m.value is None or m.value <= 0:
+            continue
+        atr = _atr_after(w, mentions, m)
+        if not m.percent and atr is None:
+            continue
+        kind = _nearest_kind(kinds, m.start) or context
+        if kind is None or kind == "time":
+            continue
+        if negated and kind == "stop":
+            continue
+        # the distance must be measured from the trade ("under your entry", "stop at 2 %"), not a level
+        if atr is not None:
+            field = {"stop": "stop_loss_atr", "target": "take_profit_atr"}.get(kind)
+        else:
+            field = {"stop": "stop_loss_pct", "target": "take_profit_pct", "trail": "trailing_stop_pct"}.get(kind)
+        if field:
+            frames.append(StopFrame(field, float(m.value), m.start))
+            if atr is not None and atr.explicit and "window" in atr.params:
+                frames.append(StopFrame("atr_window", float(atr.params["window"]), atr.start))
+    frames += _time_exit(w, clause, kinds)
+    return frames, negated
+
+
+def _atr_after(w: list[str], mentions: list[Mention], m: Mention) -> Mention | None:
+    for x in mentions:
+        if x.kind == "indicator" and x.indicator == "atr" and m.end <= x.start <= m.end + 3:
+            between = w[m.end:x.start]
+            if all(b in ("times", "x", "the", "an", "a", "of", "same", "day", "-") for b in between):
+                return x
+    return None
+
+
+def _nearest_kind(kinds: list[tuple[int, str]], at: int) -> str | None:
+    if not kinds:
+        return None
+    # prefer the stop word said before the number ("stop loss 2 %"), else the one after ("2 % stop")
+    before = [(at - i, k) for i, k in kinds if i < at]
+    after = [(i - at, k) for i, k in kinds if i > at]
+    cands = sorted(before + [(d + 0.5, k) for d, k in after])
+    return cands[0][1] if cands else None
+
+
+_EXIT_HINTS = frozenset(["out", "exit", "close", "sell", "cover", "held", "hold", "holding", "time", "anyway",
+                         "regardless"])
+
+
+def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> list[StopFrame]:
+    """"within ten trading days", "after five days", "a ten-day time stop", "held seven trading days"."""
+    toks = clause.tokens
+    if not (_EXIT_HINTS & set(w)) and not any(k == "time" for _, k in kinds):
+        return []
+    out = []
+    for i, t in enumerate(toks):
+        if not t.is_number or not t.value or not float(t.value).is_integer():
+            continue
+        k = i + 1
+        while k < len(w) and w[k] in ("-", "trading", "more"):
+            k += 1
+        if k >= len(w) or w[k] not in _TIME_UNITS:
+            continue
+        unit = _TIME_UNITS[w[k]]
+        prev = w[max(0, i - 3):i]
+        after = w[k + 1:k + 4]
+        time_word = any(kd == "time" and abs(j - i) <= 4 for j, kd in kinds)
+        if any(x in ("within", "after", "for", "than") for x in prev) or time_word or (
+                "held" in prev or "hold" in prev) or (after[:1] == ["time"]):
+            # "the lowest low of the last ten days" is a window, not a time exit
+            if any(x in vocab.LOOKBACK for x in prev) or (after and after[0] in ("ago", "average", "high", "low")):
+                continue
+            out.append(StopFrame("max_bars_held", float(t.value), i, unit))
+    return out
+
+
+def bars(value: float, unit: str, timeframe: str) -> int | None:
+    """A time exit in bars of the lesson's timeframe, or None when the units do not convert."""
+    if unit == "bar":
+        return int(value)
+    per = _BARS_PER.get(timeframe, {}).get(unit)
+    return int(round(value * per)) if per else None
+
+
+_TIMEFRAMES = {("daily",): "1d", ("day", "chart"): "1d", ("daily", "chart"): "1d", ("hourly",): "1h",
+               ("1", "hour"): "1h", ("1", "-", "hour"): "1h", ("60", "minute"): "1h", ("hour", "chart"): "1h",
+               ("weekly",): "1w", ("week", "chart"): "1w", ("4", "hour"): "4h", ("4", "-", "hour"): "4h",
+               ("15", "minute"): "15m", ("15", "-", "minute"): "15m", ("5", "minute"): "5m",
+               ("5", "-", "minute"): "5m", ("30", "minute"): "30m", ("30", "-", "minute"): "30m",
+               ("monthly",): "1M"}
+
+
+def timeframes(words: list[str]) -> list[tuple[int, str]]:
+    out = []
+    for i in range(len(words)):
+        for n in (3, 2, 1):
+            tf = _TIMEFRAMES.get(tuple(words[i:i + n]))
+            if tf:
+                out.append((i, tf))
+                break
+    return out
+
+
+# Data the backtester does not have; a rule that needs it cannot be tested. Each entry: words -> what.
+DATA_NEEDS: dict[tuple[str, ...], str] = {
+    ("earnings",): "earnings data", ("revenue",): "fundamental data", ("guidance",): "fundamental data",
+    ("eps",): "earnings data", ("fundamentals",): "fundamental data", ("p", "/", "e"): "fundamental data",
+    ("news",): "news", ("headline",): "news", ("headlines",): "news", ("order", "book"): "order book data",
+    ("level", "2"): "order book data", ("level", "two"): "order book data", ("bid",): "order book data",
+    ("time", "and", "sales"): "time and sales (the tape)", ("the", "tape"): "time and sales (the tape)",
+    ("options",): "options data", ("implied", "volatility"): "options data", ("open", "interest"): "options data",
+    ("put", "/", "call"): "options data", ("vix",): "another symbol (the VIX)",
+    ("breadth",): "market breadth (other symbols)", ("advance", "decline"): "market breadth (other symbols)",
+    ("advancers",): "market breadth (other symbols)", ("decliners",): "market breadth (other symbols)",
+    ("new", "highs", "minus"): "market breadth (other symbols)", ("tick",): "market breadth (the NYSE TICK)",
+    ("dividend",): "dividend data", ("analyst",): "analyst data", ("upgrade",): "analyst data",
+    ("insider",): "insider data", ("float",): "share float data", ("short", "interest"): "short interest data",
+    ("sentiment",): "sentiment data", ("gap",): "",
+}
+
+
+def data_needs(words: list[str]) -> list[str]:
+    out = []
+    for i in range(len(words)):
+        for pat, what in DATA_NEEDS.items():
+            if what and tuple(words[i:i + len(pat)]) == pat:
+                out.append(what)
+    return out

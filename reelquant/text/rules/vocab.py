@@ -1,0 +1,118 @@
+"""The reader's vocabulary: indicator phrases derived from the registry, plus the grammar of rules.
+
+Indicator words come only from `reelquant.indicators.REGISTRY` (words, family_words, misheard) and
+`DEFAULT_SETTING_WORDS`; this module turns them into token sequences the reader can match. The grammar
+below (comparison words, action verbs, units of time) is English, not indicator knowledge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from reelquant.indicators import DEFAULT_SETTING_WORDS, PRICE_FIELDS, REGISTRY, IndicatorDef
+from reelquant.speech.transcript import Segment
+from reelquant.text.rules.normalize import tokenize_segment
+
+
+def phrase_tokens(phrase: str) -> tuple[str, ...]:
+    """A phrase tokenized exactly as transcripts are (lowercase, "%" -> "percent", numbers folded)."""
+    return tuple(t.text for t in tokenize_segment(Segment(0, 0.0, 0.0, phrase)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a phrase names: an indicator (`member`) or a whole family (`family`, member chosen by context)."""
+
+    indicator: str | None
+    family: str | None
+    kind: str  # "word", "family", "misheard"
+
+
+def _family_members() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for d in REGISTRY.values():
+        if d.family:
+            out.setdefault(d.family, []).append(d.name)
+    return out
+
+
+FAMILY_MEMBERS: dict[str, list[str]] = _family_members()
+
+
+def role_of(d: IndicatorDef) -> str:
+    """A family member's role: its name without the family prefix ("upper", "signal", "k"); "" for the head."""
+    if d.family and d.name.startswith(d.family + "_"):
+        return d.name[len(d.family) + 1:]
+    return "" if d.family == d.name else d.name
+
+
+@lru_cache(maxsize=1)
+def phrases() -> dict[tuple[str, ...], list[Entry]]:
+    """Every registry phrase as tokens -> what it names (several entries when a word is shared)."""
+    table: dict[tuple[str, ...], list[Entry]] = {}
+
+    def add(words: tuple[str, ...], entry: Entry) -> None:
+        if words and entry not in table.setdefault(words, []):
+            table[words].append(entry)
+
+    for d in REGISTRY.values():
+        for w in d.words:
+            add(phrase_tokens(w), Entry(d.name, d.family, "word"))
+        for w in d.misheard:
+            add(phrase_tokens(w), Entry(d.name, d.family, "misheard"))
+        for w in d.family_words:
+            add(phrase_tokens(w), Entry(None, d.family, "family"))
+    return table
+
+
+@lru_cache(maxsize=1)
+def max_phrase_len() -> int:
+    return max(len(k) for k in phrases())
+
+
+@lru_cache(maxsize=1)
+def role_words() -> dict[str, dict[str, str]]:
+    """Per family: the words that pick a member ("upper", "top" -> "upper"; "signal" -> "signal").
+
+    Taken from the members' own phrases, minus the family's words: "upper bollinger band" minus
+    "bollinger band" leaves "upper".
+    """
+    out: dict[str, dict[str, str]] = {}
+    for fam, members in FAMILY_MEMBERS.items():
+        fam_tokens = {t for d in members for w in REGISTRY[d].family_words for t in phrase_tokens(w)}
+        generic = {"the", "line", "band", "bands", "channel", "of", "bar", "bars", "lines"}
+        for name in members:
+            d = REGISTRY[name]
+            for w in d.words:
+                for t in phrase_tokens(w):
+                    if t not in fam_tokens and t not in generic and len(t) > 1 and not t.startswith("percent"):
+                        out.setdefault(fam, {}).setdefault(t, name)
+    return out
+
+
+def default_member(family: str) -> str:
+    """The member a bare family name stands for: the one named like the family, else the first declared."""
+    members = FAMILY_MEMBERS[family]
+    return family if family in members else members[0]
+
+
+PRICE = frozenset(PRICE_FIELDS)
+DEFAULT_WORDS: frozenset[tuple[str, ...]] = frozenset(phrase_tokens(w) for w in DEFAULT_SETTING_WORDS)
+
+# ---------------------------------------------------------------- grammar (English, not indicators)
+
+# Units a window is counted in; the number before them is a parameter ("the 200-day", "20 period").
+BAR_UNITS = frozenset(["day", "days", "period", "periods", "bar", "bars", "week", "weeks", "hour", "hours",
+                       "minute", "minutes", "candle", "candles", "session", "sessions", "month", "months",
+                       "length", "trading"])
+LOOKBACK = frozenset(["last", "past", "prior", "previous", "preceding"])
+SETTING_WORDS = frozenset(["setting", "settings", "set", "period", "periods", "length", "parameters",
+                           "parameter", "inputs", "input"])
+
+ABOVE = frozenset(["above", "over", "higher", "greater", "more", "exceeds", "exceed", "beyond", "positive"])
+BELOW = frozenset(["below", "under", "beneath", "lower", "less", "underneath", "negative"])
+CROSS = frozenset(["cross", "crosses", "crossed", "crossing", "crossover", "crossunder"])
+PRONOUNS = frozenset(["it", "its", "it's", "that", "this", "them", "they", "both", "each"])
+NEGATIONS = frozenset(["not", "don't", "dont", "never", "no", "doesn't", "didn't", "won't", "isn't", "aren't",
+                       "nothing", "without", "nope", "neither", "nor", "can't", "cannot"])
