@@ -92,7 +92,9 @@ class IndicatorDef:
 
     `words` name this exact series ("upper band"); `family_words` name the family it belongs to
     ("bollinger bands") and are shared by the family's members; a member is chosen by what the
-    lesson says about it ("upper", "signal line"). `default_words` are settings lessons call standard.
+    lesson says about it ("upper", "signal line"). `needs_context` lists those of `words` that name
+    the indicator only where the lesson's context says so ("signal" after a MACD, "average" after
+    "the 50-day"): the rule reader reads them in context, keyword spotting leaves them out.
     """
 
     name: str
@@ -106,6 +108,7 @@ class IndicatorDef:
     takes_source: bool = False
     intraday_only: bool = False
     misheard: tuple[str, ...] = field(default=())
+    needs_context: tuple[str, ...] = ()
 
     @property
     def defaults(self) -> dict[str, float | int]:
@@ -440,7 +443,8 @@ _PSAR = (Param("step", 0.02, integer=False, aliases=("af", "acceleration"), mini
 _SUPERTREND = (_window(10), Param("mult", 3, integer=False, aliases=("multiplier", "factor"), minimum=0.1))
 
 _BOLLINGER_WORDS = ("bollinger bands", "bollinger band", "bollinger", "bollingers", "bolinger bands", "bolinger",
-                    "bowlinger bands", "bowlinger", "bollinger bans", "bowling her bands", "bb")
+                    "bowlinger bands", "bowlinger", "bollinger bans", "bowling her bands", "bb",
+                    "bollinger's")
 _MACD_WORDS = ("macd", "m a c d", "mac d", "mack d", "mac dee", "mack dee", "mac-d",
                "moving average convergence divergence")
 _KELTNER_WORDS = ("keltner channels", "keltner channel", "keltner bands", "keltner", "kelt ner", "kelter channel",
@@ -448,9 +452,13 @@ _KELTNER_WORDS = ("keltner channels", "keltner channel", "keltner bands", "keltn
 _DONCHIAN_WORDS = ("donchian channels", "donchian channel", "donchian", "don chian", "dawn chian",
                    "don chin channel")
 _STOCH_WORDS = ("stochastic oscillator", "stochastics", "stochastic", "stoch", "stock astic", "stow castic",
-                "slow stochastic", "full stochastic")
+                "slow stochastic", "full stochastic", "fast stochastic")
 _DMI_WORDS = ("directional movement index", "directional movement", "dmi", "directional indicators",
               "directional indicator")
+# The name of each family as a whole (its members have their own titles).
+FAMILY_TITLES: dict[str, str] = {"macd": "MACD", "bb": "Bollinger bands", "donchian": "Donchian channel",
+                                 "stoch": "Stochastic oscillator", "dmi": "Directional movement index",
+                                 "keltner": "Keltner channels"}
 
 
 def _price(name: str) -> IndicatorDef:
@@ -458,7 +466,7 @@ def _price(name: str) -> IndicatorDef:
              "open": ("open", "opening price", "the open"),
              "high": ("high", "the high", "high of the day", "daily high", "intraday high"),
              "low": ("low", "the low", "low of the day", "daily low", "intraday low"),
-             "volume": ("volume", "trading volume", "shares traded", "volume bar")}[name]
+             "volume": ("volume", "trading volume", "shares traded", "volume bar", "volume bars")}[name]
     return IndicatorDef(name, name.capitalize(), (), Scale.VOLUME if name == "volume" else Scale.PRICE,
                         lambda df, p, _n=name: df[_n].astype(float), words=words)
 
@@ -468,12 +476,12 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
     IndicatorDef("sma", "Simple moving average", (_window(20),), Scale.PRICE, _sma, takes_source=True,
                  words=("simple moving average", "simple moving averages", "sma", "s m a", "simple average",
                         "simple ma", "moving average", "moving averages", "ma", "average", "day average",
-                        "day line"),
-                 misheard=("movie average", "moving averaged")),
+                        "day line", "simple moving avg", "moving avg"),
+                 misheard=("movie average", "moving averaged"), needs_context=("ma", "average")),
     IndicatorDef("ema", "Exponential moving average", (_window(20),), Scale.PRICE, _ema, takes_source=True,
                  words=("exponential moving average", "exponential moving averages", "ema", "emas", "e m a",
-                        "exponential average", "exponential ma", "exponential"),
-                 misheard=("e. m. a.", "emma", "ema's")),
+                        "exponential average", "exponential ma", "exponential", "exponential moving avg"),
+                 misheard=("e. m. a.", "emma", "ema's"), needs_context=("exponential",)),
     IndicatorDef("wma", "Weighted moving average", (_window(20),), Scale.PRICE, _wma,
                  takes_source=True,
                  words=("weighted moving average", "weighted moving averages", "wma", "w m a", "weighted average",
@@ -488,17 +496,18 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
                  family="macd", family_words=_MACD_WORDS, words=("macd line", "mac d line", "the macd line")),
     IndicatorDef("macd_signal", "MACD signal line", _MACD, Scale.UNBOUNDED, lambda df, p: _macd_parts(df, p)[1],
                  family="macd", family_words=_MACD_WORDS,
-                 words=("signal line", "macd signal line", "macd signal", "signal")),
+                 words=("signal line", "macd signal line", "macd signal", "signal"), needs_context=("signal",)),
     IndicatorDef("macd_hist", "MACD histogram", _MACD, Scale.UNBOUNDED, lambda df, p: _macd_parts(df, p)[2],
                  family="macd", family_words=_MACD_WORDS,
-                 words=("macd histogram", "histogram", "histogram bar", "histogram bars", "the histogram")),
+                 words=("macd histogram", "histogram", "histogram bar", "histogram bars", "the histogram",
+                        "m a c d histogram")),
     IndicatorDef("bb_upper", "Upper Bollinger band", _BB, Scale.PRICE, lambda df, p: _bollinger(df, p, "upper"),
                  family="bb", family_words=_BOLLINGER_WORDS, takes_source=True,
                  words=("upper bollinger band", "upper band", "top band", "upper bands", "top bollinger band")),
     IndicatorDef("bb_middle", "Middle Bollinger band", _BB, Scale.PRICE,
                  lambda df, p: _bollinger(df, p, "middle"), family="bb", family_words=_BOLLINGER_WORDS,
                  takes_source=True, words=("middle bollinger band", "middle band", "mid band", "basis line",
-                                           "middle line", "basis")),
+                                           "middle line", "basis"), needs_context=("middle line", "basis")),
     IndicatorDef("bb_lower", "Lower Bollinger band", _BB, Scale.PRICE, lambda df, p: _bollinger(df, p, "lower"),
                  family="bb", family_words=_BOLLINGER_WORDS, takes_source=True,
                  words=("lower bollinger band", "lower band", "bottom band", "lower bands",
@@ -517,18 +526,22 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
     IndicatorDef("highest_high", "Highest high of the prior N bars", (_window(20),), Scale.PRICE,
                  lambda df, p: df["high"].shift(1).rolling(_int(p, "window", "highest_high")).max(),
                  words=("highest high", "highest highs", "day high", "bar high", "week high", "new high",
-                        "highest price", "high of the last", "breakout level")),
+                        "highest price", "high of the last", "breakout level"),
+                 needs_context=("day high", "bar high", "week high", "new high", "high of the last", "breakout level")),
     IndicatorDef("lowest_low", "Lowest low of the prior N bars", (_window(20),), Scale.PRICE,
                  lambda df, p: df["low"].shift(1).rolling(_int(p, "window", "lowest_low")).min(),
                  words=("lowest low", "lowest lows", "day low", "bar low", "week low", "new low", "lowest price",
-                        "low of the last")),
+                        "low of the last"),
+                 needs_context=("day low", "bar low", "week low", "new low", "low of the last")),
     IndicatorDef("atr", "Average true range", (_window(14),), Scale.PRICE, _atr,
                  words=("average true range", "average true ranges", "atr", "a t r", "true range"),
                  misheard=("a. t. r.",)),
     IndicatorDef("stoch_k", "Stochastic %K", _STOCH, Scale.OSCILLATOR, _stoch_k, family="stoch",
-                 family_words=_STOCH_WORDS, words=("%k", "percent k", "k line", "fast line", "the k")),
+                 family_words=_STOCH_WORDS, words=("%k", "percent k", "k line", "fast line", "the k"),
+                 needs_context=("fast line", "the k")),
     IndicatorDef("stoch_d", "Stochastic %D", _STOCH, Scale.OSCILLATOR, _stoch_d, family="stoch",
-                 family_words=_STOCH_WORDS, words=("%d", "percent d", "d line", "slow line", "the d")),
+                 family_words=_STOCH_WORDS, words=("%d", "percent d", "d line", "slow line", "the d"),
+                 needs_context=("slow line", "the d")),
     IndicatorDef("adx", "Average directional index", (_window(14),), Scale.OSCILLATOR, _adx,
                  words=("adx", "a d x", "average directional index", "average directional movement index",
                         "adx line"),
@@ -554,7 +567,8 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
                         "williams", "percent r", "%r", "william percent r", "williams percentage r",
                         "williams %r oscillator", "williams percent range"),
                  misheard=("william sr", "williams are", "williams our", "william's are", "williams percent are",
-                           "william percent are")),
+                           "william percent are"),
+                 needs_context=("williams",)),
     IndicatorDef("roc", "Rate of change (percent)", (_window(10),), Scale.UNBOUNDED, _roc,
                  words=("rate of change", "roc", "r o c", "price rate of change", "rate-of-change",
                         "percent rate of change"),
@@ -564,7 +578,7 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
                         "money-flow index"),
                  misheard=("m. f. i.", "m.f.i.", "many flow index", "money flows index")),
     IndicatorDef("obv", "On-balance volume", (), Scale.UNBOUNDED, _obv,
-                 words=("on balance volume", "on-balance volume", "obv", "o b v", "on balance", "obv line"),
+                 words=("on balance volume", "on-balance volume", "obv", "o b v", "obv line"),
                  misheard=("o. b. v.", "o.b.v.", "on balanced volume", "own balance volume", "on the balance volume")),
     IndicatorDef("keltner_upper", "Upper Keltner channel", _KELTNER, Scale.PRICE,
                  lambda df, p: _keltner(df, p, "upper"), family="keltner", family_words=_KELTNER_WORDS,
@@ -584,7 +598,8 @@ _DECLARATIONS: tuple[IndicatorDef, ...] = (
                         "parabolic", "parabolic dots", "sar dots", "parabolic sar dots", "parabolic stop",
                         "parabolic time price system"),
                  misheard=("parabolic czar", "parabolic star", "parabolic s. a. r.", "parabolic sa r",
-                           "para bolic", "parabolic tsar", "p. sar")),
+                           "para bolic", "parabolic tsar", "p. sar"),
+                 needs_context=("parabolic",)),
     IndicatorDef("supertrend", "Supertrend", _SUPERTREND, Scale.PRICE, _supertrend,
                  words=("supertrend", "super trend", "supertrend line", "super trend line", "super-trend",
                         "supertrend indicator", "super trend indicator"),
