@@ -1,58 +1,115 @@
-"""Rule extraction quality: the shared lessons and the project's own sets, heard as text, SRT sidecar and ASR.
+"""Rule extraction quality per label set (shared, own, samples) and per way of hearing a lesson.
 
-`python bench/extraction.py [--modes text,sidecar,asr] [--cache DIR] [--lm default|trading]` prints one line per
-lesson, a totals line per set and mode, and last `extraction: K/N exact, cond P=.. R=.., wrong_testable=W`
-over every lesson in every mode.
+    python bench/extraction.py [--sets text,sidecar,asr] [--labels shared,own,samples] [--cache DIR] [-v]
+
+Ways of hearing (`--sets`): `text` (the script), `sidecar` (the SRT of a Festival-voiced video, at its real
+sentence times) and `asr` (pocketsphinx with the trading language model on that video). Videos are made
+once and kept in the cache (default ~/.cache/reelquant/lesson-videos); the default run is `text,sidecar`,
+which takes seconds once the videos exist; `asr` decodes every lesson and takes far longer.
+
+Prints per set one line in the reference scorer's format, the extractor's time per 1,000 words (median over
+lessons, text), the "wrong why" check (each lesson labeled not testable: the label's reason beside the
+extractor's, counted as a defect when the extractor's misses the label's key idea), and last the summary
+line `extraction: K/N exact, cond P=.. R=.., wrong_testable=W` of the shared lessons read as text.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reelquant.speech.engines import PocketsphinxEngine  # noqa: E402
-from reelquant.strategy.evaluate import MODES, format_result, totals_line  # noqa: E402
-from reelquant.strategy.evaluate import evaluate_dir as _evaluate_dir  # noqa: E402
+from reelquant.strategy.evaluate import (  # noqa: E402
+    MODES,
+    default_cache_dir,
+    default_engine,
+    evaluate_dir,
+    format_result,
+)
+from reelquant.strategy.scoring import key_idea, totals_line, untestable_kinds, wrong_why  # noqa: E402
 
 
-def label_sets() -> list[Path]:
-    """The shared lessons (beside or inside the checkout), the project's own lessons and its samples."""
-    shared = next((p for p in (ROOT / "shared" / "lessons", ROOT.parent / "shared" / "lessons") if p.is_dir()), None)
-    return [p for p in (shared, ROOT / "tests" / "lessons", ROOT / "samples") if p is not None]
+def label_sets() -> dict[str, Path]:
+    """The shared lessons (beside the checkout, or inside a copy of it), the project's own lessons, its samples."""
+    shared = next((p for p in (ROOT.parent / "shared" / "lessons", ROOT / "shared" / "lessons") if p.is_dir()), None)
+    if shared is None:
+        raise SystemExit(f"the shared lessons are missing: expected {ROOT.parent / 'shared' / 'lessons'}; "
+                         "check them out beside the repository.")
+    return {"shared": shared, "own": ROOT / "tests" / "lessons", "samples": ROOT / "samples"}
+
+
+def why_lines(result: dict[str, Any]) -> tuple[list[str], int, int]:
+    """For each lesson labeled not testable: the label's reason and the extractor's; (lines, judged, wrong)."""
+    lines, judged, wrong = [], 0, 0
+    for row in result["rows"]:
+        if row["label_testable"] or row["status"] == "missing":
+            continue
+        label = row["label_unsupported"]
+        if row["testable"]:
+            got, bad = "TESTABLE: " + " / ".join(row["summaries"]), True
+        else:
+            got, bad = "; ".join(row["unsupported"]) or "(no reason)", wrong_why(label, row["unsupported"])
+        judged += 1
+        wrong += bad
+        lines.append(f"    {row['lesson']:34s} {'WRONG WHY' if bad else 'right why'}"
+                     f"  [{', '.join(sorted(key_idea(label)))} / {', '.join(sorted(untestable_kinds(row['unsupported']))) or '-'}]")
+        lines.append(f"        label: {label[0] if label else '-'}")
+        lines.append(f"        got:   {got[:300]}")
+    return lines, judged, wrong
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: text,sidecar,asr")
-    parser.add_argument("--cache", default=str(ROOT / ".reelquant" / "bench-extraction"),
-                        help="where synthesized lesson videos are kept between runs")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="text,sidecar", help="comma-separated ways of hearing: text,sidecar,asr")
+    parser.add_argument("--labels", default="shared,own,samples", help="comma-separated label sets")
+    parser.add_argument("--cache", default=str(default_cache_dir()), help="where synthesized videos are kept")
     parser.add_argument("--lm", default="trading", choices=["trading", "default"],
-                        help="pocketsphinx language model for the asr mode")
+                        help="pocketsphinx language model for the asr set")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every lesson's line and why")
     args = parser.parse_args()
-    engine = PocketsphinxEngine(language_model=args.lm)
-    n = exact = tp = fp = fn = wrong = 0
-    for mode in args.modes.split(","):
-        for folder in label_sets():
+    modes = [m for m in args.sets.split(",") if m]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        raise SystemExit(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(MODES)}.")
+    folders = label_sets()
+    names = [n for n in args.labels.split(",") if n]
+    if any(n not in folders for n in names):
+        raise SystemExit(f"unknown label set in {args.labels!r}; choose from {', '.join(folders)}.")
+    engine = default_engine(args.lm) if "asr" in modes else None
+    started = time.perf_counter()
+    summary = None
+    per_kwords: list[float] = []
+    for mode in modes:
+        for name in names:
             t0 = time.perf_counter()
-            result = _evaluate_dir(folder, mode=mode, cache_dir=args.cache, engine=engine)
-            print(format_result(result))
-            print(f"  ({time.perf_counter() - t0:.1f} s)\n")
-            t = result["totals"]
-            n, exact, wrong = n + t["n"], exact + t["exact"], wrong + t["wrong_testable"]
-            tp, fp, fn = tp + t["tp"], fp + t["fp"], fn + t["fn"]
-    totals = {
-        "n": n,
-        "exact": exact,
-        "precision": tp / (tp + fp) if tp + fp else 1.0,
-        "recall": tp / (tp + fn) if tp + fn else 1.0,
-        "wrong_testable": wrong,
-    }
-    print(f"extraction: {totals_line(totals)}")
+            result = evaluate_dir(folders[name], mode=mode, cache_dir=args.cache, engine=engine)
+            seconds = time.perf_counter() - t0
+            if args.verbose:
+                print(f"## {name} / {mode}")
+                print(format_result(result, verbose=False))
+            print(f"{name:8s} {mode:8s} {totals_line(result['totals'])}  "
+                  f"(missed_testable={result['totals'].missed_testable}, {seconds:.1f} s)")
+            lines, judged, wrong = why_lines(result)
+            print(f"{'':17s} wrong why: {wrong}/{judged} not-testable lessons")
+            if args.verbose or wrong:
+                print("\n".join(lines))
+            if mode == "text":
+                per_kwords += [r["extract_s"] / r["words"] * 1000 for r in result["rows"] if r.get("words")]
+                if name == "shared":
+                    summary = result["totals"]
+    if per_kwords:
+        print(f"extractor time per 1,000 words (text, median over {len(per_kwords)} lessons): "
+              f"{statistics.median(per_kwords) * 1000:.1f} ms")
+    print(f"whole run: {time.perf_counter() - started:.1f} s")
+    if summary is not None:
+        print("summary: the shared lessons read as text")
+        print(totals_line(summary))
 
 
 if __name__ == "__main__":

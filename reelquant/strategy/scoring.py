@@ -396,3 +396,46 @@ def score_many(pairs: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
     for pred, label in pairs:
         totals.add(score_lesson(label, pred))
     return totals.as_dict()
+
+
+# ------------------------------------------------------------------ why a lesson is not testable
+
+# The kinds of reason a lesson cannot be tested (DESIGN.md, the shared README's "Not testable"), each with
+# the words that say it. A not-testable answer is right for the right reason when its reasons share a kind
+# with the label's: "needs earnings data" for a lesson about order-book scalping is a wrong why.
+UNTESTABLE_KINDS: dict[str, tuple[str, ...]] = {
+    "fundamentals": ("earnings", "revenue", "guidance", "analyst", "estimate", "fundamental", "press release",
+                     "quarterly report", "eps"),
+    "news": ("news", "headline", "economic calendar", "announcement"),
+    "order book": ("order book", "order-book", "level 2", "level two", "depth of market", "time and sales",
+                   "time-and-sales", "bids", "tape"),
+    "another symbol": ("another symbol", "other symbol", "another index", "another market", "vix", "breadth",
+                       "put/call", "put call", "tick reading", "internals", "other instrument"),
+    "options": ("options data", "option chain", "implied volatility", "open interest"),
+    "chart pattern": ("chart pattern", "head and shoulders", "neckline", "pattern"),
+    "no rule": ("no entry or exit rule", "no rule", "no trading rule", "advice", "psychology", "mindset",
+                "discipline", "journaling"),
+    "no exit": ("no exit", "without an exit", "without exit", "exit is not taught", "no way out"),
+    "discretionary": ("discretionary", "judgement", "judgment", "it depends"),
+}
+
+
+def untestable_kinds(reasons: Iterable[str]) -> set[str]:
+    """The kinds of UNTESTABLE_KINDS that these reasons name."""
+    import re
+
+    text = " ".join(reasons).lower()
+    return {kind for kind, words in UNTESTABLE_KINDS.items()
+            if any(re.search(rf"(?<![a-z]){re.escape(w)}s?(?![a-z])", text) for w in words)}
+
+
+def key_idea(label_reasons: list[str]) -> set[str]:
+    """The kinds a label's first reason names (its main point; later reasons add detail), else any reason's."""
+    return untestable_kinds(label_reasons[:1]) or untestable_kinds(label_reasons)
+
+
+def wrong_why(label_reasons: list[str], extracted_reasons: Iterable[str]) -> bool:
+    """True when the extracted reasons miss the label's key idea (a label whose reasons name no known kind
+    cannot be judged and never counts)."""
+    wanted = key_idea(label_reasons)
+    return bool(wanted) and not (wanted & untestable_kinds(extracted_reasons))

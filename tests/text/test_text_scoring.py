@@ -400,3 +400,32 @@ def test_a_label_list_keeps_its_alternatives() -> None:
     label = json.loads((LABEL_SETS["shared"] / "yt_supertrend_flip.spec.json").read_text())
     (only,) = labeled_specs(label)
     assert len(only.readings) == 2 and only.readings[0] != only.readings[1]
+
+
+# ------------------------------------------------------------------ a wrong why is a defect
+
+
+def test_every_not_testable_label_has_a_key_idea_the_why_check_can_judge() -> None:
+    from reelquant.strategy.scoring import key_idea
+
+    judged = 0
+    for folder in LABEL_SETS.values():
+        for name, label in _labels(folder).items():
+            for spec in load_specs(label):
+                if not spec.testable:
+                    assert key_idea(spec.unsupported), (name, spec.unsupported)
+                    judged += 1
+    assert judged >= 13
+
+
+def test_a_reason_of_another_kind_is_a_wrong_why() -> None:
+    from reelquant.strategy.scoring import wrong_why
+
+    label = ["the entry and exit depend on order book (level 2) data"]
+    assert wrong_why(label, ["needs earnings and news data"])
+    assert wrong_why(label, [])
+    assert not wrong_why(label, ["reads Level 2 bids, not bars"])
+    # The first reason is the key idea; a later, secondary one does not excuse missing it.
+    earnings = ["needs earnings dates and analyst estimates", "the host judges each release (discretionary)"]
+    assert wrong_why(earnings, ["a discretionary read"]) and not wrong_why(earnings, ["needs earnings data"])
+    assert not wrong_why(["something no kind names"], ["anything"])
