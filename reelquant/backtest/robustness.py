@@ -140,7 +140,8 @@ def spec_parameters(spec: StrategySpec) -> list[Parameter]:
     return params
 
 
-def _levels(param: Parameter, steps: Sequence[float]) -> list[float]:
+def parameter_levels(param: Parameter, steps: Sequence[float]) -> list[float]:
+    """The parameter's base and its values ±each step, whole where it must be, never under its minimum."""
     out: list[float] = []
     for factor in sorted({1.0, *(1 - s for s in steps), *(1 + s for s in steps)}):
         value = param.base * factor
@@ -178,12 +179,19 @@ def apply_values(spec: StrategySpec, params: Sequence[Parameter], values: Sequen
     return StrategySpec.from_dict(data)
 
 
+def _kind(param: Parameter) -> tuple[Any, ...]:
+    """An indicator parameter's kind: the indicator and the series it is computed on (an SMA of volume
+    and an SMA of the close are not a fast and a slow average of one thing)."""
+    name, params = param.where[1]
+    return name, dict(params).get("source", "close")
+
+
 def _keeps_order(params: Sequence[Parameter], values: Sequence[float]) -> bool:
     """False when two windows of the same kind swap or meet (a fast average no longer faster than the slow one)."""
     for (pa, va), (pb, vb) in itertools.combinations(zip(params, values, strict=True), 2):
         if pa.where[0] != "indicator" or pb.where[0] != "indicator" or pa.where[2] != pb.where[2]:
             continue
-        if pa.where[1][0] != pb.where[1][0] or pa.base == pb.base:
+        if _kind(pa) != _kind(pb) or pa.base == pb.base:
             continue
         if (pa.base < pb.base) != (va < vb) or va == vb:
             return False
@@ -192,7 +200,7 @@ def _keeps_order(params: Sequence[Parameter], values: Sequence[float]) -> bool:
 
 def _variants(params: Sequence[Parameter], steps: Sequence[float], max_variants: int,
               seed: int) -> tuple[list[tuple[float, ...]], bool]:
-    levels = [_levels(p, steps) for p in params]
+    levels = [parameter_levels(p, steps) for p in params]
     base = tuple(p.base for p in params)
     total = math.prod(len(lv) for lv in levels)
     if total <= max_variants:
@@ -416,6 +424,6 @@ def robustness_from(value: RobustnessResult | Mapping[str, Any]) -> tuple[float,
 
 __all__ = [
     "DEFAULT_STEPS", "Parameter", "RobustnessError", "RobustnessResult", "apply_values", "deflated_sharpe",
-    "deflated_sharpe_ratio", "expected_max_sharpe",
-    "heatmap_png", "robustness", "robustness_from", "spec_parameters",
+    "deflated_sharpe_ratio", "expected_max_sharpe", "heatmap_png", "parameter_levels", "robustness",
+    "robustness_from", "spec_parameters",
 ]

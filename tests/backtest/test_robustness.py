@@ -13,6 +13,7 @@ from PIL import Image
 
 from reelquant.backtest.engine import BacktestConfig, BacktestError, run_backtest
 from reelquant.backtest.robustness import (
+    DEFAULT_STEPS,
     RobustnessError,
     RobustnessResult,
     apply_values,
@@ -20,6 +21,7 @@ from reelquant.backtest.robustness import (
     deflated_sharpe_ratio,
     expected_max_sharpe,
     heatmap_png,
+    parameter_levels,
     robustness,
     spec_parameters,
 )
@@ -138,3 +140,53 @@ def test_more_trials_deflate_more() -> None:
     assert all(a > b for a, b in zip([single, *values], values, strict=False))
     assert values[-1] < 0.5
     assert deflated_sharpe(np.zeros(100), 10, values) == 0.0
+
+
+def test_parameters_come_from_the_registry() -> None:
+    """Whole numbers and minimums are the registry's; one series read at two offsets is one parameter."""
+    rsi2 = ind("rsi", window=2)
+    spec = spec_of([cond(rsi2, "<", ind("rsi", offset=1, window=2)),
+                    cond(ind("close"), "<", ind("bb_lower", scale=0.99, window=20, std=2))],
+                   [cond(rsi2, ">", 70)], max_bars_held=5, stop_loss_atr=2.0)
+    params = {p.name: p for p in spec_parameters(spec)}
+    assert list(params) == ["rsi(2).window", "bb_lower(20, 2).window", "bb_lower(20, 2).std",
+                            "long.exit[0] rsi > threshold", "stop_loss_atr", "max_bars_held"]
+    assert params["rsi(2).window"].integer and not params["bb_lower(20, 2).std"].integer
+    assert params["bb_lower(20, 2).std"].minimum == 0.1 and params["max_bars_held"].integer
+    # a window of 2 moved 30 % down stays at the registry's minimum of 1; max_bars_held stays whole
+    levels = parameter_levels(params["rsi(2).window"], DEFAULT_STEPS)
+    assert min(levels) >= 1 and all(v == int(v) for v in levels)
+    moved = apply_values(spec, list(params.values()), [3, 22, 2.4, 75.0, 2.5, 6])
+    entry = moved.long.entry.conditions
+    assert entry[0].left.params == {"window": 3} and entry[0].right.params == {"window": 3}
+    assert entry[0].right.offset == 1 and entry[1].right.scale == 0.99  # offsets and scales stay as taught
+    assert entry[1].right.params == {"window": 22, "std": 2.4}
+    assert moved.stops.max_bars_held == 6 and moved.stops.stop_loss_atr == 2.5
+
+
+def test_stop_and_reverse_threshold_is_one_parameter() -> None:
+    rsi = ind("rsi", window=14)
+    spec = spec_of([cond(rsi, "crosses_above", 30)], [cond(rsi, "crosses_below", 70)], direction="reverse")
+    params = spec_parameters(spec)
+    assert [p.name for p in params] == ["rsi(14).window", "long.entry[0] rsi crosses_above threshold",
+                                        "long.exit[0] rsi crosses_below threshold"]
+    moved = apply_values(spec, params, [12, 25.0, 75.0])
+    assert moved.is_stop_and_reverse()
+    assert moved.short.entry.conditions[0].right == 75.0 and moved.short.exit.conditions[0].right == 25.0
+
+
+def test_batched_variants_with_atr_stops_and_a_time_exit_match_run_backtest(goog: pd.DataFrame) -> None:
+    """Both sides, ATR stops and a time exit: every column of the one batched simulation is its own backtest."""
+    rsi = ind("rsi", window=5)
+    spec = spec_of([cond(rsi, "crosses_above", 30)], [cond(rsi, "crosses_below", 70)], direction="reverse",
+                   stop_loss_atr=2.0, take_profit_atr=4.0, atr_window=10, max_bars_held=15)
+    result = robustness(spec, goog, BacktestConfig(), steps=(0.2,), max_variants=9)
+    assert result.engine == "vectorbt" and len(result.table) == 9
+    names = [p.name for p in result.parameters]
+    assert "max_bars_held" in names and "take_profit_atr" in names
+    for k in (0, 4, 8):
+        values = [result.table[n].iloc[k] for n in names]
+        oos = run_backtest(apply_values(spec, result.parameters, values), goog,
+                           BacktestConfig()).metrics["out_of_sample"]
+        assert result.table["oos_sharpe"].iloc[k] == pytest.approx(oos["sharpe"], rel=1e-9, abs=1e-12)
+        assert result.table["oos_trades"].iloc[k] == oos["trades"]
