@@ -12,11 +12,10 @@ from assets.partitions import videos_partitions
 from reelquant.plots import keyword_timeline_png
 from reelquant.schemas import KeywordHitsSchema
 from reelquant.speech.transcript import Transcript
-from reelquant.strategy.spec import StrategySpec
-from reelquant.text.extract import extract_concepts
 from reelquant.text.features import FEATURE_DOCS
 from reelquant.text.features import lesson_features as compute_features
 from reelquant.text.keywords import find_keyword_hits
+from reelquant.text.rules import read_lesson
 
 
 @dg.asset(
@@ -62,20 +61,24 @@ def keyword_hits_schema_result(hits: pd.DataFrame) -> dg.AssetCheckResult:
     partitions_def=videos_partitions,
     group_name="language",
     kinds={"python"},
-    description="Candidate rules found in the lesson: conditions, numbers, actions and the words they came from.",
+    description="The reader's account of the lesson: candidate rules (side, entry or exit, condition), stops, "
+    "timeframe and other settings, each with the words and times it came from and the setup it belongs to.",
 )
 def trading_concepts(transcript: dict[str, Any], keyword_hits: pd.DataFrame) -> dg.MaterializeResult:
-    concepts = extract_concepts(Transcript.from_dict(transcript))
+    reading = read_lesson(Transcript.from_dict(transcript))
+    rows = sorted(reading.records(), key=lambda r: (r["start_s"], r["setup"]))
     return dg.MaterializeResult(
-        value=concepts,
+        value=reading.to_dict(),
         metadata={
-            "concepts": dg.MetadataValue.int(len(concepts)),
+            "candidates": dg.MetadataValue.int(len(rows)),
+            "rules": dg.MetadataValue.int(sum(r["kind"] == "rule" for r in rows)),
+            "setups_seen": dg.MetadataValue.int(len({r["setup"] for r in rows})),
             "indicator_terms": dg.MetadataValue.int(
                 int((keyword_hits["category"] == "indicators").sum()) if len(keyword_hits) else 0
             ),
             "preview": md_table(
-                ((c.get("kind", ""), f"{c.get('start_s', 0):.1f}", c.get("text", "")) for c in concepts),
-                ["kind", "at (s)", "said"],
+                ((r["setup"] + 1, r["kind"], r["part"], f"{r['start_s']:.1f}", r["detail"], r["text"]) for r in rows),
+                ["setup", "kind", "part", "at (s)", "read as", "said"], limit=40,
             ),
         },
     )
@@ -88,9 +91,9 @@ def trading_concepts(transcript: dict[str, Any], keyword_hits: pd.DataFrame) -> 
     description="30+ numeric features of the lesson (term densities, speech rate, rule counts, ...); see FEATURE_DOCS.",
 )
 def lesson_features(
-    transcript: dict[str, Any], keyword_hits: pd.DataFrame, strategy_spec: dict[str, Any]
+    transcript: dict[str, Any], keyword_hits: pd.DataFrame, strategy_spec: list[dict[str, Any]]
 ) -> dg.MaterializeResult:
-    feats = compute_features(Transcript.from_dict(transcript), keyword_hits, StrategySpec.from_dict(strategy_spec))
+    feats = compute_features(Transcript.from_dict(transcript), keyword_hits, strategy_spec)
     return dg.MaterializeResult(
         value=feats,
         metadata={

@@ -75,7 +75,7 @@ def keyframes(
     group_name="media",
     kinds={"video"},
     retry_policy=ENGINE_RETRY,
-    description="MP4 clips around each rule of the strategy and the densest teaching, cut in the silences "
+    description="MP4 clips around each rule of every setup and the densest teaching, cut in the silences "
                 "between sentences, subtitles burned in, with thumbnails.",
 )
 def highlight_clips(
@@ -84,10 +84,12 @@ def highlight_clips(
     audio_track: dict[str, Any],
     transcript: dict[str, Any],
     keyword_hits: pd.DataFrame,
-    strategy_spec: dict[str, Any],
+    strategy_spec: list[dict[str, Any]],
     media_store: MediaStoreResource,
 ) -> dg.MaterializeResult:
     out_dir = media_store.derived_dir(context.partition_key, "clips")
+    # Every setup's rules get their moments: the provenance of each spec of the lesson's list.
+    provenance = [p for spec in strategy_spec for p in spec.get("provenance") or []]
     tr = Transcript.from_dict(transcript)
     started = time.perf_counter()
     # Without speech in the sound (a sidecar transcript over music), its quiet parts say nothing.
@@ -96,7 +98,7 @@ def highlight_clips(
         if audio_track.get("has_speech") else None
     )
     windows = highlight_windows(
-        keyword_hits, tr, strategy_spec.get("provenance") or [], duration_s=float(video_file["duration_s"]),
+        keyword_hits, tr, provenance, duration_s=float(video_file["duration_s"]),
         silences=silences,
     )
     clips = render_clips(Path(video_file["path"]), windows, tr, out_dir)

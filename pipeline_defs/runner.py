@@ -45,7 +45,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def build_report(result: dg.ExecuteInProcessResult, key: str, wall_s: float) -> dict[str, Any]:
-    """The report.json of DESIGN.md from a finished run's asset values."""
+    """The report.json of DESIGN.md from a finished run's asset values (`upgrade_record` reads it back)."""
     record = result.asset_value("strategy") if _has(result, "strategy") else None
     transcript = result.asset_value("transcript")
     hits = result.asset_value("keyword_hits")
@@ -62,8 +62,10 @@ def build_report(result: dg.ExecuteInProcessResult, key: str, wall_s: float) -> 
             "segments": [{k: s[k] for k in ("id", "start", "end", "text")} for s in transcript["segments"]],
         },
         "keywords": hits.to_dict(orient="records"),
+        # The list of StrategySpec v2, one per setup; `setups` is each one's verdict per market from the record.
         "strategy_spec": result.asset_value("strategy_spec"),
         "backtest": backtest,
+        "setups": record["setups"] if record else [],
         "promoted": bool(record["promoted"]) if record else False,
         "reasons": record["reasons"] if record else ["the run did not reach `strategy`"],
         "timings_s": timings,

@@ -18,6 +18,7 @@ from typing import Any
 from reelquant.search import cli as search_cli
 from reelquant.speech import doctor
 from reelquant.strategy import evaluate
+from reelquant.strategy.spec import StrategySpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,28 +71,65 @@ def _fmt(value: Any, spec: str = ".2f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _sides_text(spec: StrategySpec) -> str:
+    names = [name for name, _ in spec.sides()]
+    if spec.is_stop_and_reverse():
+        return "stop and reverse"
+    return {1: f"{names[0]} only", 2: "long and short"}.get(len(names), "no side")
+
+
+def _readable(text: str) -> str:
+    return text.replace("crosses_above", "crosses above").replace("crosses_below", "crosses below")
+
+
+def _print_spec(spec: StrategySpec, indent: str) -> None:
+    """One setup's rules as a trader reads them: per side, entry and exit; then stops and time exit."""
+    if not spec.testable:
+        for reason in spec.unsupported or ["no rule taught"]:
+            print(f"{indent}not testable: {reason}")
+        return
+    for name, side in spec.sides():
+        exit_text = _readable(side.exit.describe()) if side.exit.conditions else "(stops and time exit only)"
+        print(f"{indent}{name:<6} entry  {_readable(side.entry.describe())}")
+        print(f"{indent}       exit   {exit_text}")
+    print(f"{indent}stops  {', '.join(spec.stops.describe()) or 'none taught'}")
+
+
+def _print_market(name: str, market: dict[str, Any], indent: str) -> None:
+    if not market["ran"]:
+        print(f"{indent}{name:<10} skipped: {market.get('reason') or market['reasons'][0]}")
+        return
+    oos = market.get("oos") or {}
+    print(f"{indent}{name:<10} out-of-sample Sharpe {_fmt(oos.get('sharpe'))}  return "
+          f"{_fmt(oos.get('total_return', 0) * 100, '.1f')} %  max drawdown {_fmt(oos.get('max_drawdown', 0) * 100, '.1f')} %"
+          f"  trades {int(oos.get('trades', 0))}")
+    print(f"{indent}{'':<10} {'PROMOTED' if market['promoted'] else 'rejected'}: {market['reasons'][0].split(': ', 1)[-1]}")
+    for reason in market["reasons"][1:]:
+        if reason.startswith("failed"):
+            print(f"{indent}{'':<12}- {reason}")
+
+
 def _print_run(run: Any) -> None:
     print(f"\n== {run.source.name}" + (f"  [{run.key}]" if run.key else ""))
     if run.error:
         print(f"   failed: {run.error}")
         return
+    from reelquant.strategy.record import upgrade_record
+
     rep = run.report
     tr = rep["transcript"]
-    oos = (rep["backtest"].get("rule_only") or {}).get("metrics", {}).get("out_of_sample") if rep["backtest"] else None
-    from reelquant.strategy.spec import StrategySpec
-
-    spec = StrategySpec.from_dict(rep["strategy_spec"])
+    record = upgrade_record(rep)
     print(f"   transcript   {tr['engine']}, {tr['word_count']} words, {tr['duration_s']:.1f} s")
     print(f"   keywords     {len(rep['keywords'])} hits")
-    print(f"   strategy     {spec.summary()}")
-    if oos:
-        print(f"   out-of-sample  Sharpe {_fmt(oos['sharpe'])}  return {_fmt(oos['total_return'] * 100, '.1f')} %  "
-              f"max drawdown {_fmt(oos['max_drawdown'] * 100, '.1f')} %  trades {int(oos['trades'])}")
-    else:
-        print("   out-of-sample  not backtested")
-    print(f"   decision     {'PROMOTED' if rep['promoted'] else 'rejected'}")
-    for reason in rep["reasons"]:
-        print(f"                - {reason}")
+    print(f"   setups       {len(record['setups'])} taught")
+    for setup in record["setups"]:
+        spec = StrategySpec.from_dict(setup["spec"])
+        detail = f"{spec.timeframe} bars, {_sides_text(spec)}" if spec.testable else "not testable"
+        print(f"   {setup['label']}  [{detail}]  {'PROMOTED' if setup['promoted'] else 'rejected'}")
+        _print_spec(spec, "     ")
+        for name, market in setup["markets"].items():
+            _print_market(name, market, "     ")
+    print(f"   decision     {rep['reasons'][0]}")
     print(f"   wall time    {run.wall_s:.1f} s")
 
 

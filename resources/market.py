@@ -1,4 +1,4 @@
-"""Market data and backtesting resources."""
+"""Market data (the instruments setups are tested on) and backtesting resources."""
 
 from __future__ import annotations
 
@@ -10,21 +10,39 @@ import pandas as pd
 from reelquant.backtest.data import bundled_sample_path, load_ohlcv, load_symbol
 from reelquant.backtest.engine import BacktestConfig
 from reelquant.backtest.promotion import PromotionGates
+from reelquant.strategy.markets import Instrument, infer_timeframe, normalize_timeframe, timeframe_freq
 
 
 class MarketDataResource(dg.ConfigurableResource):
-    """OHLCV source: `bundled` (daily GOOG 2004-2013 shipped with the package) or a folder/file of CSV/Parquet."""
+    """The markets setups are tested on. `bundled`: every file shipped in the package's data folder (daily GOOG
+    2004-2013). A folder or file of CSV/Parquet: `symbol` plus any `symbols`, `<SYMBOL>.csv` or
+    `<SYMBOL>.parquet` each. A market's bar size is read from its timestamps unless `timeframes` names it
+    (`{"EURUSD": "1h"}`)."""
 
     source: str = "bundled"
     symbol: str = "GOOG"
+    symbols: list[str] = []
+    timeframes: dict[str, str] = {}
 
-    def load(self) -> pd.DataFrame:
+    def _instrument(self, symbol: str, bars: pd.DataFrame) -> Instrument:
+        said = self.timeframes.get(symbol)
+        return Instrument(symbol, normalize_timeframe(said) if said else infer_timeframe(bars.index), bars)
+
+    def load_instruments(self) -> list[Instrument]:
         if self.source == "bundled":
-            return load_ohlcv(bundled_sample_path())
-        return load_symbol(Path(self.source).expanduser(), symbol=self.symbol)
+            folder = bundled_sample_path().parent
+            files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".parquet", ".pq"))
+            return [self._instrument(p.stem.upper(), load_ohlcv(p)) for p in files]
+        source = Path(self.source).expanduser()
+        wanted = list(dict.fromkeys([self.symbol, *self.symbols]))
+        if source.is_file():  # one file is one market, whatever its name
+            return [self._instrument(self.symbol, load_ohlcv(source))]
+        return [self._instrument(sym, load_symbol(source, symbol=sym)) for sym in wanted]
 
     def describe(self) -> str:
-        return f"{self.symbol} from {'the bundled sample' if self.source == 'bundled' else self.source}"
+        if self.source == "bundled":
+            return "the bundled sample data"
+        return f"{', '.join(dict.fromkeys([self.symbol, *self.symbols]))} from {self.source}"
 
 
 class BacktesterResource(dg.ConfigurableResource):
@@ -43,10 +61,11 @@ class BacktesterResource(dg.ConfigurableResource):
     walk_forward_windows: int = 4
     robustness_max_variants: int = 343
 
-    def config(self) -> BacktestConfig:
+    def config(self, timeframe: str | None = None) -> BacktestConfig:
+        """The backtest settings; with a market's bar size, returns are read at that frequency."""
         return BacktestConfig(
             init_cash=self.init_cash, fees=self.fees, slippage=self.slippage,
-            oos_fraction=self.oos_fraction, freq=self.freq,
+            oos_fraction=self.oos_fraction, freq=timeframe_freq(timeframe) if timeframe else self.freq,
         )
 
     def gates(self) -> PromotionGates:
