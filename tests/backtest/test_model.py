@@ -17,7 +17,7 @@ from reelquant.backtest.model import (
     walk_forward_folds,
 )
 
-from .builders import sma_cross
+from .builders import cond, ind, sma_cross, spec_of
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,37 @@ def test_save_and_load_round_trip(model: SignalModelResult, goog: pd.DataFrame, 
     np.testing.assert_allclose(loaded.booster.predict(x), model.booster.predict(x))
     with pytest.raises(SignalModelError, match="No signal model summary"):
         SignalModelResult.load(tmp_path / "absent.txt")
+
+
+def test_features_follow_the_specs_operands_and_the_registry_scales(goog: pd.DataFrame) -> None:
+    rsi2 = ind("rsi", window=2)
+    spec = spec_of([cond(rsi2, "<", ind("rsi", offset=1, window=2)),
+                    cond(ind("close"), "<", ind("sma", scale=0.95, window=20)),
+                    cond(ind("volume"), ">", ind("sma", window=50, source="volume")),
+                    cond(ind("macd"), ">", 0)],
+                   [cond(ind("close"), ">", ind("sma", window=20))])
+    feats = build_features(spec, goog)
+    operand_features = [c for c in feats.columns if not c.startswith(("ret_", "vol_", "range_"))]
+    # the scaled and the plain SMA(20) are one series: one feature
+    assert operand_features == ["rsi_window2", "rsi_window2_lag1", "close", "sma_window20", "volume",
+                                "sma_source-volume_window50", "macd_fast12_signal9_slow26"]
+    close = goog["close"]
+    sma20 = close.rolling(20).mean()
+    pd.testing.assert_series_equal(feats["sma_window20"], sma20 / close - 1, check_names=False)
+    pd.testing.assert_series_equal(feats["rsi_window2_lag1"], feats["rsi_window2"].shift(1), check_names=False)
+    assert feats["close"].abs().max() == 0  # the close against itself
+    assert feats["rsi_window2"].between(0, 100).sum() == feats["rsi_window2"].notna().sum()
+    # volume-unit and MACD features are level-free: a tenfold price or volume changes nothing
+    scaled = goog.assign(**{c: goog[c] * 10 for c in ("open", "high", "low", "close", "volume")})
+    pd.testing.assert_frame_equal(build_features(spec, scaled), feats, rtol=1e-6)
+    assert 0.5 < feats["sma_source-volume_window50"].median() < 2
+
+
+def test_short_trades_are_labelled_too(goog: pd.DataFrame) -> None:
+    spec = sma_cross(direction="reverse")
+    trades = run_backtest(spec, goog).trades
+    result = train_signal_model(spec, goog, n_splits=3)
+    assert (trades["direction"] == "short").sum() > 20
+    assert result.n_samples == len(trades) and result.n_positive == int((trades["pnl"] > 0).sum())
+    filtered = run_backtest(spec, goog, entry_filter=result.entry_filter)
+    assert result.trained and filtered.filtered

@@ -50,3 +50,13 @@ def test_too_many_windows_is_a_clear_error(goog: pd.DataFrame) -> None:
         walk_forward(sma_cross(), goog.iloc[:90], n_windows=4)
     with pytest.raises(BacktestError, match="at least 1"):
         window_bounds(1000, 0)
+
+
+def test_windows_of_a_two_sided_spec_with_stops_agree_with_run_backtest(goog: pd.DataFrame) -> None:
+    spec = sma_cross(direction="reverse", stop_loss_atr=3.0, atr_window=10, max_bars_held=30)
+    config = BacktestConfig(oos_fraction=0.5)
+    reference = run_backtest(spec, goog, config)
+    (window,) = walk_forward(spec, goog, config, n_windows=1)
+    assert window.in_sample == reference.metrics["in_sample"]
+    assert window.out_of_sample == reference.metrics["out_of_sample"]
+    assert (reference.trades["direction"] == "short").any()
