@@ -52,6 +52,9 @@ class ClauseMarks:
     modal: bool = False
     side_context: str | None = None
     story: bool = False
+    definition: bool = False
+    question: bool = False
+    settings: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -70,7 +73,8 @@ def find_actions(clause: Clause) -> list[Action]:
         prev = w[i - 1] if i > 0 else ""
         part = None
         end = i + 1
-        if word in ("buy", "buys") or (word == "long" and prev in ("go", "get", "goes", "going", "enter")) or word == "long" and n <= 3:
+        if word in ("buy", "buys") or (word == "long" and (prev in ("go", "get", "goes", "going", "enter")
+                                                        or n <= 3)):
             part = "long.entry"
         elif word == "in" and prev in ("you're", "i'm", "we're", "get", "getting") and nxt not in vocab.BAR_UNITS:
             part = "long.entry" if not _short_context(w) else "short.entry"
@@ -88,7 +92,18 @@ def find_actions(clause: Clause) -> list[Action]:
             part = "long.exit" if not _short_context(w) else "short.entry"
         elif word in ("cover", "covers"):
             part = "short.exit"
-        elif word in ("exit", "exits") and prev not in ("the", "an", "our", "my", "your", "that's") or word == "out" and prev in _BE or word == "close" and prev in _SUBJECTS and nxt in ("it", "the", "my", "your", "out", "anyway",
+        elif word in ("exit", "exits") and (prev not in ("the", "an", "our", "my", "your", "that's")
+                                            or nxt in ("is", ":", "comes", "rule")):
+            part = "exit"
+        elif word == "entry" and nxt in ("is", ":", "rule", "comes") and prev in ("the", "our", "my", "long", "so",
+                                                                                 "short"):
+            part = "short.entry" if prev == "short" else "long.entry"
+        elif word == "out" and prev in _BE:
+            part = "exit"
+        elif word in ("closed", "closes") and prev in ("is", "are", "gets", "get", "be") \
+                and nxt not in vocab.ABOVE | vocab.BELOW:
+            part = "exit"  # "a long is closed when ..."
+        elif word == "close" and prev in _SUBJECTS and nxt in ("it", "the", "my", "your", "out", "anyway",
                                                                  "everything", "", "them", "position", "i"):
             part = "exit"
         if part is None:
@@ -113,7 +128,7 @@ _MIRROR = (("mirror",), ("mirrored",), ("opposite",), ("in", "reverse"), ("vice"
 _ALWAYS_IN = (("always", "in"), ("always", "inside"), ("stop", "and", "reverse"), ("stop", "-", "and", "-",
               "reverse"), ("always", "in", "the", "market"), ("reverse", "the", "position"),
               ("flip", "to", "short"), ("flip", "short"))
-_LONG_ONLY = (("long", "only"), ("long", "side", "only"), ("only", "trade", "the", "long"), ("only", "buy"),
+_LONG_ONLY = (("long", "only"), ("long", "side", "only"), ("only", "trade", "the", "long"),
               ("only", "the", "long"), ("long", "trades", "only"), ("no", "shorting"), ("not", "shorting"),
               ("don't", "short"), ("never", "short"), ("i", "only", "buy"), ("long", "side", "only"),
               ("only", "go", "long"), ("don't", "go", "short"), ("do", "not", "short"))
@@ -121,6 +136,8 @@ _SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "
                ("do", "not", "buy"), ("no", "long", "trades"), ("never", "buy"), ("not", "trade", "the", "long"))
 _MODAL = (("has", "to"), ("have", "to"), ("must",), ("need",), ("needs",), ("should",), ("only",),
           ("required",), ("want",), ("wait", "for"), ("filter",), ("rule",), ("condition",))
+_SIDE_BEFORE = frozenset(["for", "a", "the", "am", "i'm", "you're", "we're", "are", "your", "my", "on", "is",
+                          "being", "exit", "cover", "in"])
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "one": 1, "two": 2, "three": 3, "four": 4}
 _SETUP_WORDS = frozenset(["setup", "system", "strategy", "trade", "play"])
 _STOPWORDS = frozenset(["the", "a", "an", "is", "what", "i", "call", "we", "this", "that", "it", "it's",
@@ -128,13 +145,8 @@ _STOPWORDS = frozenset(["the", "a", "an", "is", "what", "i", "call", "we", "this
 
 
 def _has(words: list[str], pats: tuple[tuple[str, ...], ...]) -> bool:
-    n = len(words)
-    for pat in pats:
-        k = len(pat)
-        for i in range(n - k + 1):
-            if tuple(words[i:i + k]) == pat:
-                return True
-    return False
+    text = " " + " ".join(words) + " "
+    return any(" " + " ".join(pat) + " " in text for pat in pats)
 
 
 def clause_marks(clause: Clause) -> ClauseMarks:
@@ -150,16 +162,27 @@ def clause_marks(clause: Clause) -> ClauseMarks:
     m.long_only = _has(w, _LONG_ONLY)
     m.short_only = _has(w, _SHORT_ONLY)
     m.modal = _has(w, _MODAL)
-    if _has(w, (("if", "i", "am", "long"), ("if", "you're", "long"), ("if", "i'm", "long"), ("for", "the", "long"),
-                ("long", "side"), ("on", "the", "long"), ("your", "long"), ("the", "long"), ("longs",))):
+    # "if I am long", "for long trades", "a long is closed": which side the clause talks about
+    sides = {x for i, x in enumerate(w) if x in ("long", "longs") and (i == 0 or w[i - 1] in _SIDE_BEFORE)
+             or x == "longs"}
+    shorts = {x for i, x in enumerate(w) if x in ("short", "shorts") and (i == 0 or w[i - 1] in _SIDE_BEFORE)
+              or x == "shorts"}
+    if sides and not shorts:
         m.side_context = "long"
-    if _has(w, (("if", "i", "am", "short"), ("if", "you're", "short"), ("if", "i'm", "short"),
-                ("for", "a", "short"), ("for", "the", "short"), ("short", "side"), ("on", "the", "short"),
-                ("the", "short"), ("a", "short"), ("shorts",), ("your", "short"), ("for", "the", "sell"))):
-        m.side_context = "short" if m.side_context is None else "both"
-    m.story = any(x in ("was", "were", "had", "did", "dipped", "bought", "sold", "ago") for x in w)
+    elif shorts and not sides:
+        m.side_context = "short"
+    elif sides and shorts:
+        m.side_context = "both"
+    m.definition = any(x in ("overbought", "oversold") for x in w)
+    m.story = any(x in ("dipped", "bought", "sold", "ago", "noticed", "happened", "suppose", "example", "dollars",
+                        "dollar", "cents") for x in w)
+    # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
+    m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),
+                          ("she", "says"), ("he", "says")))
+    m.settings = any(x in vocab.SETTING_WORDS for x in w) or _has(w, (("standard", "deviations"),
+                                                                          ("standard", "deviation")))
     # "setup number two", "setup 2", "the second setup", "the first one is"
-    head = w[:8]
+    head = w[:4]
     for i, x in enumerate(head):
         num = None
         if x in _SETUP_WORDS:
@@ -212,12 +235,14 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
             k = i + 1
             while k < n and w[k] in _CROSS_DIRECTION_SKIP:
                 k += 1
+            said = set(w[i + 1:k])
             if k < n and w[k] in ("above", "over"):
                 op, right_from = "crosses_above", k + 1
             elif k < n and w[k] in ("below", "under"):
                 op, right_from = "crosses_below", k + 1
-            elif k > i + 1 and w[k - 1] in ("up", "down") and k < n and w[k] in ("through", "the", "zero"):
-                op, right_from = ("crosses_above" if w[k - 1] == "up" else "crosses_below"), k
+            elif "up" in said or "down" in said:
+                # "crosses up through minus 80", "crosses down through the signal line"
+                op, right_from = ("crosses_above" if "up" in said else "crosses_below"), k
             if op is None:
                 continue
             used_words.update(range(i, right_from))
@@ -248,7 +273,7 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         if before and op in (">", "<"):
             percent_scale = before[-1]
         right = _right_operand(w, mentions, right_from)
-        if right is None:
+        if right is None or _entry_ref(w, right_from):
             continue
         if percent_scale is not None and right.kind != "number":
             pct = float(percent_scale.value or 0) / 100
@@ -261,6 +286,11 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         out.append(Comparison(left, op, right, 1, i, min(left.start, i), right.end))
     _for_bars(w, clause, out)
     return out
+
+
+def _entry_ref(w: list[str], k: int) -> bool:
+    """"under your entry", "above the price you paid": a distance from the trade, said for a stop."""
+    return any(x in vocab.ENTRY_REFS for x in w[k:k + 4])
 
 
 def _scaled(m: Mention, scale: float) -> Mention:

@@ -9,7 +9,7 @@ when a segment runs long, before the words that start a new thought ("when", "so
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from reelquant.speech.transcript import Segment, Transcript
 from reelquant.text.numbers import number_spans
@@ -47,7 +47,7 @@ class Clause:
     index: int
     sentence: int
     paragraph: int = 0
-    texts: list[str] = field(default_factory=list)
+    question: bool = False
 
     @property
     def words(self) -> list[str]:
@@ -130,10 +130,10 @@ def clauses(transcript: Transcript) -> list[Clause]:
     paragraph = 0
     current: list[Token] = []
 
-    def flush(end_sentence: bool) -> None:
+    def flush(end_sentence: bool, mark: str = "") -> None:
         nonlocal current, sentence
         if current:
-            out.append(Clause(current, len(out), sentence, paragraph))
+            out.append(Clause(current, len(out), sentence, paragraph, question=mark == "?"))
         current = []
         if end_sentence:
             sentence += 1
@@ -143,7 +143,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
         run = 0
         for tok in tokens:
             if tok.text in SENTENCE_END:
-                flush(True)
+                flush(True, tok.text)
                 run = 0
                 continue
             if not punctuated and run >= _LONG_CLAUSE and tok.text in _CUES:

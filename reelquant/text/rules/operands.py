@@ -71,8 +71,11 @@ def _match_phrase(words: list[str], i: int) -> tuple[int, list[vocab.Entry]] | N
     return None
 
 
-def find_mentions(clause: Clause, claimed: set[int], families_said: set[str]) -> list[Mention]:
-    """Mentions in a clause, left to right; tokens in `claimed` (action words) are not read as operands."""
+def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -> list[Mention]:
+    """Mentions in a clause, left to right; tokens in `claimed` (action words) are not read as operands.
+
+    `families_said` are the indicator families the lesson names, the most relevant to this clause first
+    (the one named last before it): a bare "lower band" belongs to that family."""
     toks = clause.tokens
     words = clause.words
     out: list[Mention] = []
@@ -90,7 +93,20 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: set[str]) ->
                 i = m.end
                 continue
         tok = toks[i]
+        letter = vocab.letters().get(words[i])
+        if letter and REGISTRY[letter].family in families_said and (i == 0 or words[i - 1] not in ("'s",)):
+            m = Mention("indicator", i, i + 1, indicator=letter, family=REGISTRY[letter].family)
+            _read_offset_after(words, m)
+            out.append(m)
+            i = m.end
+            continue
         if tok.is_number:
+            j = i + 1
+            while j < len(words) and words[j] == "-":
+                j += 1
+            if j < len(words) and j not in claimed and _match_phrase(words, j) is not None:
+                i += 1  # "the 20 day low", "the 9 EMA": the number is the setting of the name after it
+                continue
             m = _number_mention(words, toks, i)
             out.append(m)
             i = m.end
@@ -109,11 +125,13 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: set[str]) ->
             i = end
             continue
         i += 1
-    return out
+    # a number read on its own before the name it turned out to belong to ("200 day simple moving average")
+    spans = [(m.start, m.end) for m in out if m.kind == "indicator"]
+    return [m for m in out if m.kind == "indicator" or not any(a < m.end and m.start < b for a, b in spans)]
 
 
 def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entries: list[vocab.Entry],
-                       families_said: set[str]) -> Mention | None:
+                       families_said: list[str]) -> Mention | None:
     entry = entries[0]
     name = entry.indicator
     family = entry.family
@@ -127,10 +145,12 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
                 break
         else:
             name = vocab.default_member(family)
-    elif family and family not in families_said:
+    elif family and not _names_family(words[i:j], family):
         # A member word shared by several channel families ("lower band") belongs to the one the lesson named.
         role = vocab.role_of(REGISTRY[name])
         for fam in families_said:
+            if fam == family:
+                break
             cand = f"{fam}_{role}"
             if cand in REGISTRY and cand != name:
                 name, family = cand, fam
@@ -164,6 +184,12 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
                 nxt = words[k + 1] if k + 1 < len(words) else ""
                 if nxt in ("percent", "x", "times") and not values:
                     break
+                # "..., 2 ATR stop": a number right before another name is that name's setting
+                q = k + 1
+                while q < len(words) and (words[q] == "-" or words[q] in vocab.BAR_UNITS):
+                    q += 1
+                if q < len(words) and _match_phrase(words, q) is not None and q > k:
+                    break
                 values.append(toks[k].value or 0.0)
                 last_used = k + 1
                 k += 1
@@ -174,6 +200,9 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
                     last_used = k
                 continue
             break
+        if len(values) == 1 and len(d.params) == 1 and d.scale != Scale.PRICE and values[0] >= 100:
+            # "the CCI 100 breakout": a level the oscillator is read against, not a 100-bar window
+            values = []
         if values and not m.explicit:
             got = _take_params(name, values)
             if got:
@@ -223,12 +252,20 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
     return m
 
 
+def _names_family(words: list[str], family: str) -> bool:
+    """Whether the phrase itself says the family ("lower bollinger band" does, "lower band" does not)."""
+    return any(vocab.family_tokens().get(w) == family for w in words)
+
+
 def _read_offset_after(words: list[str], m: Mention) -> None:
+    start = m.end
+    while start < len(words) and words[start] in ("was", "is", "were", "did", "had", "been"):
+        start += 1
     for pat, off in OFFSET_AFTER.items():
         n = len(pat)
-        if tuple(words[m.end:m.end + n]) == pat:
+        if tuple(words[start:start + n]) == pat:
             m.offset = off
-            m.end += n
+            m.end = start + n
             return
     # "N bars ago", "N days back"
     k = m.end

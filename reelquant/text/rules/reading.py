@@ -6,6 +6,7 @@ the `trading_concepts` table stores.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -149,15 +150,18 @@ def read_lesson(transcript: Transcript) -> Reading:
     lesson = _Lesson()
     # Pass 1: every mention, so settings said once (before or after) are known everywhere.
     per_clause: list[tuple[Clause, ClauseMarks, list[Action], list[Mention]]] = []
-    families: set[str] = set()
-    for c in cls:
-        for m in _family_scan(c):
-            families.add(m)
+    said_at: list[tuple[int, str]] = [(c.index, f) for c in cls for f in _family_scan(c)]
+    families = {f for _, f in said_at}
     for c in cls:
         _apply_corrections(c)
         actions = find_actions(c)
         claimed = {k for a in actions for k in range(a.at, a.end)}
-        mentions = find_mentions(c, claimed, families)
+        # the family the lesson names most, then the one named last before this clause
+        times = Counter(f for _, f in said_at)
+        before = [f for i, f in said_at if i <= c.index][::-1]
+        after = [f for i, f in said_at if i > c.index]
+        order = sorted(dict.fromkeys(before + after), key=lambda f: -times[f])
+        mentions = find_mentions(c, claimed, order)
         _settings_said(c, mentions, lesson)
         for m in mentions:
             if m.kind == "indicator" and m.indicator:
@@ -205,8 +209,9 @@ def read_lesson(transcript: Transcript) -> Reading:
         found, no_stop = read_stops(c, mentions, ctx)
         if no_stop:
             note("no_stop", True)
-        for f in found:
-            note(f.field, f.value, f.unit)
+        if not (marks.question or marks.story or marks.hedge or marks.optional or marks.negated):
+            for f in found:
+                note(f.field, f.value, f.unit)
         if kinds:
             stop_context = (c.index, kinds[-1][1])
         # comparisons
@@ -225,21 +230,14 @@ def read_lesson(transcript: Transcript) -> Reading:
         for m in mentions:
             if m.kind == "indicator" and m.indicator not in vocab.PRICE and m.indicator not in ("atr",):
                 topic = m.indicator
-        skip = marks.negated or marks.hedge or marks.optional or bool(needs) or (
+        skip = marks.negated or marks.hedge or marks.optional or marks.question or bool(needs) or (
             any(a.negated for a in actions) and not live)
-        if skip or not resolved:
-            if live and not resolved and not skip:
-                last_action_clause = (c.index, live[0])
-                # conditions said just before an action-only clause ("RSI closes below 5. Buy at the open.")
-                for cond, pc, comp, _modal in pending:
-                    if pc.index >= c.index - 1:
-                        _add_rule(reading, setup, live[0], cond, pc, comp, recap, marks)
-                pending = []
-            if skip:
-                continue
+        if skip:
             continue
         if not live:
-            if marks.story:
+            # a clause that sets an indicator up ("bands 2 standard deviations above and below it") or tells
+            # a story is not a rule until an action says so
+            if marks.story or marks.definition or marks.settings or not resolved:
                 continue
             # "we buy | when it drops under ten" in unpunctuated speech: the action came just before
             if last_action_clause and last_action_clause[0] == c.index - 1 and w[:1] and w[0] in (
@@ -250,18 +248,31 @@ def read_lesson(transcript: Transcript) -> Reading:
             for comp, cond in resolved:
                 pending.append((cond, c, comp, marks.modal))
             continue
-        last_action_clause = None
+        last_action_clause = (c.index, live[0]) if not resolved else None
         for comp, cond in resolved:
             act = min(live, key=lambda a: abs(a.at - comp.at))
             _add_rule(reading, setup, act, cond, c, comp, recap, marks)
-        # modal conditions said before ("price has to close above it") join the next entry
+        # Conditions said before, with no action of their own, belong to the next action: an entry takes
+        # the filters said since the last action ("price has to close above it. ... When it drops under
+        # ten, we buy"); an exit only what was said just before it ("It closes above the average. Sell.").
         entry = [a for a in live if a.part.endswith("entry")]
-        if entry:
-            for cond, pc, comp, modal in pending:
-                if modal:
-                    _add_rule(reading, setup, entry[0], cond, pc, comp, recap, marks)
-            pending = []
+        keep = []
+        for cond, pc, comp, modal in pending:
+            if c.index - pc.index > _PENDING_REACH:
+                continue
+            side = per_clause[pc.index][1].side_context
+            fits = [a for a in entry if side not in ("long", "short") or a.part.startswith(side)]
+            if fits:
+                _add_rule(reading, setup, fits[0], cond, pc, comp, recap, per_clause[pc.index][1])
+            elif entry and side in ("long", "short"):
+                keep.append((cond, pc, comp, modal))  # "for short trades, ...": waits for the short entry
+            elif not entry and not resolved and pc.index >= c.index - 1:
+                _add_rule(reading, setup, live[0], cond, pc, comp, recap, per_clause[pc.index][1])
+        pending = keep
     return reading
+
+
+_PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
 
 
 def _contains(words: list[str], name: tuple[str, ...]) -> bool:
@@ -270,18 +281,9 @@ def _contains(words: list[str], name: tuple[str, ...]) -> bool:
 
 
 def _family_scan(c: Clause) -> set[str]:
-    out = set()
-    table = vocab.phrases()
-    w = c.words
-    for i in range(len(w)):
-        for n in range(1, 4):
-            for e in table.get(tuple(w[i:i + n]), []):
-                if e.kind == "family" or (e.family and any(t in vocab.phrase_tokens(x) for x in
-                                                            REGISTRY[e.indicator or ""].family_words
-                                                            for t in w[i:i + n]) if e.indicator else False):
-                    out.add(e.family or "")
-    out.discard("")
-    return out
+    """The families a clause names by a word of their own ("keltner", "bollinger")."""
+    fams = vocab.family_tokens()
+    return {fams[w] for w in c.words if w in fams}
 
 
 _CORRECTION = frozenset(["no", "sorry", "mean", "actually", "wait", "rather", "correction", "oops", "i", "make",
@@ -455,8 +457,8 @@ def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> C
     ls = _scale(left)
     if isinstance(right, Operand):
         rs = _scale(right)
-        if left.key() == right.key():
-            return None
+        if left.series_key() == right.series_key() and left.offset == right.offset:
+            return None  # "seven percent under my entry price": a series against itself is a stop distance
         if ls != rs and not ({ls, rs} <= {Scale.OSCILLATOR} or {ls, rs} <= {Scale.UNBOUNDED}):
             return None
         if left.indicator == "volume" and right.indicator in REGISTRY and REGISTRY[right.indicator].takes_source \
@@ -466,7 +468,7 @@ def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> C
         return Condition(left=left, op=op, right=right, for_bars=for_bars)  # type: ignore[arg-type]
     value = float(right)
     if ls in (Scale.PRICE, Scale.VOLUME):
-        return None
+        return None  # a price compared with a bare small number is a level of one chart, not a rule
     if ls == Scale.OSCILLATOR and not 0 <= value <= 100:
         return None
     if ls == Scale.NEGATIVE_OSCILLATOR:

@@ -75,19 +75,18 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
             part = "short.entry" if r.part == "long.exit" and not has_short else "short.exit"
         parts[part].append(r)
     conds = {p: _clean(parts[p]) for p in _PARTS}
-    if flags["always_in"] and conds["long.entry"] and not conds["short.entry"]:
+    if flags["always_in"] and conds["long.entry"] and not conds["short.entry"] and not flags["long_only"]:
         conds["short.entry"] = list(conds["long.exit"])
         conds["short.exit"] = list(conds["long.entry"])
-    if flags["mirror"] and conds["long.entry"] and not conds["short.entry"] and not flags["long_only"]:
+    if flags["mirror"] and conds["long.entry"] and not conds["short.entry"] and not flags["long_only"] \
+            and not flags["short_only"]:
         conds["short.entry"] = [_mirror(c) for c in conds["long.entry"]]
         conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
     if flags["mirror"] and conds["long.entry"] and conds["short.entry"] and not conds["short.exit"] \
             and conds["long.exit"]:
         conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
-    if flags["long_only"] and not flags["always_in"]:
-        conds["short.entry"], conds["short.exit"] = [], []
-    if flags["short_only"] and not flags["always_in"]:
-        conds["long.entry"], conds["long.exit"] = [], []
+    # "long only" / "short only" keep the other side from being derived (mirror, always in); rules the
+    # lesson states for that side outright still stand (a passing "we're not shorting into a bounce")
     long_side = Side(entry=ConditionSet.of("all", conds["long.entry"]),
                      exit=ConditionSet.of("any", conds["long.exit"])) if conds["long.entry"] else None
     short_side = Side(entry=ConditionSet.of("all", conds["short.entry"]),
@@ -148,6 +147,9 @@ def _clean(frames: list[RuleFrame]) -> list[Condition]:
         if not c.op.startswith("crosses") and any(_same_pair(c, x) for x in crosses):
             continue
         keep.append(c)
+    # "two closes in a row under the band" also said as "closes under the band": the stricter one holds
+    held = {c.model_copy(update={"for_bars": 1}).key() for c in keep if c.for_bars > 1}
+    keep = [c for c in keep if c.for_bars > 1 or c.key() not in held]
     uniq: dict[Any, Condition] = {}
     for c in keep:
         uniq.setdefault(c.key(), c)

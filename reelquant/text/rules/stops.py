@@ -64,13 +64,22 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
     negated = any(k == "stop" and any(x in ("no", "don't", "without", "never", "not") for x in w[max(0, i - 4):i])
                   for i, k in kinds)
     frames: list[StopFrame] = []
+    atrs = [m for m in mentions if m.kind == "indicator" and m.indicator == "atr"]
+    windows = [a for a in atrs if a.explicit and "window" in a.params]
     for m in mentions:
-        if m.kind != "number" or m.value is None or m.value <= 0:
+        if m.kind == "indicator" and m.indicator == "atr" and m.scale != 1.0:
+            # "2 times the ATR": the multiple was read with the ATR
+            m = Mention("number", m.start, m.start + 1, value=m.scale)
+            atr: Mention | None = next(a for a in atrs if a.start == m.start)
+        elif m.kind != "number" or m.value is None or m.value <= 0:
             continue
-        atr = _atr_after(w, mentions, m)
+        else:
+            atr = _atr_after(w, mentions, m)
         if not m.percent and atr is None:
             continue
-        kind = _nearest_kind(kinds, m.start) or context
+        # "1.5 percent stop, 3 percent target": a stop word right after the value names it
+        after = atr.end if atr is not None else m.end
+        kind = next((k for i, k in kinds if i == after), None) or _nearest_kind(kinds, m.start) or context
         if kind is None or kind == "time":
             continue
         if negated and kind == "stop":
@@ -82,8 +91,10 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
             field = {"stop": "stop_loss_pct", "target": "take_profit_pct", "trail": "trailing_stop_pct"}.get(kind)
         if field:
             frames.append(StopFrame(field, float(m.value), m.start))
-            if atr is not None and atr.explicit and "window" in atr.params:
-                frames.append(StopFrame("atr_window", float(atr.params["window"]), atr.start))
+            said = atr if atr is not None and atr.explicit and "window" in atr.params else (
+                windows[0] if atr is not None and windows else None)
+            if said is not None:
+                frames.append(StopFrame("atr_window", float(said.params["window"]), said.start))
     frames += _time_exit(w, clause, kinds)
     return frames, negated
 
@@ -156,12 +167,16 @@ _TIMEFRAMES = {("daily",): "1d", ("day", "chart"): "1d", ("daily", "chart"): "1d
 
 def timeframes(words: list[str]) -> list[tuple[int, str]]:
     out = []
-    for i in range(len(words)):
+    i = 0
+    while i < len(words):
+        step = 1
         for n in (3, 2, 1):
             tf = _TIMEFRAMES.get(tuple(words[i:i + n]))
             if tf:
                 out.append((i, tf))
+                step = n
                 break
+        i += step
     return out
 
 
@@ -179,14 +194,10 @@ DATA_NEEDS: dict[tuple[str, ...], str] = {
     ("new", "highs", "minus"): "market breadth (other symbols)", ("tick",): "market breadth (the NYSE TICK)",
     ("dividend",): "dividend data", ("analyst",): "analyst data", ("upgrade",): "analyst data",
     ("insider",): "insider data", ("float",): "share float data", ("short", "interest"): "short interest data",
-    ("sentiment",): "sentiment data", ("gap",): "",
+    ("sentiment",): "sentiment data",
 }
 
 
 def data_needs(words: list[str]) -> list[str]:
-    out = []
-    for i in range(len(words)):
-        for pat, what in DATA_NEEDS.items():
-            if what and tuple(words[i:i + len(pat)]) == pat:
-                out.append(what)
-    return out
+    text = " " + " ".join(words) + " "
+    return [what for pat, what in DATA_NEEDS.items() if " " + " ".join(pat) + " " in text]

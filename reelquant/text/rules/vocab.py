@@ -97,6 +97,36 @@ def default_member(family: str) -> str:
     return family if family in members else members[0]
 
 
+@lru_cache(maxsize=1)
+def family_tokens() -> dict[str, str]:
+    """Words that name one family and nothing else ("bollinger", "keltner", "macd"): token -> family."""
+    seen: dict[str, set[str]] = {}
+    for d in REGISTRY.values():
+        for w in (*d.family_words, *d.words, *d.misheard):
+            for t in phrase_tokens(w):
+                seen.setdefault(t, set()).add(d.family or d.name)
+    out = {}
+    for fam, members in FAMILY_MEMBERS.items():
+        for d in members:
+            for w in REGISTRY[d].family_words:
+                for t in phrase_tokens(w):
+                    if seen.get(t) == {fam} and len(t) > 2:
+                        out[t] = fam
+    return out
+
+
+@lru_cache(maxsize=1)
+def letters() -> dict[str, str]:
+    """Members a lesson may call by one letter once their family is named ("the k" -> "k" -> stoch_k)."""
+    out = {}
+    for d in REGISTRY.values():
+        for w in d.words:
+            t = phrase_tokens(w)
+            if len(t) == 2 and t[0] == "the" and len(t[1]) == 1 and d.family:
+                out[t[1]] = d.name
+    return out
+
+
 PRICE = frozenset(PRICE_FIELDS)
 DEFAULT_WORDS: frozenset[tuple[str, ...]] = frozenset(phrase_tokens(w) for w in DEFAULT_SETTING_WORDS)
 
@@ -107,11 +137,13 @@ BAR_UNITS = frozenset(["day", "days", "period", "periods", "bar", "bars", "week"
                        "minute", "minutes", "candle", "candles", "session", "sessions", "month", "months",
                        "length", "trading"])
 LOOKBACK = frozenset(["last", "past", "prior", "previous", "preceding"])
-SETTING_WORDS = frozenset(["setting", "settings", "set", "period", "periods", "length", "parameters",
+SETTING_WORDS = frozenset(["setting", "settings", "window", "set", "period", "periods", "length", "parameters",
                            "parameter", "inputs", "input"])
 
 ABOVE = frozenset(["above", "over", "higher", "greater", "more", "exceeds", "exceed", "beyond", "positive"])
 BELOW = frozenset(["below", "under", "beneath", "lower", "less", "underneath", "negative"])
+# Words that point at the trade's own entry price: a distance from it is a stop, not a rule.
+ENTRY_REFS = frozenset(["entry", "fill", "paid", "cost", "purchase", "got", "bought"])
 CROSS = frozenset(["cross", "crosses", "crossed", "crossing", "crossover", "crossunder"])
 PRONOUNS = frozenset(["it", "its", "it's", "that", "this", "them", "they", "both", "each"])
 NEGATIONS = frozenset(["not", "don't", "dont", "never", "no", "doesn't", "didn't", "won't", "isn't", "aren't",
