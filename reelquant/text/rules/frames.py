@@ -174,13 +174,12 @@ def clause_marks(clause: Clause) -> ClauseMarks:
     elif sides and shorts:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
-    m.story = any(x in ("dipped", "bought", "sold", "ago", "noticed", "happened", "suppose", "example", "dollars",
+    m.story = any(x in ("dipped", "bought", "sold", "noticed", "happened", "suppose", "example", "dollars",
                         "dollar", "cents") for x in w)
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
     m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),
                           ("she", "says"), ("he", "says")))
-    m.settings = any(x in vocab.SETTING_WORDS for x in w) or _has(w, (("standard", "deviations"),
-                                                                          ("standard", "deviation")))
+    m.settings = _has(w, (("standard", "deviations"), ("standard", "deviation")))
     # "setup number two", "setup 2", "the second setup", "the first one is"
     head = w[:4]
     for i, x in enumerate(head):
@@ -284,7 +283,22 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         if left is None:
             left = Mention("ref", i, i)  # said without a subject: the topic of the talk
         out.append(Comparison(left, op, right, 1, i, min(left.start, i), right.end))
+    out += _runs(w, clause)
     _for_bars(w, clause, out)
+    return out
+
+
+def _runs(w: list[str], clause: Clause) -> list[Comparison]:
+    """"three lower closes in a row", "two higher closes": each close against the one before, N bars running."""
+    out = []
+    toks = clause.tokens
+    for i in range(len(w) - 2):
+        if toks[i].is_number and w[i + 1] in ("lower", "higher") and w[i + 2] in ("closes", "close"):
+            n = int(toks[i].value or 0)
+            if 2 <= n <= 10:
+                close = Mention("indicator", i, i + 3, indicator="close")
+                before = Mention("indicator", i, i + 3, indicator="close", offset=1)
+                out.append(Comparison(close, "<" if w[i + 1] == "lower" else ">", before, n, i + 1, i, i + 3))
     return out
 
 

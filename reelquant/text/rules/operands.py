@@ -65,7 +65,10 @@ def _take_params(name: str, values: list[float]) -> dict[str, float | int]:
 def _match_phrase(words: list[str], i: int) -> tuple[int, list[vocab.Entry]] | None:
     table = vocab.phrases()
     for n in range(min(vocab.max_phrase_len(), len(words) - i), 0, -1):
-        hit = table.get(tuple(words[i:i + n]))
+        key = tuple(words[i:i + n])
+        hit = table.get(key)
+        if not hit and len(key[-1]) > 2 and key[-1].endswith("s"):
+            hit = table.get((*key[:-1], key[-1][:-1]))  # "ATRs", "EMAs": a plural of a registry word
         if hit:
             return n, hit
     return None
@@ -122,7 +125,7 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
             m = Mention("ref", i, end, plural=plural)
             _read_offset_after(words, m)
             out.append(m)
-            i = end
+            i = m.end
             continue
         i += 1
     # a number read on its own before the name it turned out to belong to ("200 day simple moving average")
@@ -307,6 +310,10 @@ def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
     elif i > 0 and words[i - 1] == "plus":
         start = i - 1
     m = Mention("number", start, i + 1, value=value)
+    if i + 2 < len(words) and words[i + 1] in vocab.BAR_UNITS and words[i + 2] in ("ago", "back", "earlier") \
+            and float(value).is_integer() and value > 0:
+        # "higher than 12 weeks ago": the same series, that many bars back
+        return Mention("ref", start, i + 3, offset=int(value))
     if i + 1 < len(words) and words[i + 1] == "percent":
         m.percent = True
         m.end = i + 2

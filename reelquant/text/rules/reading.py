@@ -209,20 +209,26 @@ def read_lesson(transcript: Transcript) -> Reading:
         found, no_stop = read_stops(c, mentions, ctx)
         if no_stop:
             note("no_stop", True)
-        if not (marks.question or marks.story or marks.hedge or marks.optional or marks.negated):
+        if not (marks.question or marks.story or marks.hedge or marks.optional):
             for f in found:
                 note(f.field, f.value, f.unit)
         if kinds:
             stop_context = (c.index, kinds[-1][1])
         # comparisons
         comps = find_comparisons(c, mentions)
+        inside = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
+        marks.settings = marks.settings or any(x in vocab.SETTING_WORDS and k not in inside for k, x in enumerate(w))
         live = [a for a in actions if not a.negated]
         has_rule_words = bool(live) or bool(comps)
         needs = data_needs(w) if has_rule_words else []
         for what in needs:
             note("unsupported", f"needs {what}: \"{render(c.tokens)}\"")
         resolved: list[tuple[Comparison, Condition]] = []
+        # "Yesterday, Williams %R was above -20": a clause set on the bar before
+        day_before = w[:1] == ["yesterday"] or w[:3] in (["the", "day", "before"], ["the", "previous", "day"])
         for comp in comps:
+            if day_before and comp.left.kind == "indicator" and comp.left.offset == 0 and comp.right.kind == "number":
+                comp.left.offset = 1
             cond_list = _resolve(comp, c, mentions, lesson, topic)
             for cond in cond_list:
                 resolved.append((comp, cond))
@@ -230,7 +236,7 @@ def read_lesson(transcript: Transcript) -> Reading:
         for m in mentions:
             if m.kind == "indicator" and m.indicator not in vocab.PRICE and m.indicator not in ("atr",):
                 topic = m.indicator
-        skip = marks.negated or marks.hedge or marks.optional or marks.question or bool(needs) or (
+        skip = marks.negated or marks.hedge or marks.optional or marks.question or marks.story or bool(needs) or (
             any(a.negated for a in actions) and not live)
         if skip:
             continue
