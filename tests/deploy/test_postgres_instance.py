@@ -85,4 +85,6 @@ def test_full_sample_run_is_stored_in_postgres(pg_home: Path, sample_videos, tmp
         assert record.asset_materialization.partition == key
         assert record.run_id == run_id
         report = json.loads((tmp_path / "out" / key / "report.json").read_text())
-        assert report["strategy_spec"]["testable"] is False and report["promoted"] is False
+        # The lesson needs earnings data: a single not-testable StrategySpec v2, nothing promoted.
+        (spec,) = report["strategy_spec"]
+        assert spec["version"] == 2 and spec["testable"] is False and report["promoted"] is False

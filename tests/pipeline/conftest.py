@@ -12,8 +12,8 @@ from pipeline_defs.environment import resources_for
 from reelquant.cli import main
 from reelquant.ingest import partition_key
 from reelquant.speech.subtitles import to_srt
-from reelquant.strategy.spec import StrategySpec
 from reelquant.speech.transcript import transcript_from_text
+from reelquant.strategy.spec import load_specs
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def processed_with_sidecar(tmp_path_factory, sample_videos):
     shutil.copy(src, video)
     script = src.with_suffix(".txt").read_text()
     video.with_suffix(".srt").write_text(to_srt(transcript_from_text(script)))
-    label = StrategySpec.from_dict(json.loads(src.with_suffix(".spec.json").read_text()))
+    (label,) = load_specs(json.loads(src.with_suffix(".spec.json").read_text()))
     mp, info = process_with_cli(root, video)
     try:
         yield {**info, "label": label}

@@ -61,7 +61,13 @@ def test_checks_are_declared() -> None:
     graph = defs.resolve_asset_graph()
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert {("transcript", "transcript_not_empty"), ("keyword_hits", "keyword_hits_schema"),
-            ("market_data", "market_data_schema"), ("backtest", "metrics_finite")} <= checks
+            ("market_data", "market_data_schema"), ("backtest", "metrics_finite"),
+            ("strategy_spec", "spec_schema_valid"), ("strategy_spec", "provenance_inside_video"),
+            ("strategy_spec", "setup_list_consistent"), ("strategy_spec", "provenance_parts_exist"),
+            ("strategy", "promotion_gates")} <= checks
+    blocking = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys
+                if graph.get_check_spec(k).blocking}
+    assert ("strategy_spec", "spec_schema_valid") in blocking
 
 
 def test_every_asset_describes_itself() -> None:
