@@ -149,16 +149,19 @@ def _has(words: list[str], pats: tuple[tuple[str, ...], ...]) -> bool:
     return any(" " + " ".join(pat) + " " in text for pat in pats)
 
 
-def clause_marks(clause: Clause) -> ClauseMarks:
+def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
+    """How to read a clause. Tokens in `named` belong to indicator names ("Parabolic Stop and Reverse")
+    and do not count as the words that mark a way of trading."""
     w = clause.words
+    masked = [x if i not in (named or set()) else "_" for i, x in enumerate(w)]
     m = ClauseMarks()
     m.negated = any(x in vocab.NEGATIONS for x in w)
     m.hedge = any(w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") for i in range(len(w))) or \
         _has(w, (("ideally",), ("better", "still"), ("even", "more")))
     m.optional = _has(w, _OPTIONAL)
     m.recap = _has(w, _RECAP)
-    m.mirror = _has(w, _MIRROR)
-    m.always_in = _has(w, _ALWAYS_IN)
+    m.mirror = _has(masked, _MIRROR)
+    m.always_in = _has(masked, _ALWAYS_IN)
     m.long_only = _has(w, _LONG_ONLY)
     m.short_only = _has(w, _SHORT_ONLY)
     m.modal = _has(w, _MODAL)
@@ -323,12 +326,15 @@ def _left_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | No
     if best is None:
         return None
     # "the RSI closes below": the subject is the indicator, "closes" only the verb
-    if best.kind == "indicator" and best.indicator == "close" and w[best.start] in ("close", "closes", "closed",
-                                                                                     "closing"):
-        prev = [m for m in mentions if m.end <= best.start and m.end >= best.start - 3 and m.is_operand]
-        if prev and prev[-1].kind in ("indicator", "ref") and prev[-1].indicator not in vocab.PRICE:
+    if best.kind == "indicator" and best.indicator == "close" and w[best.start] in ("close", "closes", "closed"):
+        prev = [m for m in mentions if m.end <= best.start and m.is_operand]
+        if prev and prev[-1].kind in ("indicator", "ref") and prev[-1].indicator not in vocab.PRICE and all(
+                x in _AUX for x in w[prev[-1].end:best.start]):
             return prev[-1]
     return best
+
+
+_AUX = frozenset(["has", "to", "must", "should", "will", "needs", "need", "first", "then", "finally"])
 
 
 def _right_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | None:

@@ -152,6 +152,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     per_clause: list[tuple[Clause, ClauseMarks, list[Action], list[Mention]]] = []
     said_at: list[tuple[int, str]] = [(c.index, f) for c in cls for f in _family_scan(c)]
     families = {f for _, f in said_at}
+    example_segment = -1
     for c in cls:
         _apply_corrections(c)
         actions = find_actions(c)
@@ -166,7 +167,14 @@ def read_lesson(transcript: Transcript) -> Reading:
         for m in mentions:
             if m.kind == "indicator" and m.indicator:
                 lesson.said.append(_Said(m.indicator, dict(m.params), m.explicit, c.index))
-        per_clause.append((c, clause_marks(c), actions, mentions))
+        named = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
+        marks = clause_marks(c, named)
+        # a worked example runs to the end of its paragraph (segment): none of it is a rule
+        if marks.story and any(x in ("example", "suppose", "instance") for x in c.words):
+            example_segment = c.segments[-1]
+        elif c.segments and c.segments[0] == example_segment:
+            marks.story = True
+        per_clause.append((c, marks, actions, mentions))
     lesson.families = families
     # Pass 2: frames.
     setup = 0
@@ -198,8 +206,9 @@ def read_lesson(transcript: Transcript) -> Reading:
                  _r: bool = recap) -> None:
             reading.settings.append(SettingFrame(_s, kind, value, _ev, _c.index, _r, unit))
 
+        said_plainly = not (marks.negated or marks.question or marks.optional or marks.story)
         for flag in ("long_only", "short_only", "mirror", "always_in"):
-            if getattr(marks, flag):
+            if getattr(marks, flag) and (said_plainly or flag in ("long_only", "short_only")):
                 note(flag, True)
         for _, tf in timeframes(w):
             note("timeframe", tf)
@@ -422,7 +431,7 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
             # "price has to close above it": the last thing named that is not the subject
             name = _recent_other(c, right_m, mentions, lesson, lefts[0])
             if name is not None:
-                right = name
+                right = name.model_copy(update={"scale": right_m.scale}) if right_m.scale != 1.0 else name
     if right is None:
         return []
     out = []
