@@ -42,12 +42,14 @@ from reelquant.media.probe import probe_video  # noqa: E402
 from reelquant.plots import keyword_timeline_png  # noqa: E402
 from reelquant.schemas import KeywordHitsSchema  # noqa: E402
 from reelquant.search.chunks import chunk_transcript  # noqa: E402
-from reelquant.search.evidence import evidence_for_spec  # noqa: E402
+from reelquant.search.evidence import evidence_for_specs  # noqa: E402
 from reelquant.speech.subtitles import to_srt, to_vtt  # noqa: E402
+from reelquant.strategy.markets import match_instruments  # noqa: E402
 from reelquant.strategy.record import build_record  # noqa: E402
-from reelquant.text.extract import build_spec, extract_concepts  # noqa: E402
+from reelquant.strategy.tearsheet import tear_sheet_html  # noqa: E402
 from reelquant.text.features import lesson_features  # noqa: E402
 from reelquant.text.keywords import find_keyword_hits  # noqa: E402
+from reelquant.text.rules import build_specs, read_lesson  # noqa: E402
 
 SAMPLE = REPO / "samples" / "ema_crossover_stop.mp4"
 
@@ -79,8 +81,10 @@ def direct(video: Path, root: Path, resources: dict) -> float:
     hits = find_keyword_hits(tr)
     KeywordHitsSchema.validate(hits, lazy=True)
     keyword_timeline_png(hits, tr.duration_s)
-    spec = build_spec(extract_concepts(tr))
-    features = lesson_features(tr, hits, spec)
+    reading = read_lesson(tr)
+    reading.records()  # the trading_concepts preview
+    specs = build_specs(reading)
+    features = lesson_features(tr, hits, specs)
     lap("language")
     chunks = chunk_transcript(tr, key)
     embedder, vstore = resources["embedder"], resources["vector_store"]
@@ -91,31 +95,40 @@ def direct(video: Path, root: Path, resources: dict) -> float:
     store.replace_video(key, rows)
     lap("embeddings")
     silences = silences_from_regions(audio.regions, audio.duration_s) if speech else None
-    windows = highlight_windows(hits, tr, [p.model_dump() for p in spec.provenance], duration_s=probe.duration_s,
-                                silences=silences)
+    provenance = [p.model_dump() for spec in specs for p in spec.provenance]
+    windows = highlight_windows(hits, tr, provenance, duration_s=probe.duration_s, silences=silences)
     clips = render_clips(managed, windows, tr, out / "clips")
     lap("clips")
-    market = resources["market_data"].load()
-    validate_ohlcv(market)
-    decision, backtest = None, {}
-    if spec.testable:
-        config = resources["backtester"].config()
-        model = train_signal_model(spec, market, config)
-        rule = run_backtest(spec, market, config)
-        if model.trained:
-            run_backtest(spec, market, config, entry_filter=model.entry_filter)
-        walk_forward(spec, market, config)
-        rb = robustness(spec, market, config)
-        plot_equity(rule)
-        if len(rb.parameters) >= 2:
-            heatmap_png(rb)
-        decision = decide(rule, resources["backtester"].gates(), robustness=rb)
-        backtest = {"rule_only": rule.to_dict()}
+    instruments = resources["market_data"].load_instruments()
+    for inst in instruments:
+        validate_ohlcv(inst.bars)
+    decisions: dict[int, dict] = {}
+    setups = []
+    for i, spec in enumerate(specs):
+        markets: dict[str, dict] = {}
+        for inst, why in zip(instruments, match_instruments(spec, instruments).values(), strict=True):
+            if why is not None:
+                markets[inst.name] = {"ran": False, "reason": why}
+                continue
+            config = resources["backtester"].config(inst.timeframe)
+            model = train_signal_model(spec, inst.bars, config)
+            rule = run_backtest(spec, inst.bars, config)
+            if model.trained:
+                run_backtest(spec, inst.bars, config, entry_filter=model.entry_filter)
+            walk_forward(spec, inst.bars, config)
+            rb = robustness(spec, inst.bars, config)
+            (out / f"equity-{i}.png").write_bytes(plot_equity(rule))
+            if len(rb.parameters) >= 2:
+                heatmap_png(rb)
+            decisions.setdefault(i, {})[inst.name] = decide(rule, resources["backtester"].gates(), robustness=rb)
+            markets[inst.name] = {"ran": True, "rule_only": rule.to_dict(), "robustness": rb.to_dict()}
+        setups.append({"setup": i, "markets": markets})
     lap("backtest")
-    evidence = evidence_for_spec(store, embedder.model(), spec, key)
-    record = build_record(video_id=key, video={"original_name": video.name}, transcript=tr.to_dict(), spec=spec,
-                          backtest=backtest, signal_model={}, clips=clips, embeddings={"rows": len(rows)},
-                          features=features, decision=decision, evidence=evidence)
+    evidence = evidence_for_specs(store, embedder.model(), specs, key)
+    record = build_record(video_id=key, video={"original_name": video.name}, transcript=tr.to_dict(), specs=specs,
+                          backtest={"setups": setups}, clips=clips, embeddings={"rows": len(rows)},
+                          features=features, decisions=decisions, evidence=evidence)
+    (out / "tearsheet.html").write_text(tear_sheet_html(record))
     (out / "strategy.json").write_text(json.dumps(record, default=str))
     lap("strategy")
     print("  direct stages " + ", ".join(f"{k} {v:.1f}" for k, v in laps.items()))

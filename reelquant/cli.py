@@ -1,4 +1,4 @@
-"""The `reelquant` command: demo, process, search, eval-extraction, doctor and ui.
+"""The `reelquant` command: demo, process, search, extract, eval-extraction, doctor and ui.
 
 Commands that run the graph import the Dagster code location lazily, so the library itself
 stays free of Dagster and `reelquant --help` answers at once.
@@ -19,6 +19,7 @@ from reelquant.search import cli as search_cli
 from reelquant.speech import doctor
 from reelquant.strategy import evaluate
 from reelquant.strategy.spec import StrategySpec
+from reelquant.text import cli as extract_cli
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Subcommands that live with their own package.
     search_cli.register(sub)
+    extract_cli.register(sub)
     evaluate.register(sub)
     doctor.register(sub)
 
