@@ -1,4 +1,21 @@
-"""Backtest a StrategySpec on vectorbt: signals act at the next bar's open, with costs, stops and an out-of-sample split."""
+"""Backtest a StrategySpec on vectorbt: signals act at the next bar's open, with costs, stops and an out-of-sample split.
+
+Conventions (the tests in tests/backtest/test_constructs.py work each one out by hand):
+- A signal decided on bar t's close fills at bar t + 1's open, with slippage against the trade and fees on
+  both fills; all cash goes in (fractional shares unless `whole_shares`).
+- Long and short sides trade on their own rules. An entry of the other side while a position is open
+  reverses it on that bar, which is how a stop-and-reverse spec flips; an entry and an exit of the same
+  side on one bar cancel out.
+- Stops (`spec.stops`) are measured from the actual fill and mirrored for shorts (a short's stop sits above
+  its entry, its target below). They are checked from the bar after the fill on, fill at the stop level
+  without slippage, or at the open when a bar gaps through it. With several stop-loss kinds (percent, ATR,
+  trailing) the nearest level applies on each bar; with two targets the nearer one.
+- ATR distances use ATR(`atr_window`) at the signal bar's close, fixed for the life of the trade; a trade
+  whose signal bar is still in the ATR's warm-up has no ATR stop.
+- `max_bars_held: N` closes a position at the open N bars after its fill (it was held N bars); an entry
+  signal still standing then opens a new trade on the next bar. A stop that closes the trade first ends
+  the count.
+"""
 
 from __future__ import annotations
 
