@@ -177,7 +177,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     elif sides and shorts:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
-    m.story = any(x in ("dipped", "bought", "sold", "noticed", "happened", "suppose", "example", "dollars",
+    m.story = any(x in ("dipped", "bought", "sold", "noticed", "had", "happened", "suppose", "example", "dollars",
                         "dollar", "cents") for x in w)
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
     m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),

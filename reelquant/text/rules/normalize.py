@@ -21,7 +21,7 @@ SENTENCE_END = frozenset(".!?;")
 # Words that start a new thought in unpunctuated speech; a long run of words is cut before them.
 _CUES = frozenset(["when", "whenever", "once", "if", "so", "now", "okay", "ok", "alright", "then", "but",
                    "because", "and", "also", "first", "second", "third", "rule", "step", "setup"])
-_LONG_CLAUSE = 18  # tokens; unpunctuated runs longer than this are cut at cue words
+_LONG_CLAUSE = 8  # tokens; unpunctuated runs longer than this are cut at cue words
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Clause:
     sentence: int
     paragraph: int = 0
     question: bool = False
+    punctuated: bool = True
 
     @property
     def words(self) -> list[str]:
@@ -122,9 +123,14 @@ def tokenize_segment(seg: Segment) -> list[Token]:
     return out
 
 
+def is_punctuated(transcript: Transcript) -> bool:
+    """Whether the text carries sentence punctuation (a script, Whisper, subtitles) or not (pocketsphinx)."""
+    return any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
+
+
 def clauses(transcript: Transcript) -> list[Clause]:
     """The transcript cut into clauses: at sentence marks, and in unpunctuated speech also before cue words."""
-    punctuated = any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
+    punctuated = is_punctuated(transcript)
     out: list[Clause] = []
     sentence = 0
     paragraph = 0
@@ -133,7 +139,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
     def flush(end_sentence: bool, mark: str = "") -> None:
         nonlocal current, sentence
         if current:
-            out.append(Clause(current, len(out), sentence, paragraph, question=mark == "?"))
+            out.append(Clause(current, len(out), sentence, paragraph, question=mark == "?", punctuated=punctuated))
         current = []
         if end_sentence:
             sentence += 1

@@ -228,8 +228,9 @@ def read_lesson(transcript: Transcript) -> Reading:
         inside = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
         marks.settings = marks.settings or any(x in vocab.SETTING_WORDS and k not in inside for k, x in enumerate(w))
         live = [a for a in actions if not a.negated]
-        has_rule_words = bool(live) or bool(comps)
-        needs = data_needs(w) if has_rule_words else []
+        # data a rule needs: said as part of a rule (an action, a comparison, a "has to"), not in a story
+        has_rule_words = bool(live) or bool(comps) or marks.modal
+        needs = data_needs(w) if has_rule_words and not (marks.story or marks.question or marks.optional) else []
         for what in needs:
             note("unsupported", f"needs {what}: \"{render(c.tokens)}\"")
         resolved: list[tuple[Comparison, Condition]] = []
@@ -245,6 +246,12 @@ def read_lesson(transcript: Transcript) -> Reading:
         for m in mentions:
             if m.kind == "indicator" and m.indicator not in vocab.PRICE and m.indicator not in ("atr",):
                 topic = m.indicator
+        if not c.punctuated and marks.negated:
+            # without punctuation a negation reaches only its own stretch of words ("... you're in long
+            # that's it i don't short this"): keep the comparisons outside it
+            kept = [(comp, cond) for comp, cond in resolved if not _negated_near(w, comp.at)]
+            marks.negated = not kept and bool(resolved)
+            resolved = kept
         skip = marks.negated or marks.hedge or marks.optional or marks.question or marks.story or bool(needs) or (
             any(a.negated for a in actions) and not live)
         if skip:
@@ -288,6 +295,22 @@ def read_lesson(transcript: Transcript) -> Reading:
 
 
 _PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
+
+
+_SCOPE_BREAKS = frozenset(["when", "whenever", "if", "once", "and", "but", "so", "because", "then", "i", "we",
+                           "you", "i'm", "we're", "you're", "that's", "it's", "okay", "now", "or"])
+
+
+def _negated_near(words: list[str], at: int) -> bool:
+    """Whether a negation shares the stretch of words (between cue words) with the comparison at `at`."""
+    lo = at
+    while lo > 0 and words[lo - 1] not in _SCOPE_BREAKS:
+        lo -= 1
+    lo = max(0, lo - 1)
+    hi = at
+    while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
+        hi += 1
+    return any(x in vocab.NEGATIONS for x in words[lo:hi])
 
 
 def _contains(words: list[str], name: tuple[str, ...]) -> bool:
