@@ -45,19 +45,21 @@ def label_sets() -> dict[str, Path]:
 
 
 def why_lines(result: dict[str, Any]) -> tuple[list[str], int, int]:
-    """For each lesson labeled not testable: the label's reason and the extractor's; (lines, judged, wrong)."""
+    """For each lesson labeled not testable: the label's reason beside the extractor's; (lines, number of
+    not-testable answers judged, number whose reasons miss the label's key idea)."""
     lines, judged, wrong = [], 0, 0
     for row in result["rows"]:
         if row["label_testable"] or row["status"] == "missing":
             continue
         label = row["label_unsupported"]
-        if row["testable"]:
-            got, bad = "TESTABLE: " + " / ".join(row["summaries"]), True
+        if row["testable"]:  # counted as wrong_testable already; there is no reason to judge
+            got, mark = "a rule: " + " / ".join(row["summaries"]), "WRONG-TESTABLE"
         else:
-            got, bad = "; ".join(row["unsupported"]) or "(no reason)", wrong_why(label, row["unsupported"])
-        judged += 1
-        wrong += bad
-        lines.append(f"    {row['lesson']:34s} {'WRONG WHY' if bad else 'right why'}"
+            got = "; ".join(row["unsupported"]) or "(no reason)"
+            bad = wrong_why(label, row["unsupported"])
+            judged, wrong = judged + 1, wrong + bad
+            mark = "WRONG WHY" if bad else "right why"
+        lines.append(f"    {row['lesson']:34s} {mark:14s}"
                      f"  [{', '.join(sorted(key_idea(label)))} / {', '.join(sorted(untestable_kinds(row['unsupported']))) or '-'}]")
         lines.append(f"        label: {label[0] if label else '-'}")
         lines.append(f"        got:   {got[:300]}")
@@ -96,7 +98,7 @@ def main() -> None:
             print(f"{name:8s} {mode:8s} {totals_line(result['totals'])}  "
                   f"(missed_testable={result['totals'].missed_testable}, {seconds:.1f} s)")
             lines, judged, wrong = why_lines(result)
-            print(f"{'':17s} wrong why: {wrong}/{judged} not-testable lessons")
+            print(f"{'':17s} wrong why: {wrong}/{judged} not-testable answers miss the label's key idea")
             if args.verbose or wrong:
                 print("\n".join(lines))
             if mode == "text":
