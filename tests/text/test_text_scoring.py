@@ -429,3 +429,49 @@ def test_a_reason_of_another_kind_is_a_wrong_why() -> None:
     earnings = ["needs earnings dates and analyst estimates", "the host judges each release (discretionary)"]
     assert wrong_why(earnings, ["a discretionary read"]) and not wrong_why(earnings, ["needs earnings data"])
     assert not wrong_why(["something no kind names"], ["anything"])
+
+
+# ------------------------------------------------------------------ the reference's corner cases, by hand
+
+
+def _rsi_side(entry: float = 30, exit_: float | None = 70) -> dict[str, Any]:
+    exits = [] if exit_ is None else [{"left": RSI, "op": ">", "right": exit_}]
+    return {"entry": {"all": [{"left": RSI, "op": "<", "right": entry}]}, "exit": {"any": exits}}
+
+
+def _v2(**kw: Any) -> dict[str, Any]:
+    return {"version": 2, "testable": True, "timeframe": "1d", "long": _rsi_side(), "short": None,
+            "stops": {"stop_loss_pct": 2.0}, **kw}
+
+
+def test_partial_and_v1_style_alternatives_agree(tmp_path: Path) -> None:
+    """Alternatives that change only some keys (stops, timeframe, a side, v1's entry/exit/direction)."""
+    v1 = {"version": 1, "testable": True, "direction": "long", "timeframe": "1d", **_rsi_side(), "stop_loss_pct": 2.0}
+    labels = {
+        "atr_stop_alt": {**_v2(), "accept_also": [{"stops": {"stop_loss_pct": None, "stop_loss_atr": 2.0}}]},
+        "timeframe_alt": {**_v2(), "accept_also": [{"timeframe": "1h"}]},
+        "side_alt": {**_v2(), "accept_also": [{"long": None, "short": _rsi_side(70, 30)}]},
+        "v1_alts": {**v1, "accept_also": [{"direction": "short"}, {"exit": {"any": []}}, {"stop_loss_pct": 3}]},
+        "two_setups": [_v2(), {**_v2(long=_rsi_side(20, 80)), "accept_also": [{"long": _rsi_side(25, 80)}]}],
+    }
+    candidates = [
+        [_v2()],
+        [_v2(stops={"stop_loss_atr": 2.0})],
+        [_v2(stops={"stop_loss_atr": 2.0, "atr_window": 20})],
+        [_v2(timeframe="1h")],
+        [_v2(long=None, short=_rsi_side(70, 30))],
+        [_v2(long=None, short=_rsi_side())],
+        [_v2(long=_rsi_side(30, None))],
+        [_v2(stops={"stop_loss_pct": 3.0})],
+        [_v2(long=_rsi_side(25, 80)), _v2()],
+        [_v2(long=_rsi_side(20, 80)), _v2(), _v2(timeframe="1h")],
+    ]
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for name, label in labels.items():
+        (folder / f"{name}.spec.json").write_text(json.dumps(label))
+    exact_lines = 0
+    for k, candidate in enumerate(candidates):
+        lines = _agree(folder, {name: copy.deepcopy(candidate) for name in labels}, tmp_path / str(k))
+        exact_lines += sum(" exact " in line for line in lines)
+    assert exact_lines >= 8  # the alternatives do accept something
