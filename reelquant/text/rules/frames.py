@@ -59,6 +59,14 @@ class ClauseMarks:
 
 
 _SUBJECTS = frozenset(["i", "we", "you", "i'll", "we'll", "you'll", "then", "and", "just", "to", "i'd", "we'd"])
+# "a short", "the short side", "if I'm short": the word names a position, not the act of shorting
+_NOT_A_SHORT = frozenset(["a", "the", "for", "my", "your", "our", "this", "that", "being", "am", "i'm", "you're",
+                          "we're", "are", "is", "was", "were", "any", "no", "of", "on", "in", "stay", "go", "sell"])
+_SIDE_WORDS = frozenset(["short", "shorts", "shorting", "both", "downside", "sides", "directions",
+                         "ways", "bearish"])
+_HEADER_NEXT = frozenset(["is", ":", "comes", "rule", "rules", "needs", "requires", "conditions", "condition"])
+_OTHERS = frozenset(["they", "people", "beginners", "traders", "others", "everyone", "everybody", "most", "he",
+                     "she", "amateurs", "folks", "newbies", "retail", "funds", "institutions"])
 _BE = frozenset(["you're", "i'm", "we're", "be", "are", "am", "get", "you", "i", "we", "is", "was", "go",
                  "step", "stay", "take", "getting", "gets"])
 
@@ -80,23 +88,25 @@ def find_actions(clause: Clause) -> list[Action]:
             part = "long.entry" if not _short_context(w) else "short.entry"
         elif word in ("sell", "sells") and nxt == "short":
             part, end = "short.entry", i + 2
-        elif word == "short" and prev in ("sell", "go", "goes"):
+        elif word == "short" and prev == "sell":
             continue  # read with the word before
-        elif word in ("short", "shorting") and prev in ("", "i", "we", "you", "and", "then", "to", "you'll",
-                                                          "i'll", "we'll", "just", "can", "don't", "never",
-                                                          "not", "it", "they", "i'd"):
+        elif word == "short" and prev in ("go", "goes", "going", "get", "gets"):
+            part = "short.entry"
+        elif word in ("short", "shorting") and prev not in _NOT_A_SHORT and not (prev.endswith("ed") and
+                                                                                  prev != "need"):
             if nxt in ("side", "only", "position", "positions", "trades", "setup", "signals"):
                 continue
             part = "short.entry"
-        elif word in ("sell", "sells", "selling"):
-            part = "long.exit" if not _short_context(w) else "short.entry"
+        elif word in ("sell", "sells", "selling") and prev not in ("the", "a", "for", "this", "that"):
+            part = "long.exit"
         elif word in ("cover", "covers"):
             part = "short.exit"
         elif word in ("exit", "exits") and (prev not in ("the", "an", "our", "my", "your", "that's")
-                                            or nxt in ("is", ":", "comes", "rule")):
+                                            or nxt in _HEADER_NEXT or i == n - 1):
             part = "exit"
-        elif word == "entry" and nxt in ("is", ":", "rule", "comes") and prev in ("the", "our", "my", "long", "so",
-                                                                                 "short"):
+        elif word == "entry" and (nxt in _HEADER_NEXT or i == n - 1) and prev in ("the", "our", "my", "long", "so",
+                                                                                 "short", "an", "own"):
+            # "the entry needs both: ...", "here is the entry.", "long entry." announce the entry's conditions
             part = "short.entry" if prev == "short" else "long.entry"
         elif word == "out" and prev in _BE:
             part = "exit"
@@ -109,7 +119,8 @@ def find_actions(clause: Clause) -> list[Action]:
         if part is None:
             continue
         lo = max(0, i - 4)
-        neg = any(x in vocab.NEGATIONS for x in w[lo:i])
+        # "beginners buy the first dip": someone else's habit, not the lesson's rule
+        neg = any(x in vocab.NEGATIONS for x in w[lo:i]) or prev in _OTHERS
         out.append(Action(part, i, end, neg))
     return out
 
@@ -132,8 +143,8 @@ _LONG_ONLY = (("long", "only"), ("long", "side", "only"), ("only", "trade", "the
               ("only", "the", "long"), ("long", "trades", "only"), ("no", "shorting"), ("not", "shorting"),
               ("don't", "short"), ("never", "short"), ("i", "only", "buy"), ("long", "side", "only"),
               ("only", "go", "long"), ("don't", "go", "short"), ("do", "not", "short"))
-_SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "long"), ("don't", "buy"),
-               ("do", "not", "buy"), ("no", "long", "trades"), ("never", "buy"), ("not", "trade", "the", "long"))
+_SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "long"), ("no", "long", "trades"),
+               ("not", "trade", "the", "long"), ("shorts", "only"))
 _MODAL = (("has", "to"), ("have", "to"), ("must",), ("need",), ("needs",), ("should",), ("only",),
           ("required",), ("want",), ("wait", "for"), ("filter",), ("rule",), ("condition",))
 _SIDE_BEFORE = frozenset(["for", "a", "the", "am", "i'm", "you're", "we're", "are", "your", "my", "on", "is",
@@ -160,7 +171,8 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
         _has(w, (("ideally",), ("better", "still"), ("even", "more")))
     m.optional = _has(w, _OPTIONAL)
     m.recap = _has(w, _RECAP)
-    m.mirror = _has(masked, _MIRROR)
+    # "the short side is the mirror image" (not "the exit is the mirror image of the entry")
+    m.mirror = _has(masked, _MIRROR) and any(x in _SIDE_WORDS for x in w)
     m.always_in = _has(masked, _ALWAYS_IN)
     m.long_only = _has(w, _LONG_ONLY)
     m.short_only = _has(w, _SHORT_ONLY)
@@ -275,6 +287,9 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         if before and op in (">", "<"):
             percent_scale = before[-1]
         right = _right_operand(w, mentions, right_from)
+        if right is None and op.startswith("crosses") and (right_from >= n or w[right_from] in (",", "and", "or",
+                                                                                                   "again")):
+            right = Mention("ref", right_from, right_from, elided=True)  # "when it crosses back above, ..."
         if right is None or _entry_ref(w, right_from):
             continue
         if percent_scale is not None and right.kind != "number":
@@ -286,8 +301,23 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         if left is None:
             left = Mention("ref", i, i)  # said without a subject: the topic of the talk
         out.append(Comparison(left, op, right, 1, i, min(left.start, i), right.end))
+    out += _multiples(w, mentions, out)
     out += _runs(w, clause)
     _for_bars(w, clause, out)
+    return out
+
+
+def _multiples(w: list[str], mentions: list[Mention], found: list[Comparison]) -> list[Comparison]:
+    """"volume is twice its 50-day average": a multiple of a series said as a state means at least that much."""
+    out = []
+    for m in mentions:
+        if m.kind != "indicator" or m.scale <= 1.0 or m.start == 0 or w[m.start - 1] not in ("is", "are", "was"):
+            continue
+        if any(c.right is m for c in found):
+            continue
+        left = _left_operand(w, mentions, m.start - 1)
+        if left is not None:
+            out.append(Comparison(left, ">", m, 1, m.start, left.start, m.end))
     return out
 
 

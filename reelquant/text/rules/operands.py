@@ -41,6 +41,7 @@ class Mention:
     percent: bool = False
     plural: bool = False
     said_default: bool = False
+    elided: bool = False  # a comparison's missing right side: the one the lesson compared with last
 
     @property
     def is_operand(self) -> bool:

@@ -7,7 +7,7 @@ the `trading_concepts` table stores.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from reelquant.indicators import REGISTRY, Scale
@@ -118,6 +118,7 @@ class _Lesson:
         self.said: list[_Said] = []
         self.families: set[str] = set()
         self.last_pair: tuple[Mention, Mention] | None = None
+        self.last_right: Operand | float | None = None
 
     def explicit_params(self, name: str, clause: int) -> dict[str, Any] | None:
         """Parameters of the nearest mention of `name` that said them: before this clause, else after."""
@@ -182,6 +183,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     recap = False
     pending: list[tuple[Condition, Clause, Comparison, bool]] = []
     last_action_clause: tuple[int, Action] | None = None
+    header: tuple[int, Action] | None = None
     stop_context: tuple[int, str] | None = None
     topic: str | None = None
     for c, marks, actions, mentions in per_clause:
@@ -252,6 +254,18 @@ def read_lesson(transcript: Transcript) -> Reading:
             kept = [(comp, cond) for comp, cond in resolved if not _negated_near(w, comp.at)]
             marks.negated = not kept and bool(resolved)
             resolved = kept
+        if c.punctuated and marks.negated and live and any(a.negated for a in actions):
+            # "Buy when the close crosses above the EMA, but do not buy when the RSI is above 70": the
+            # negated action's condition holds the other way round; the rest of the sentence stands
+            own = []
+            for comp, cond in resolved:
+                act = _action_for(comp, actions, w)
+                if not act.negated:
+                    own.append((comp, cond))
+                elif not cond.op.startswith("crosses"):
+                    _add_rule(reading, setup, replace(act, negated=False), _negation(cond), c, comp, recap, marks)
+            resolved = own
+            marks.negated = False
         skip = marks.negated or marks.hedge or marks.optional or marks.question or marks.story or bool(needs) or (
             any(a.negated for a in actions) and not live)
         if skip:
@@ -260,6 +274,11 @@ def read_lesson(transcript: Transcript) -> Reading:
             # a clause that sets an indicator up ("bands 2 standard deviations above and below it") or tells
             # a story is not a rule until an action says so
             if marks.story or marks.definition or marks.settings or not resolved:
+                continue
+            # "Here is the entry. The MACD line crosses above zero.": the heading's action takes them
+            if header is not None and c.index - header[0] <= _HEADER_REACH:
+                for comp, cond in resolved:
+                    _add_rule(reading, setup, header[1], cond, c, comp, recap, marks)
                 continue
             # "we buy | when it drops under ten" in unpunctuated speech: the action came just before
             if last_action_clause and last_action_clause[0] == c.index - 1 and w[:1] and w[0] in (
@@ -270,10 +289,14 @@ def read_lesson(transcript: Transcript) -> Reading:
             for comp, cond in resolved:
                 pending.append((cond, c, comp, marks.modal))
             continue
-        last_action_clause = (c.index, live[0]) if not resolved else None
+        # an action that ends its clause ("... we sell") may take the conditions of the next ("when ...")
+        ends = live[-1].end >= len(w) - 1
+        heading = all(x in _HEADING_WORDS or c.tokens[k].is_number for k, x in enumerate(w[:live[-1].at]))
+        header = (c.index, live[-1]) if heading and not resolved and (
+            live[-1].end >= len(w) or w[live[-1].end] == ":") else None
+        last_action_clause = (c.index, live[-1]) if not resolved or ends else None
         for comp, cond in resolved:
-            act = min(live, key=lambda a: abs(a.at - comp.at))
-            _add_rule(reading, setup, act, cond, c, comp, recap, marks)
+            _add_rule(reading, setup, _action_for(comp, live, w), cond, c, comp, recap, marks)
         # Conditions said before, with no action of their own, belong to the next action: an entry takes
         # the filters said since the last action ("price has to close above it. ... When it drops under
         # ten, we buy"); an exit only what was said just before it ("It closes above the average. Sell.").
@@ -294,7 +317,38 @@ def read_lesson(transcript: Transcript) -> Reading:
     return reading
 
 
+# "Step two, the long entry.", "Here is the entry:", "Now the exit." (not "that's the entry", a look back)
+_HEADING_WORDS = frozenset(["here", "is", "the", "our", "my", "long", "short", "step", "rule", "now", "so", "next",
+                            "then", "and", "first", "second", "third", "fourth", "number", "one", ",", ":", "-",
+                            "part", "finally", "okay", "ok"])
+_HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
+
+
+_CONDITIONAL = frozenset(["when", "whenever", "if", "once", "as", "until", "after"])
+
+
+def _action_for(comp: Comparison, live: list[Action], words: list[str]) -> Action:
+    """The action a comparison belongs to. "Sell when X": an action followed by "when" takes what comes
+    after it; "when X, I buy": any other action takes what was said before it."""
+    def forward(a: Action) -> bool:
+        # "sell at the next open when ...", "short below the band", "buy a close above": the condition
+        # follows the action with nothing that closes the action off ("," "and") in between
+        gap = words[a.end:comp.start + 1]
+        for k, x in enumerate(gap):
+            if x in _CONDITIONAL:
+                return k <= 6
+            if x in (",", "and", "but", ":"):
+                return False
+        return len(gap) <= 4
+
+    before = [a for a in live if a.end <= comp.start]
+    if before and forward(before[-1]):
+        return before[-1]
+    after = [a for a in live if a.at >= comp.end - 1 and not forward(a)]
+    if after:
+        return after[0]
+    return min(live, key=lambda a: abs(a.at - comp.at))
 
 
 _SCOPE_BREAKS = frozenset(["when", "whenever", "if", "once", "and", "but", "so", "because", "then", "i", "we",
@@ -311,6 +365,11 @@ def _negated_near(words: list[str], at: int) -> bool:
     while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
         hi += 1
     return any(x in vocab.NEGATIONS for x in words[lo:hi])
+
+
+def _negation(cond: Condition) -> Condition:
+    """The condition that holds when `cond` does not ("not above 70" is "at most 70")."""
+    return cond.model_copy(update={"op": {">": "<=", ">=": "<", "<": ">=", "<=": ">"}[cond.op]})
 
 
 def _contains(words: list[str], name: tuple[str, ...]) -> bool:
@@ -447,7 +506,9 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
                     lefts = [op]
     if not lefts:
         return []
-    if right_m.kind == "ref":
+    if right_m.kind == "ref" and right_m.elided:
+        right = lesson.last_right
+    elif right_m.kind == "ref":
         if right_m.offset:
             right = Operand(indicator=lefts[0].indicator, params=lefts[0].params, offset=right_m.offset)
         else:
@@ -464,6 +525,8 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
             out.append(cond)
     if comp.left.kind == "indicator" and comp.right.kind == "indicator":
         lesson.last_pair = (comp.left, comp.right)
+    if out:
+        lesson.last_right = out[0].right
     return out
 
 
@@ -494,15 +557,15 @@ def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> C
     """A condition whose two sides live on the same scale (RSI with 0..100, price with price), else None."""
     ls = _scale(left)
     if isinstance(right, Operand):
+        if left.indicator == "volume" and REGISTRY[right.indicator].takes_source and "source" not in right.params:
+            # "volume above its 20-day average": the average of volume
+            right = Operand(indicator=right.indicator, params={**right.params, "source": "volume"},
+                            offset=right.offset, scale=right.scale)
         rs = _scale(right)
         if left.series_key() == right.series_key() and left.offset == right.offset:
             return None  # "seven percent under my entry price": a series against itself is a stop distance
         if ls != rs and not ({ls, rs} <= {Scale.OSCILLATOR} or {ls, rs} <= {Scale.UNBOUNDED}):
             return None
-        if left.indicator == "volume" and right.indicator in REGISTRY and REGISTRY[right.indicator].takes_source \
-                and "source" not in right.params:
-            right = Operand(indicator=right.indicator, params={**right.params, "source": "volume"},
-                            offset=right.offset, scale=right.scale)
         return Condition(left=left, op=op, right=right, for_bars=for_bars)  # type: ignore[arg-type]
     value = float(right)
     if ls in (Scale.PRICE, Scale.VOLUME):

@@ -27,6 +27,7 @@ from reelquant.text.rules.reading import Reading, RuleFrame, SettingFrame
 from reelquant.text.rules.stops import bars
 
 NO_RULE = "no entry or exit rule is taught"
+NO_EXIT = "an entry is taught but no exit, stop or target"
 _PARTS = ("long.entry", "long.exit", "short.entry", "short.exit")
 
 
@@ -45,9 +46,10 @@ def build_specs(reading: Reading) -> list[StrategySpec]:
         spec = _setup_spec(reading, number, len(setups) > 1)
         if spec is not None:
             specs.append(spec)
-    if not specs:
-        return [StrategySpec.untestable([NO_RULE])]
-    return specs
+    testable = [s for s in specs if s.testable]
+    if testable:
+        return testable
+    return specs[:1] or [StrategySpec.untestable([NO_RULE])]
 
 
 def _settings(reading: Reading, setup: int, kind: str) -> list[SettingFrame]:
@@ -95,6 +97,8 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
         return None
     timeframe = _timeframe(reading, setup)
     stops, stop_prov, assumptions = _stops(reading, setup, timeframe)
+    if not stops.any_set() and not conds["long.exit"] and not conds["short.exit"]:
+        return StrategySpec.untestable([NO_EXIT])  # a trade that never ends cannot be tested
     assumptions += _default_assumptions(long_side, short_side, reading)
     prov = []
     for p in _PARTS:
@@ -170,12 +174,29 @@ _SWAP = {"upper": "lower", "lower": "upper", "high": "low", "low": "high", "high
          "lowest": "highest", "plus": "minus", "minus": "plus"}
 
 
+def _partner(name: str) -> str | None:
+    """The registry indicator a short side reads where the long side reads `name` (upper band -> lower band,
+    +DI -> -DI), or None when it has none."""
+    other = "_".join(_SWAP.get(p, p) for p in name.split("_"))
+    return other if other != name and other in REGISTRY else None
+
+
+def _directionless(op: Operand) -> bool:
+    """Whether an operand says nothing about up or down: volume, and a family member whose siblings carry
+    the direction (ADX beside +DI / -DI)."""
+    d = REGISTRY[op.indicator]
+    if d.scale == Scale.VOLUME or op.params.get("source") == "volume":
+        return True
+    if d.family and _partner(op.indicator) is None:
+        return any(_partner(x) for x in REGISTRY if REGISTRY[x].family == d.family and x != op.indicator) \
+            and d.scale == Scale.OSCILLATOR
+    return False
+
+
 def mirror_operand(op: Operand) -> Operand:
-    """The operand a short side reads where the long side reads `op` (upper band <-> lower band, ...)."""
-    parts = op.indicator.split("_")
-    name = "_".join(_SWAP.get(p, p) for p in parts)
-    if name not in REGISTRY:
-        name = op.indicator
+    """The operand a short side reads where the long side reads `op`, seen upside down: the upper band
+    becomes the lower one, the highest high the lowest low, and 3 % below becomes 3 % above."""
+    name = _partner(op.indicator) or op.indicator
     return Operand(indicator=name, params=op.params, offset=op.offset,
                    scale=round(2 - op.scale, 6) if op.scale != 1.0 else 1.0)
 
@@ -192,11 +213,18 @@ def _mirror_number(left: Operand, value: float) -> float | int:
 
 
 def _mirror(c: Condition) -> Condition:
+    """The short side's condition for a long side's one (DESIGN: mirrored rules, flipped comparisons)."""
+    ops = c.operands()
+    if all(_directionless(o) for o in ops):
+        return c  # "ADX above 20", "volume above its average" hold for both sides
+    if isinstance(c.right, Operand) and all(REGISTRY[o.indicator].scale != Scale.PRICE and _partner(o.indicator)
+                                            for o in ops):
+        # "+DI above -DI" -> "-DI above +DI": the two lines trade places, the comparison stays
+        return Condition(left=mirror_operand(c.left), op=c.op, right=mirror_operand(c.right),
+                         for_bars=c.for_bars)
     left = mirror_operand(c.left)
-    if isinstance(c.right, Operand):
-        right: Operand | float | int = mirror_operand(c.right)
-    else:
-        right = _mirror_number(c.left, float(c.right))
+    right: Operand | float | int = mirror_operand(c.right) if isinstance(c.right, Operand) \
+        else _mirror_number(c.left, float(c.right))
     return Condition(left=left, op=FLIPPED[c.op], right=right, for_bars=c.for_bars)  # type: ignore[arg-type]
 
 
