@@ -64,6 +64,7 @@ def main() -> None:
     words = 0
     elapsed = 0.0
     got: dict[str, list[StrategySpec]] = {}
+    extract_specs(transcript_from_text("Warm up: buy when the RSI is under 30."))  # vocabulary tables built once
     for name in lesson_names:
         shutil.copy(folder / f"{name}.spec.json", labels / f"{name}.spec.json")
         text = (folder / f"{name}.txt").read_text(encoding="utf-8")

@@ -334,8 +334,11 @@ def _timed(words: list[tuple[str, float]]) -> Transcript:
     return Transcript([Segment(0, ws[0].start, ws[-1].end, " ".join(w for w, _ in words), ws)], engine="test")
 
 
+SPOKEN = "When the RSI drops below thirty I buy and I sell when the RSI rises above seventy"
+
+
 def test_every_part_points_at_the_words_it_came_from() -> None:
-    words = "When the RSI drops below thirty I buy and I sell when the RSI rises above seventy".split()
+    words = SPOKEN.split()
     tr = _timed([(w, 10.0 + i) for i, w in enumerate(words)])
     spec = extract_specs(tr)[0]
     prov = {p.part: p for p in spec.provenance}

@@ -325,6 +325,7 @@ _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
 
 
+_LEADS = frozenset(["a", "an", "on", "the", "close", "closes", "daily", "weekly", "hourly", "it", "price"])
 _CONDITIONAL = frozenset(["when", "whenever", "if", "once", "as", "until", "after"])
 
 
@@ -334,13 +335,15 @@ def _action_for(comp: Comparison, live: list[Action], words: list[str]) -> Actio
     def forward(a: Action) -> bool:
         # "sell at the next open when ...", "short below the band", "buy a close above": the condition
         # follows the action with nothing that closes the action off ("," "and") in between
-        gap = words[a.end:comp.start + 1]
-        for k, x in enumerate(gap):
+        for k, x in enumerate(words[a.end:a.end + 7]):
             if x in _CONDITIONAL:
-                return k <= 6
-            if x in (",", "and", "but", ":"):
+                return True
+            if x in (",", "and", "but", ":", "then", "so") or x in vocab.PRONOUN_SUBJECTS:
                 return False
-        return len(gap) <= 4
+            if (x in vocab.ABOVE or x in vocab.BELOW or x in vocab.CROSS) and all(
+                    t in _LEADS for t in words[a.end:a.end + k]):
+                return True
+        return False
 
     before = [a for a in live if a.end <= comp.start]
     if before and forward(before[-1]):

@@ -145,6 +145,7 @@ BELOW = frozenset(["below", "under", "beneath", "lower", "less", "underneath", "
 # Words that point at the trade's own entry price: a distance from it is a stop, not a rule.
 ENTRY_REFS = frozenset(["entry", "fill", "paid", "cost", "purchase", "got", "bought"])
 CROSS = frozenset(["cross", "crosses", "crossed", "crossing", "crossover", "crossunder"])
+PRONOUN_SUBJECTS = frozenset(["i", "we", "you", "i'm", "we're", "you're", "i'll", "we'll", "you'll", "they"])
 PRONOUNS = frozenset(["it", "its", "it's", "that", "this", "them", "they", "both", "each"])
 NEGATIONS = frozenset(["not", "don't", "dont", "never", "no", "doesn't", "didn't", "won't", "isn't", "aren't",
                        "nothing", "without", "nope", "neither", "nor", "can't", "cannot"])
