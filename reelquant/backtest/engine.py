@@ -8,8 +8,10 @@ Conventions (the tests in tests/backtest/test_constructs.py work each one out by
   side on one bar cancel out.
 - Stops (`spec.stops`) are measured from the actual fill and mirrored for shorts (a short's stop sits above
   its entry, its target below). They are checked from the bar after the fill on, fill at the stop level
-  without slippage, or at the open when a bar gaps through it. With several stop-loss kinds (percent, ATR,
-  trailing) the nearest level applies on each bar; with two targets the nearer one.
+  without slippage, or at the open when a bar gaps through it. An order at a bar's open that closes the
+  position (an exit, a reversal, the time exit) comes before any stop inside that bar. With several
+  stop-loss kinds (percent, ATR, trailing) the nearest level applies on each bar; with two targets the
+  nearer one.
 - ATR distances use ATR(`atr_window`) at the signal bar's close, fixed for the life of the trade; a trade
   whose signal bar is still in the ATR's warm-up has no ATR stop.
 - `max_bars_held: N` closes a position at the open N bars after its fill (it was held N bars); an entry
@@ -147,28 +149,70 @@ class StopPlan:
                    take_profit_atr=float(stops.take_profit_atr or math.nan),
                    max_bars_held=int(stops.max_bars_held or 0), atr_prev=atr_prev)
 
-    def needs_stop_functions(self) -> bool:
-        """True when vectorbt's plain sl_stop/tp_stop cannot express the stops: ATR distances, a time
-        exit, or a fixed and a trailing stop together."""
-        return (self.atr_prev is not None or self.max_bars_held > 0
-                or (not math.isnan(self.stop_loss_pct) and not math.isnan(self.trailing_stop_pct)))
+    def any_set(self) -> bool:
+        """Whether the spec has a stop, a target or a time exit at all."""
+        return self.atr_prev is not None or self.max_bars_held > 0 or not all(
+            math.isnan(v) for v in (self.stop_loss_pct, self.take_profit_pct, self.trailing_stop_pct))
+
+
+@numba.njit(cache=True)
+def _orders_nb(i: int, col: int, position: float, long_entries: np.ndarray, long_exits: np.ndarray,
+               short_entries: np.ndarray, short_exits: np.ndarray, max_bars: np.ndarray,
+               entry_i: np.ndarray) -> tuple[bool, bool, bool, bool]:
+    """The rule's orders at bar i's open as vectorbt will carry them out, with the time exit added.
+
+    A position opened `max_bars` bars ago closes at this open; the time exit wins over a same-side entry
+    on that bar (which would otherwise cancel it), and an opposite entry still reverses the position.
+    An entry and an exit of one side cancel out, as do a long and a short entry (vectorbt's defaults).
+    """
+    le, lx = long_entries[i, col], long_exits[i, col]
+    se, sx = short_entries[i, col], short_exits[i, col]
+    if position != 0 and max_bars[col] > 0 and entry_i[col] >= 0 and i - entry_i[col] >= max_bars[col]:
+        if position > 0:
+            lx, le = True, False
+        else:
+            sx, se = True, False
+    if le and lx:
+        le, lx = False, False
+    if se and sx:
+        se, sx = False, False
+    if le and se:
+        le, se = False, False
+    return le, lx, se, sx
+
+
+@numba.njit(cache=True)
+def _closes_at_open_nb(i: int, col: int, position: float, long_entries: np.ndarray, long_exits: np.ndarray,
+                       short_entries: np.ndarray, short_exits: np.ndarray, max_bars: np.ndarray,
+                       entry_i: np.ndarray) -> bool:
+    """Whether an order at bar i's open closes (or reverses) the open position: then no stop can fill
+    inside that bar, since the position is gone at the open."""
+    le, lx, se, sx = _orders_nb(i, col, position, long_entries, long_exits, short_entries, short_exits,
+                                max_bars, entry_i)
+    return (position > 0 and (lx or se)) or (position < 0 and (sx or le))
 
 
 @numba.njit(cache=True)
 def _adjust_sl_nb(c: Any, sl_pct: np.ndarray, ts_pct: np.ndarray, sl_atr: np.ndarray, atr_prev: np.ndarray,
-                  entry_i: np.ndarray) -> tuple[float, bool]:
+                  long_entries: np.ndarray, long_exits: np.ndarray, short_entries: np.ndarray,
+                  short_exits: np.ndarray, max_bars: np.ndarray, entry_i: np.ndarray) -> tuple[float, bool]:
     """The nearest of the fixed, ATR and trailing stop levels, as vectorbt's fraction of the reference price.
 
-    vectorbt calls this on every bar before it checks the stop. `c.init_i` is the bar the position was
-    opened on (its fill); it is also handed to the signal function through `entry_i` for the time exit.
+    vectorbt calls this on every bar before it checks the stop, and checks the stop before the rule's
+    orders; a bar whose open already closes the position gets no stop, so the order at the open comes
+    first. `c.init_i` is the bar the position was opened on (its fill); it is handed to the time exit
+    through `entry_i`.
     """
     col = c.col
     if c.position_now == 0 or c.init_i < 0:
         entry_i[col] = -1
         return np.nan, False
     entry_i[col] = c.init_i
-    init = c.init_price
     trail = not np.isnan(ts_pct[col])
+    if _closes_at_open_nb(c.i, col, c.position_now, long_entries, long_exits, short_entries, short_exits,
+                          max_bars, entry_i):
+        return np.nan, trail
+    init = c.init_price
     # With a trailing stop vectorbt keeps the best price since entry in curr_price; otherwise it is the fill.
     ref = c.curr_price if trail else init
     atr = atr_prev[c.init_i, col]
@@ -199,10 +243,16 @@ def _adjust_sl_nb(c: Any, sl_pct: np.ndarray, ts_pct: np.ndarray, sl_atr: np.nda
 
 
 @numba.njit(cache=True)
-def _adjust_tp_nb(c: Any, tp_pct: np.ndarray, tp_atr: np.ndarray, atr_prev: np.ndarray) -> float:
-    """The nearer of the percent and ATR targets, as vectorbt's fraction of the entry price."""
+def _adjust_tp_nb(c: Any, tp_pct: np.ndarray, tp_atr: np.ndarray, atr_prev: np.ndarray,
+                  long_entries: np.ndarray, long_exits: np.ndarray, short_entries: np.ndarray,
+                  short_exits: np.ndarray, max_bars: np.ndarray, entry_i: np.ndarray) -> float:
+    """The nearer of the percent and ATR targets, as vectorbt's fraction of the entry price (none on a bar
+    whose open closes the position)."""
     col = c.col
     if c.position_now == 0 or c.init_i < 0:
+        return np.nan
+    if _closes_at_open_nb(c.i, col, c.position_now, long_entries, long_exits, short_entries, short_exits,
+                          max_bars, entry_i):
         return np.nan
     init = c.init_price
     atr = atr_prev[c.init_i, col]
@@ -220,55 +270,41 @@ def _adjust_tp_nb(c: Any, tp_pct: np.ndarray, tp_atr: np.ndarray, atr_prev: np.n
 @numba.njit(cache=True)
 def _signal_nb(c: Any, long_entries: np.ndarray, long_exits: np.ndarray, short_entries: np.ndarray,
                short_exits: np.ndarray, max_bars: np.ndarray, entry_i: np.ndarray) -> tuple[bool, bool, bool, bool]:
-    """The rule's orders for this bar, plus the time exit: a position opened `max_bars` bars ago closes at
-    this bar's open. The time exit wins over a same-side entry on that bar (which would otherwise cancel it);
-    an opposite entry still reverses the position."""
-    i, col = c.i, c.col
-    le, lx = long_entries[i, col], long_exits[i, col]
-    se, sx = short_entries[i, col], short_exits[i, col]
-    if c.position_now != 0 and max_bars[col] > 0 and entry_i[col] >= 0 and i - entry_i[col] >= max_bars[col]:
-        if c.position_now > 0:
-            lx = True
-            le = False
-        else:
-            sx = True
-            se = False
-    return le, lx, se, sx
+    """vectorbt's signal function: the rule's orders for this bar, with the time exit."""
+    return _orders_nb(c.i, c.col, c.position_now, long_entries, long_exits, short_entries, short_exits,
+                      max_bars, entry_i)
 
 
 def _per_column(plans: Sequence[StopPlan], name: str) -> np.ndarray:
     return np.array([getattr(p, name) for p in plans], dtype=float)
 
 
-def _stop_kwargs(plans: Sequence[StopPlan], orders: dict[str, pd.DataFrame], lo: int, hi: int,
-                 single: bool) -> dict[str, Any]:
-    """vectorbt keyword arguments for the stops of each column, over bars [lo, hi)."""
-    if not any(p.needs_stop_functions() for p in plans):
-        kwargs: dict[str, Any] = {}
-        sl = [p.trailing_stop_pct if not math.isnan(p.trailing_stop_pct) else p.stop_loss_pct for p in plans]
-        tp = [p.take_profit_pct for p in plans]
-        if not all(math.isnan(v) for v in sl):
-            kwargs["sl_stop"] = sl[0] if single else np.array([sl], dtype=float)
-            kwargs["sl_trail"] = not math.isnan(plans[0].trailing_stop_pct)
-        if not all(math.isnan(v) for v in tp):
-            kwargs["tp_stop"] = tp[0] if single else np.array([tp], dtype=float)
-        kwargs.update({"entries": orders["long_entries"].iloc[:, 0] if single else orders["long_entries"],
-                       "exits": orders["long_exits"].iloc[:, 0] if single else orders["long_exits"],
-                       "short_entries": orders["short_entries"].iloc[:, 0] if single else orders["short_entries"],
-                       "short_exits": orders["short_exits"].iloc[:, 0] if single else orders["short_exits"]})
-        return kwargs
+def _order_kwargs(plans: Sequence[StopPlan], orders: dict[str, pd.DataFrame], lo: int, hi: int,
+                  single: bool) -> dict[str, Any]:
+    """vectorbt keyword arguments for the orders and stops of each column, over bars [lo, hi).
+
+    Without stops the signal arrays go to vectorbt as they are. With any stop, target or time exit the
+    orders go through the signal function and the stops through the adjust functions above, which also
+    let an order at a bar's open act before a stop inside that bar (vectorbt's own stops come first).
+    """
+    if not any(p.any_set() for p in plans):
+        return {name.replace("long_", ""): orders[name].iloc[:, 0] if single else orders[name]
+                for name in SIGNAL_NAMES}
     n = hi - lo
     atr = np.column_stack([p.atr_prev[lo:hi] if p.atr_prev is not None else np.full(n, np.nan) for p in plans])
+    # The bar each column's position was opened on, written by _adjust_sl_nb and read by the order logic.
     entry_i = np.full(len(plans), -1, dtype=np.int64)
     arrays = tuple(np.ascontiguousarray(orders[name].to_numpy(dtype=np.bool_)) for name in SIGNAL_NAMES)
+    order_args = (*arrays, np.array([p.max_bars_held for p in plans], dtype=np.int64), entry_i)
     return {
         "signal_func_nb": _signal_nb,
-        "signal_args": (*arrays, np.array([p.max_bars_held for p in plans], dtype=np.int64), entry_i),
+        "signal_args": order_args,
         "adjust_sl_func_nb": _adjust_sl_nb,
         "adjust_sl_args": (_per_column(plans, "stop_loss_pct"), _per_column(plans, "trailing_stop_pct"),
-                           _per_column(plans, "stop_loss_atr"), atr, entry_i),
+                           _per_column(plans, "stop_loss_atr"), atr, *order_args),
         "adjust_tp_func_nb": _adjust_tp_nb,
-        "adjust_tp_args": (_per_column(plans, "take_profit_pct"), _per_column(plans, "take_profit_atr"), atr),
+        "adjust_tp_args": (_per_column(plans, "take_profit_pct"), _per_column(plans, "take_profit_atr"), atr,
+                           *order_args),
     }
 
 
@@ -302,15 +338,15 @@ def _simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig,
         values = _shifted(getattr(signals, name)).iloc[lo:hi]
         orders[name] = values.to_frame() if isinstance(values, pd.Series) else values
     close: pd.Series | pd.DataFrame = seg["close"]
+    bar = {k: seg[k] for k in ("open", "high", "low")}
     if not single:
         close = pd.DataFrame(np.repeat(seg[["close"]].to_numpy(), len(plan_list), axis=1), index=seg.index,
                              columns=orders["long_entries"].columns)
+        bar = {k: v.to_numpy()[:, None] for k, v in bar.items()}  # one price column for every variant
     return vbt.Portfolio.from_signals(
         close=close,
-        price=seg["open"].to_numpy()[:, None] if not single else seg["open"],
-        open=seg["open"].to_numpy()[:, None] if not single else seg["open"],
-        high=seg["high"].to_numpy()[:, None] if not single else seg["high"],
-        low=seg["low"].to_numpy()[:, None] if not single else seg["low"],
+        price=bar["open"],
+        open=bar["open"], high=bar["high"], low=bar["low"],
         fees=config.fees,
         slippage=config.slippage,
         size=np.inf,
@@ -320,7 +356,7 @@ def _simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig,
         stop_entry_price="fillprice",
         upon_opposite_entry="reverse",
         freq=config.freq,
-        **_stop_kwargs(plan_list, orders, lo, hi, single),
+        **_order_kwargs(plan_list, orders, lo, hi, single),
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reelquant.backtest.engine import BacktestConfig, StopPlan, _simulate, run_backtest
+from reelquant.backtest.engine import BacktestConfig, run_backtest
 from reelquant.backtest.signals import SIGNAL_NAMES, compile_signals
 from reelquant.strategy.spec import StrategySpec
 
@@ -269,20 +269,23 @@ def test_fixed_and_trailing_stops_together_take_the_nearer_level() -> None:
     assert_trades(trades_of(spec, late), [(21, 24, "long", 101.0, 108.0)])
 
 
-def test_stop_functions_agree_with_vectorbts_plain_stops(goog: pd.DataFrame) -> None:
-    """The general stop path (ATR, time exit, combined stops) gives the plain path's trades for plain stops."""
-    rsi = ind("rsi", window=14)
-    for stops in ({"stop_loss_pct": 4.0, "take_profit_pct": 8.0}, {"trailing_stop_pct": 6.0}):
-        spec = spec_of([cond(rsi, "crosses_above", 35)], [cond(rsi, ">", 65)], direction="reverse", **stops)
-        signals = compile_signals(spec, goog)
-        plain = StopPlan.of(spec, goog)
-        assert not plain.needs_stop_functions()
-        general = StopPlan(**{**plain.__dict__, "max_bars_held": 10 ** 6})
-        assert general.needs_stop_functions()
-        a = _simulate(goog, signals, BacktestConfig(), plain, 0, len(goog))
-        b = _simulate(goog, signals, BacktestConfig(), general, 0, len(goog))
-        assert a.trades.count() > 20
-        np.testing.assert_allclose(a.value().to_numpy(), b.value().to_numpy(), rtol=1e-12)
+def test_an_order_at_the_open_comes_before_a_stop_inside_the_bar() -> None:
+    """Long at 101 on bar 21 with a 5 % stop (95.95). Bar 24 closes at 100.6, under 100.8: the exit fills at
+    bar 25's open (100.6), although bar 25 then trades down to 90 through the stop. The same holds for a
+    time exit, and for a stop-and-reverse's flip."""
+    close = [100.0] * 20 + [101.0] * 10
+    close[24] = 100.6
+    df = bars(close, low={25: 90.0}, spread=0.5)
+    enter = [cond(ind("close"), "crosses_above", 100.5)]
+    leave = [cond(ind("close"), "<", 100.8)]
+    assert_trades(trades_of(spec_of(enter, leave, stop_loss_pct=5.0), df)[:1], [(21, 25, "long", 101.0, 100.6)])
+    assert_trades(trades_of(spec_of(enter, stop_loss_pct=5.0), df), [(21, 25, "long", 101.0, 101.0 * 0.95)])
+    timed = spec_of(enter, stop_loss_pct=5.0, max_bars_held=4)
+    assert_trades(trades_of(timed, df)[:1], [(21, 25, "long", 101.0, 100.6)])
+    flip = spec_of(enter, leave, direction="reverse", stop_loss_pct=5.0)
+    # (the flip's short side is open from bar 1, under 100.8 from the start, until the long entry)
+    assert_trades(trades_of(flip, df), [(1, 21, "short", 100.0, 101.0), (21, 25, "long", 101.0, 100.6),
+                                        (25, OPEN, "short", 100.6, 0)])
 
 
 # ---------------------------------------------------------------- no lookahead, construct by construct

@@ -302,3 +302,55 @@ def test_matches_backtesting_py_on_rsi_rule_with_percent_stop(goog: pd.DataFrame
     stopped = ours.trades["exit_price"] <= ours.trades["entry_price"] * (1 - stop_pct / 100) + 1e-9
     assert stopped.sum() >= 10  # the stop decides many of the exits, so the comparison covers it
     assert ours.equity.iloc[-1] == pytest.approx(float(stats["Equity Final [$]"]), rel=0.005)
+
+
+@pytest.mark.parametrize("direction", ["long", "short"])
+def test_matches_backtesting_py_on_a_time_exit_with_a_percent_stop(goog: pd.DataFrame, direction: str) -> None:
+    """RSI(2) reversion, long under 10 or short over 90, out over 70 / under 30, after 5 bars, or at a 3 % stop.
+
+    backtesting.py decides on each close and fills at the next open, as here: a trade filled on bar e is
+    closed by the order placed on the close of bar e + 4 (five bars held), filling at bar e + 5's open.
+    """
+    backtesting = pytest.importorskip("backtesting")
+    long = direction == "long"
+    held, stop = 5, 0.03
+
+    def rsi(values: np.ndarray, n: int) -> np.ndarray:
+        return compute("rsi", {"window": n}, pd.DataFrame({"close": pd.Series(values)})).to_numpy()
+
+    class RsiTime(backtesting.Strategy):
+        def init(self) -> None:
+            self.rsi = self.I(rsi, self.data.Close, 2)
+
+        def next(self) -> None:
+            for trade in self.trades:
+                if trade.sl is None:
+                    trade.sl = trade.entry_price * (1 - stop if long else 1 + stop)
+            now = self.rsi[-1]
+            if np.isnan(now):
+                return
+            if self.position:
+                timed_out = len(self.data) - self.trades[-1].entry_bar >= held
+                if timed_out or (now > 70 if long else now < 30):
+                    self.position.close()
+            elif now < 10 if long else now > 90:
+                self.buy() if long else self.sell()
+
+    bars = goog.rename(columns=str.capitalize)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        stats = backtesting.Backtest(bars, RsiTime, cash=10_000, commission=0.002, exclusive_orders=True).run()
+    theirs_trades = len(stats._trades) + len(stats._strategy.trades)
+    rsi2 = ind("rsi", window=2)
+    spec = spec_of([cond(rsi2, "<" if long else ">", 10 if long else 90)],
+                   [cond(rsi2, ">" if long else "<", 70 if long else 30)], direction=direction,
+                   stop_loss_pct=stop * 100, max_bars_held=held)
+    # backtesting.py first calls next() on bar 3, one bar after RSI(2)'s first value: no decision before that.
+    first_call = pd.Series(np.arange(len(goog)) >= 3, index=goog.index)
+    ours = run_backtest(spec, goog, BacktestConfig(init_cash=10_000, fees=0.002, slippage=0.0, whole_shares=True),
+                        entry_filter=first_call)
+    assert len(ours.trades) == theirs_trades > 40
+    held_bars = [goog.index.get_loc(x) - goog.index.get_loc(e) for e, x in
+                 zip(ours.trades["entry_time"], ours.trades["exit_time"], strict=True) if isinstance(x, pd.Timestamp)]
+    assert max(held_bars) == held and held_bars.count(held) >= 5  # the time exit decides several trades
+    assert ours.equity.iloc[-1] == pytest.approx(float(stats["Equity Final [$]"]), rel=0.005)
