@@ -453,7 +453,7 @@ _DONCHIAN_WORDS = ("donchian channels", "donchian channel", "donchian", "don chi
                    "don chin channel")
 _STOCH_WORDS = ("stochastic oscillator", "stochastics", "stochastic", "stoch", "stock astic", "stow castic",
                 "slow stochastic", "full stochastic", "fast stochastic")
-_DMI_WORDS = ("directional movement index", "directional movement", "dmi", "directional indicators",
+_DMI_WORDS = ("directional movement index", "directional movement", "dmi", "d m i", "directional indicators",
               "directional indicator")
 # The name of each family as a whole (its members have their own titles).
 FAMILY_TITLES: dict[str, str] = {"macd": "MACD", "bb": "Bollinger bands", "donchian": "Donchian channel",

@@ -1,9 +1,18 @@
 """A trading-language n-gram model for pocketsphinx, built once at run time.
 
-Sentences are generated from the trading lexicon and rule templates (never from labeled lessons); a
+Sentences are generated from rule templates, the indicator registry's words and the trading lexicon (never
+from labeled lessons); a
 trigram model with absolute discounting is estimated from them, its unigrams mixed with the unigrams of
 pocketsphinx's general English model. That domain model is then linearly interpolated with the English
 model's bigrams, so ordinary speech keeps its context while trading phrases gain theirs.
+
+The vocabulary is derived, not listed: every word and family word of every registry indicator (not its
+misheard forms, which the recognizer should not learn to produce) and every alias of the lexicon file's
+terms is a phrase of the corpus, and the templates' indicator slots are filled from the registry by scale.
+A registry word the English dictionary lacks is pronounced as the registry spells it out ("cci" as the
+registry's "c c i", "supertrend" as "super trend") or as a plural or possessive of a known word; the
+model keeps only words it can pronounce. The cache key is a hash of the corpus itself, so a change to the
+registry's words, the lexicon or the templates builds a new model.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from pathlib import Path
 from reelquant.text.numbers import spell_number
 
 # Part of the cache key: a change to how the model is built gets a new folder, never a stale model.
-_RECIPE_VERSION = "interpolated-v2"
+_RECIPE_VERSION = "interpolated-v3"
 
 
 # Trading words the English dictionary lacks, with the pronunciations a teacher uses (CMU phones).
@@ -35,6 +44,8 @@ EXTRA_PRONUNCIATIONS: dict[str, list[str]] = {
     "donchian": ["D AA N CH IY AH N", "D AO N CH IY AH N"],
     "retracements": ["R IY T R EY S M AH N T S"],
     "doji": ["D OW JH IY"],
+    "stoch": ["S T AA K"],
+    "wap": ["W AA P"],
 }
 
 _WINDOWS = [2, 3, 5, 7, 9, 10, 12, 14, 15, 20, 21, 26, 30, 40, 50, 55, 60, 89, 100, 150, 200]
@@ -106,21 +117,52 @@ _TEMPLATES = [
 ]
 
 
-def _slots(rng: random.Random) -> dict[str, str]:
+def _spoken(phrase: str) -> str:
+    """A registry or lexicon phrase as a recognizer writes it: lowercase words, no marks."""
+    return " ".join(re.sub(r"[^a-z' ]", " ", phrase.lower().replace("%", " percent ")).split())
+
+
+def registry_phrases() -> list[str]:
+    """Every word and family word of every registry indicator, spoken (misheard forms left out)."""
+    from reelquant.indicators import REGISTRY
+
+    phrases = (_spoken(w) for d in REGISTRY.values() for w in (*d.words, *d.family_words))
+    return [p for p in dict.fromkeys(phrases) if p]
+
+
+def _registry_choices() -> dict[str, list[list[str]]]:
+    """The phrases of the templates' indicator slots, per indicator, from the registry by kind:
+    averages (price-scale, no family, takes a source), oscillators, and bands and channels."""
+    from reelquant.indicators import PRICE_FIELDS, REGISTRY, Scale
+
+    def spoken(words: tuple[str, ...]) -> list[str]:
+        return [p for p in dict.fromkeys(_spoken(w) for w in words) if p]
+
+    averages = [spoken(d.words) for d in REGISTRY.values()
+                if d.scale is Scale.PRICE and d.takes_source and not d.family]
+    oscillators = [spoken((*d.words, *d.family_words)) for d in REGISTRY.values()
+                   if d.scale in (Scale.OSCILLATOR, Scale.NEGATIVE_OSCILLATOR, Scale.UNBOUNDED)]
+    bands = [spoken(d.words) for d in REGISTRY.values() if d.scale is Scale.PRICE and d.family]
+    named = [spoken((*d.words, *d.family_words)) for d in REGISTRY.values() if d.name not in PRICE_FIELDS]
+    return {"average": averages, "oscillator": oscillators, "band": bands, "indicator": named}
+
+
+def _slots(rng: random.Random, choices: dict[str, list[list[str]]]) -> dict[str, str]:
     def n() -> str:
         return spell_number(rng.choice(_WINDOWS))
 
-    kind = rng.choice(
-        ["simple moving average", "exponential moving average", "moving average", "average", "e m a", "s m a"]
-    )
+    def pick(kind: str) -> str:
+        # An indicator, then one of its phrases: half the time the registry's first (its usual name).
+        phrases = rng.choice(choices[kind])
+        return phrases[0] if rng.random() < 0.5 else rng.choice(phrases)
+
+    kind = pick("average")
     avg, avg2 = (f"the {n()} {rng.choice(_UNITS)} {kind}" if rng.random() < 0.8 else f"the {n()} {kind}"
                  for _ in range(2))
-    osc_name = rng.choice(["r s i", "rsi", "relative strength index", "stochastic", "percent k line", "macd"])
+    osc_name = pick("oscillator")
     osc = rng.choice([f"the {osc_name}", f"the {n()} period {osc_name}", f"the {n()} day {osc_name}"])
-    ind = rng.choice(
-        ["r s i", "macd", "bollinger bands", "stochastic", "average true range", "a t r", "moving averages",
-         "e m a", "donchian channel", "volume", "support and resistance", "fibonacci retracements"]
-    )
+    ind = pick("indicator") if rng.random() < 0.8 else rng.choice(
+        ["volume", "support and resistance", "fibonacci retracements", "price action", "candlestick patterns"])
     return {
         "when": rng.choice(["when", "when", "if", "once", "as soon as", "whenever"]),
         "price": rng.choice(["the price", "price", "the close", "today's close", "the daily close", "the market",
@@ -135,8 +177,7 @@ def _slots(rng: random.Random) -> dict[str, str]:
         "avg2": avg2,
         "osc": osc,
         "level": spell_number(rng.choice(_LEVELS)),
-        "band": rng.choice(["the lower band", "the upper band", "the middle band", "the lower bollinger band",
-                            "the upper bollinger band", "the lower bands"]),
+        "band": f"the {pick('band')}",
         "channel": rng.choice(["the upper channel", "the lower channel", "the upper donchian channel",
                                "the lower donchian channel"]),
         "act": rng.choice(["we buy", "i buy", "we sell", "i sell", "we go long", "we go short", "we exit",
@@ -151,7 +192,7 @@ def _slots(rng: random.Random) -> dict[str, str]:
                           "the four hour chart", "fifteen minute candles"]),
         "std": rng.choice(["standard", "default", "classic", "usual"]),
         "ind": ind,
-        "ind_n": f"a {n()} period {rng.choice(['r s i', 'e m a', 's m a', 'a t r', 'stochastic', 'moving average'])}",
+        "ind_n": f"a {n()} period {pick(rng.choice(['average', 'oscillator']))}",
         "a": spell_number(rng.choice([5, 8, 12])),
         "b": spell_number(rng.choice([21, 26, 34])),
         "c": spell_number(rng.choice([5, 9])),
@@ -172,22 +213,29 @@ def _slots(rng: random.Random) -> dict[str, str]:
     }
 
 
-def lesson_corpus(sentences: int = 6000, seed: int = 7) -> list[str]:
-    """Trading-lesson sentences from the templates above and every alias in the trading lexicon."""
-    from reelquant.text.lexicon import load_lexicon
+def vocabulary_phrases() -> list[str]:
+    """The phrases the corpus teaches whole: the registry's (see registry_phrases) and every alias of the
+    lexicon file's terms (the lexicon's indicator terms are the registry's, misheard forms included, so
+    they are taken from the registry instead)."""
+    from reelquant.text.lexicon import load_lexicon, registry_terms
 
+    derived = {t.id for t in registry_terms()}
+    others = (_spoken(a) for t in load_lexicon().terms if t.id not in derived for a in t.aliases)
+    return list(dict.fromkeys([*registry_phrases(), *(p for p in others if p)]))
+
+
+def lesson_corpus(sentences: int = 6000, seed: int = 7) -> list[str]:
+    """Trading-lesson sentences from the templates above and every phrase of vocabulary_phrases()."""
     rng = random.Random(seed)
+    choices = _registry_choices()
     out = []
     for i in range(sentences):
         template = _TEMPLATES[i % len(_TEMPLATES)]
-        slots = _slots(rng)
+        slots = _slots(rng, choices)
         out.append(re.sub(r"\s+", " ", template.format(**slots)).strip())
-    for term in load_lexicon().terms:
-        for alias in term.aliases:
-            words = re.sub(r"[^a-z' ]", " ", alias.lower()).split()
-            if words:
-                out.append(" ".join(words))
-                out.append("we use the " + " ".join(words))
+    for phrase in vocabulary_phrases():
+        out.append(phrase)
+        out.append("we use the " + phrase)
     return out
 
 
@@ -425,7 +473,36 @@ def _pronunciations(dictionary: Path) -> dict[str, list[str]]:
             pron[re.sub(r"\(\d+\)$", "", word)].append(phones.strip())
     for word, phones_list in EXTRA_PRONUNCIATIONS.items():
         pron.setdefault(word, list(phones_list))
+    _derive_registry_pronunciations(pron)
     return pron
+
+
+def _derive_registry_pronunciations(pron: dict[str, list[str]]) -> None:
+    """Pronounce registry words the dictionary lacks the way the registry says them.
+
+    A word that another registry phrase spells out ("cci" beside "c c i", "psar" beside "p sar",
+    "supertrend" beside "super trend") takes that phrase's sounds; "emas" and "keltner's" take their
+    stem's with a final Z. Words neither way can pronounce stay out of the model.
+    """
+    phrases = [p.split() for p in registry_phrases()]
+
+    def sounds(word: str) -> str:
+        # A letter is spelled by its name: the dictionary lists "a" as AH before EY.
+        return pron[word][-1] if len(word) == 1 else pron[word][0]
+
+    spelled: dict[str, str] = {}
+    for words in phrases:
+        if len(words) > 1 and all(w in pron for w in words):
+            spelled.setdefault("".join(words), " ".join(sounds(w) for w in words))
+    for words in phrases:
+        for word in words:
+            if word in pron:
+                continue
+            stem = word.removesuffix("'s") if word.endswith("'s") else word.removesuffix("s")
+            if word in spelled:
+                pron[word] = [spelled[word]]
+            elif stem != word and stem in pron:
+                pron[word] = [f"{p} Z" for p in pron[stem]]
 
 
 def build_trading_model(folder: str | Path, model_dir: str | Path, general_words: int = 8000,
@@ -476,6 +553,14 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
     return recipe
 
 
+def model_key() -> str:
+    """What the model is built from, hashed: the build recipe's version, the extra pronunciations and the
+    corpus itself (seeded, so its sentences carry the templates, the registry's words and the lexicon)."""
+    corpus = hashlib.sha256("\n".join(lesson_corpus()).encode()).hexdigest()
+    recipe = f"{_RECIPE_VERSION}\n{corpus}\n{EXTRA_PRONUNCIATIONS}"
+    return hashlib.sha256(recipe.encode()).hexdigest()[:12]
+
+
 def trading_language_model(cache_dir: str | Path, model_dir: str | Path) -> tuple[Path, Path]:
     """(binary language model, pronunciation dictionary) of the trading model, built once under `cache_dir`.
 
@@ -486,8 +571,7 @@ def trading_language_model(cache_dir: str | Path, model_dir: str | Path) -> tupl
     import fcntl
 
     model_dir = Path(model_dir)
-    recipe = f"{_RECIPE_VERSION}\n{_TEMPLATES}\n{EXTRA_PRONUNCIATIONS}"
-    folder = Path(cache_dir) / f"trading-lm-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+    folder = Path(cache_dir) / f"trading-lm-{model_key()}"
     lm, dic = folder / "trading.lm.bin", folder / "trading.dict"
     if lm.is_file() and dic.is_file():
         return lm, dic

@@ -5,20 +5,27 @@ import re
 
 import pytest
 
+from reelquant.indicators import REGISTRY
+from reelquant.speech import lm as lm_module
 from reelquant.speech.engines import PocketsphinxEngine
 from reelquant.speech.lm import (
     _backoff_prob,
+    _pronunciations,
     build_arpa,
     default_cache_dir,
     export_english_bigrams,
     interpolate,
     lesson_corpus,
     load_ngram_model,
+    model_key,
     read_arpa,
+    registry_phrases,
     trading_language_model,
     trading_model_recipe,
+    vocabulary_phrases,
     write_arpa,
 )
+from reelquant.text.lexicon import load_lexicon, registry_terms
 from reelquant.text.numbers import spell_number
 
 from .lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, lesson_names
@@ -60,19 +67,90 @@ def test_arpa_model_is_a_distribution_after_every_history() -> None:
     assert _p(("the", "rsi", "drops"), probs, bows) > _p(("the", "rsi", "money"), probs, bows)
 
 
+def _mostly_slots(sentence: str) -> bool:
+    """Whether a template makes `sentence` with most of its words from the slots (registry words, numbers,
+    actions), so that it can equal a lesson's sentence by coincidence rather than by copying."""
+    for template in lm_module._TEMPLATES:
+        literal = re.sub(r"\{\w+\}", " ", template).split()
+        pattern = r"\s*".join(".+" if part.startswith("{") else re.escape(part)
+                               for part in re.split(r"(\{\w+\})|\s+", template) if part)
+        if re.fullmatch(pattern, sentence) and len(literal) < len(sentence.split()) / 2:
+            return True
+    return False
+
+
 def test_corpus_is_made_from_templates_not_from_labeled_lessons() -> None:
-    corpus = set(lesson_corpus(sentences=3000))
-    assert len(corpus) > 1000
-    assert "we use the relative strength index" in corpus
+    n = 6000  # as the build uses
+    corpus = lesson_corpus(sentences=n)
+    generated, phrases = set(corpus[:n]), set(corpus[n:])
+    assert len(generated) > 2000
+    assert "we use the relative strength index" in phrases
     scripts = [folder / f"{name}.txt" for folder in (SHARED_LESSONS, OWN_LESSONS, SAMPLE_LESSONS)
                for name in lesson_names(folder)]
     assert len(scripts) >= 17
+    coincidences = []
     for path in scripts:
         script = path.read_text().lower()
         for sentence in re.split(r"[.!?]\s*", script):
             words = " ".join(re.sub(r"[^a-z' ]", " ", sentence).split())
             if len(words.split()) >= 6:
-                assert words not in corpus, words
+                assert words not in phrases, words
+                if words in generated:
+                    assert _mostly_slots(words), words
+                    coincidences.append(words)
+    # A generic template fill ("the trend filter is the two hundred day simple moving average") may equal
+    # a lesson's sentence; many would mean the templates copy lessons.
+    assert len(coincidences) <= 3, coincidences
+
+
+def _english_dictionary():
+    from pathlib import Path
+
+    import pocketsphinx
+
+    return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+
+
+def test_vocabulary_is_the_registrys_words_and_the_lexicon_files_terms() -> None:
+    corpus = set(lesson_corpus(sentences=10))
+    phrases = vocabulary_phrases()
+    registry_ids = {t.id for t in registry_terms()}
+    for decl in REGISTRY.values():
+        for word in (*decl.words, *decl.family_words):
+            spoken = " ".join(re.sub(r"[^a-z' ]", " ", word.replace("%", " percent ")).split())
+            assert spoken in phrases and f"we use the {spoken}" in corpus, word
+    # An indicator's misheard forms are for reading other recognizers' transcripts, not for this one to
+    # produce (unless a misheard spelling says the same words as a proper one: "e. m. a." and "e m a").
+    assert "parabolic czar" not in phrases and "on balanced volume" not in phrases
+    assert "parabolic czar" in load_lexicon().by_alias
+    for term in load_lexicon().terms:
+        if term.id not in registry_ids:
+            for alias in term.aliases:
+                assert " ".join(re.sub(r"[^a-z' ]", " ", alias).split()) in phrases, alias
+
+
+def test_every_registry_word_can_be_pronounced() -> None:
+    """Each word of each indicator is in the English dictionary, among the extra pronunciations, or
+    derived from how the registry spells it out; only some misheard family spellings cannot be."""
+    pron = _pronunciations(_english_dictionary())
+    assert pron["cci"] == [" ".join([pron["c"][0], pron["c"][0], pron["i"][0]])]
+    assert pron["supertrend"] == [pron["super"][0] + " " + pron["trend"][0]]
+    assert pron["emas"] == [p + " Z" for p in pron["ema"]]
+    for decl in REGISTRY.values():
+        for word in decl.words:
+            tokens = re.sub(r"[^a-z' ]", " ", word.replace("%", " percent ")).split()
+            # Abbreviations only written, never said, need no pronunciation.
+            missing = [t for t in tokens if t not in pron and t not in ("lwma", "avg")]
+            assert not missing, (word, missing)
+        if decl.family_words:
+            assert all(t in pron for t in decl.family_words[0].split()), decl.family
+
+
+def test_model_key_follows_the_registrys_words(monkeypatch) -> None:
+    before = model_key()
+    assert model_key() == before
+    monkeypatch.setattr(lm_module, "registry_phrases", lambda: [*registry_phrases(), "new oscillator"])
+    assert model_key() != before
 
 
 def test_spoken_numbers() -> None:
@@ -161,7 +239,8 @@ def test_trading_model_carries_english_bigrams_and_trading_phrases(built_model) 
     assert p(mixed, "average", "moving") > p(english, "average", "moving")
     assert p(mixed, "drops", "rsi") > 10 * p(english, "drops", "rsi")
     pronounced = {line.split(" ", 1)[0] for line in dic.read_text().splitlines()}
-    assert {"macd", "rsi", "bollinger", "welcome", "average"} <= pronounced
+    assert {"macd", "rsi", "bollinger", "welcome", "average", "supertrend", "keltner", "psar", "cci", "vwap",
+            "adx", "parabolic", "williams"} <= pronounced
 
 
 def test_trading_model_hears_a_lesson_better_than_the_english_model(built_model, tmp_path) -> None:
