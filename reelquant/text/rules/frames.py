@@ -54,6 +54,7 @@ class ClauseMarks:
     story: bool = False
     definition: bool = False
     question: bool = False
+    stay_out: bool = False
     settings: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -68,7 +69,7 @@ _HEADER_NEXT = frozenset(["is", ":", "comes", "rule", "rules", "needs", "require
 _OTHERS = frozenset(["they", "people", "beginners", "traders", "others", "everyone", "everybody", "most", "he",
                      "she", "amateurs", "folks", "newbies", "retail", "funds", "institutions"])
 _BE = frozenset(["you're", "i'm", "we're", "be", "are", "am", "get", "you", "i", "we", "is", "was", "go",
-                 "step", "stay", "take", "getting", "gets"])
+                 "step", "take", "getting", "gets"])
 
 
 def find_actions(clause: Clause) -> list[Action]:
@@ -118,7 +119,12 @@ def find_actions(clause: Clause) -> list[Action]:
             part = "exit"
         if part is None:
             continue
-        lo = max(0, i - 4)
+        # "I don't short", "do not buy", "never buy" (but "we do nothing, we buy" is not negated)
+        lo = i
+        while lo > max(0, i - 4) and w[lo - 1] not in vocab.PRONOUN_SUBJECTS and w[lo - 1] not in (",", "and"):
+            lo -= 1
+        if lo > 0 and w[lo - 1] in vocab.PRONOUN_SUBJECTS and lo == i:
+            lo = i  # "... nothing we buy": the subject starts a new stretch
         # "beginners buy the first dip": someone else's habit, not the lesson's rule
         neg = any(x in vocab.NEGATIONS for x in w[lo:i]) or prev in _OTHERS
         out.append(Action(part, i, end, neg))
@@ -145,6 +151,17 @@ _LONG_ONLY = (("long", "only"), ("long", "side", "only"), ("only", "trade", "the
               ("only", "go", "long"), ("don't", "go", "short"), ("do", "not", "short"))
 _SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "long"), ("no", "long", "trades"),
                ("not", "trade", "the", "long"), ("shorts", "only"))
+# "If price is below the 200-day, we do nothing": the entry waits for the opposite
+_STAY_OUT = (("do", "nothing"), ("stay", "out"), ("stay", "away"), ("stand", "aside"), ("sit", "out"),
+             ("don't", "touch"), ("don't", "take", "the"), ("no", "trade"), ("don't", "enter"), ("not", "enter"),
+             ("don't", "trade"), ("do", "not", "trade"), ("stay", "flat"), ("stay", "in", "cash"))
+def stay_out_at(words: list[str]) -> int | None:
+    """Where a clause says to stay out ("we do nothing"), or None."""
+    text = " " + " ".join(words) + " "
+    hits = [text.index(" " + " ".join(p) + " ") for p in _STAY_OUT if " " + " ".join(p) + " " in text]
+    return text[:min(hits)].count(" ") if hits else None
+
+
 _MODAL = (("has", "to"), ("have", "to"), ("must",), ("need",), ("needs",), ("should",), ("only",),
           ("required",), ("want",), ("wait", "for"), ("filter",), ("rule",), ("condition",))
 _SIDE_BEFORE = frozenset(["for", "a", "the", "am", "i'm", "you're", "we're", "are", "your", "my", "on", "is",
@@ -177,6 +194,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     m.long_only = _has(w, _LONG_ONLY)
     m.short_only = _has(w, _SHORT_ONLY)
     m.modal = _has(w, _MODAL)
+    m.stay_out = stay_out_at(w) is not None
     # "if I am long", "for long trades", "a long is closed": which side the clause talks about
     sides = {x for i, x in enumerate(w) if x in ("long", "longs") and (i == 0 or w[i - 1] in _SIDE_BEFORE)
              or x == "longs"}

@@ -20,7 +20,11 @@ _TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+|[a-z]+(?:['’][
 SENTENCE_END = frozenset(".!?;")
 # Words that start a new thought in unpunctuated speech; a long run of words is cut before them.
 _CUES = frozenset(["when", "whenever", "once", "if", "so", "now", "okay", "ok", "alright", "then", "but",
-                   "because", "and", "also", "first", "second", "third", "rule", "step", "setup"])
+                   "because", "and", "also", "first", "second", "third", "rule", "step", "setup", "we", "i", "you"])
+# "we buy when ...": a "when" right after an action word belongs to that action's clause
+_ACTION_WORDS = frozenset(["buy", "sell", "short", "cover", "exit", "out", "in", "long"])
+# A number the recognizer was this unsure of is not taken as a rule's size.
+UNCLEAR_CONFIDENCE = 0.05
 _LONG_CLAUSE = 8  # tokens; unpunctuated runs longer than this are cut at cue words
 
 
@@ -33,6 +37,7 @@ class Token:
     end: float
     segment: int
     value: float | None = None
+    confidence: float | None = None  # the recognizer's word confidence, where it gave one
 
     @property
     def is_number(self) -> bool:
@@ -81,24 +86,24 @@ def render(tokens: list[Token]) -> str:
     return out.strip()
 
 
-def _word_times(seg: Segment) -> list[tuple[str, float, float]]:
+def _word_times(seg: Segment) -> list[tuple[str, float, float, float | None]]:
     if seg.words:
-        return [(w.text, w.start, w.end) for w in seg.words]
+        return [(w.text, w.start, w.end, w.confidence) for w in seg.words]
     pieces = seg.text.split()
     if not pieces:
         return []
     step = (seg.end - seg.start) / len(pieces) if seg.end > seg.start else 0.0
-    return [(p, seg.start + i * step, seg.start + (i + 1) * step) for i, p in enumerate(pieces)]
+    return [(p, seg.start + i * step, seg.start + (i + 1) * step, None) for i, p in enumerate(pieces)]
 
 
 def tokenize_segment(seg: Segment) -> list[Token]:
     """Tokens of one segment with numbers folded into values."""
     raw: list[Token] = []
-    for text, start, end in _word_times(seg):
+    for text, start, end, conf in _word_times(seg):
         low = text.lower().replace("’", "'")
         for piece in _TOKEN.findall(low):
             piece = {"−": "-", "–": "-", "—": "-", "×": "x"}.get(piece, piece)
-            raw.append(Token(piece, start, end, seg.id))
+            raw.append(Token(piece, start, end, seg.id, confidence=conf))
     out: list[Token] = []
     spans = {i: (j, digits) for i, j, digits in number_spans([t.text for t in raw])}
     i = 0
@@ -106,12 +111,14 @@ def tokenize_segment(seg: Segment) -> list[Token]:
         tok = raw[i]
         if i in spans:
             j, digits = spans[i]
-            out.append(Token(digits, tok.start, raw[j].end, tok.segment, float(digits)))
+            confs = [t.confidence for t in raw[i:j + 1] if t.confidence is not None]
+            out.append(Token(digits, tok.start, raw[j].end, tok.segment, float(digits),
+                             min(confs) if confs else None))
             i = j + 1
             continue
         if re.fullmatch(r"[\d.,]+", tok.text) and any(c.isdigit() for c in tok.text):
             out.append(Token(tok.text.replace(",", ""), tok.start, tok.end, tok.segment,
-                             float(tok.text.replace(",", ""))))
+                             float(tok.text.replace(",", "")), tok.confidence))
         elif tok.text == "%":
             out.append(Token("percent", tok.start, tok.end, tok.segment))
         elif tok.text in ("twice", "double"):
@@ -152,7 +159,9 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 flush(True, tok.text)
                 run = 0
                 continue
-            if not punctuated and run >= _LONG_CLAUSE and tok.text in _CUES:
+            if not punctuated and run >= _LONG_CLAUSE and tok.text in _CUES and not (
+                    current and current[-1].text in _ACTION_WORDS and tok.text in ("when", "if", "once")) and not (
+                    tok.text == "i" and current and len(current[-1].text) == 1):  # "r s i" is a word spelled out
                 flush(True)
                 run = 0
             current.append(tok)

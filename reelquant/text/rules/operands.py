@@ -97,6 +97,15 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
                 i = m.end
                 continue
         tok = toks[i]
+        member = _role_member(words, i, families_said)
+        if member is not None:
+            # "the upper channel" in a lesson about Donchian channels
+            m = _indicator_mention(words, toks, i, i + 2, [vocab.Entry(member, REGISTRY[member].family, "word")],
+                                   families_said)
+            if m is not None:
+                out.append(m)
+                i = m.end
+                continue
         letter = vocab.letters().get(words[i])
         if letter and REGISTRY[letter].family in families_said and (i == 0 or words[i - 1] not in ("'s",)):
             m = Mention("indicator", i, i + 1, indicator=letter, family=REGISTRY[letter].family)
@@ -254,6 +263,21 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
         m.scale = float(toks[k - 1].value or 1.0)
         m.start = k - 1
     return m
+
+
+_GENERIC_PARTS = frozenset(["band", "bands", "channel", "channels", "line"])
+
+
+def _role_member(words: list[str], i: int, families_said: list[str]) -> str | None:
+    """"upper channel", "lower band": a role word and a generic part name the member of a family the lesson
+    named, when the registry has no phrase for it."""
+    if i + 1 >= len(words) or words[i + 1] not in _GENERIC_PARTS or _match_phrase(words, i) is not None:
+        return None
+    for fam in families_said:
+        member = vocab.role_words().get(fam, {}).get(words[i])
+        if member:
+            return member
+    return None
 
 
 def _names_family(words: list[str], family: str) -> bool:

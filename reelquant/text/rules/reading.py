@@ -21,8 +21,9 @@ from reelquant.text.rules.frames import (
     clause_marks,
     find_actions,
     find_comparisons,
+    stay_out_at,
 )
-from reelquant.text.rules.normalize import Clause, clauses, render
+from reelquant.text.rules.normalize import UNCLEAR_CONFIDENCE, Clause, clauses, render
 from reelquant.text.rules.operands import Mention, find_mentions
 from reelquant.text.rules.stops import StopFrame, data_needs, read_stops, stop_words, timeframes
 
@@ -153,7 +154,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     per_clause: list[tuple[Clause, ClauseMarks, list[Action], list[Mention]]] = []
     said_at: list[tuple[int, str]] = [(c.index, f) for c in cls for f in _family_scan(c)]
     families = {f for _, f in said_at}
-    example_segment = -1
+    example_from: int | None = None
     for c in cls:
         _apply_corrections(c)
         actions = find_actions(c)
@@ -170,11 +171,16 @@ def read_lesson(transcript: Transcript) -> Reading:
                 lesson.said.append(_Said(m.indicator, dict(m.params), m.explicit, c.index))
         named = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
         marks = clause_marks(c, named)
-        # a worked example runs to the end of its paragraph (segment): none of it is a rule
-        if marks.story and any(x in ("example", "suppose", "instance") for x in c.words):
-            example_segment = c.segments[-1]
-        elif c.segments and c.segments[0] == example_segment:
+        # A worked example runs on until the lesson turns back to its rules (a rule or step heading, a
+        # summary) or says the numbers were only an example; none of it is a rule.
+        if any(x in _EXAMPLE_WORDS for x in c.words):
+            example_from = c.index
             marks.story = True
+        elif example_from is not None:
+            if any(x in _BACK_TO_RULES for x in c.words) or c.index - example_from > _EXAMPLE_REACH:
+                example_from = None
+            else:
+                marks.story = True
         per_clause.append((c, marks, actions, mentions))
     lesson.families = families
     # Pass 2: frames.
@@ -184,6 +190,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     pending: list[tuple[Condition, Clause, Comparison, bool]] = []
     last_action_clause: tuple[int, Action] | None = None
     header: tuple[int, Action] | None = None
+    dangling: list[tuple[Condition, Clause, Comparison]] = []
     stop_context: tuple[int, str] | None = None
     topic: str | None = None
     for c, marks, actions, mentions in per_clause:
@@ -217,6 +224,8 @@ def read_lesson(transcript: Transcript) -> Reading:
         # stops
         kinds = stop_words(w)
         ctx = stop_context[1] if stop_context and c.index - stop_context[0] <= 2 else None
+        unclear = [t.text for t in c.tokens if t.is_number and t.confidence is not None
+                   and t.confidence < UNCLEAR_CONFIDENCE]
         found, no_stop = read_stops(c, mentions, ctx)
         if no_stop:
             note("no_stop", True)
@@ -227,6 +236,9 @@ def read_lesson(transcript: Transcript) -> Reading:
             stop_context = (c.index, kinds[-1][1])
         # comparisons
         comps = find_comparisons(c, mentions)
+        if unclear and (found or comps):
+            note("unsupported", f"a rule's size could not be read (the recognizer was unsure of "
+                                f"'{unclear[0]}'): \"{render(c.tokens)}\"")
         inside = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
         marks.settings = marks.settings or any(x in vocab.SETTING_WORDS and k not in inside for k, x in enumerate(w))
         live = [a for a in actions if not a.negated]
@@ -254,13 +266,28 @@ def read_lesson(transcript: Transcript) -> Reading:
             kept = [(comp, cond) for comp, cond in resolved if not _negated_near(w, comp.at)]
             marks.negated = not kept and bool(resolved)
             resolved = kept
-        if c.punctuated and marks.negated and live and any(a.negated for a in actions):
+        if marks.stay_out and not (marks.question or marks.optional or marks.story):
+            # "If price is below the 200-day, we do nothing": a filter for the next entry, the other way round
+            at = stay_out_at(w) or 0
+            if at <= 2:  # "... below the 200-day | we do nothing": said in the clause before
+                flipped = [(_negation(cond), pc, comp, True) for cond, pc, comp, _ in pending
+                           if pc.index == c.index - 1 and not cond.op.startswith("crosses")]
+                pending = [p for p in pending if p[1].index != c.index - 1] + flipped
+            before = [(comp, cond) for comp, cond in resolved if comp.at < at]
+            for comp, cond in before:
+                if not cond.op.startswith("crosses"):
+                    pending.append((_negation(cond), c, comp, True))
+            resolved = [(comp, cond) for comp, cond in resolved if comp.at > at]
+            marks.negated = c.punctuated and marks.negated and not live
+            if not resolved and not live:
+                continue
+        if marks.negated and live and any(a.negated for a in actions):
             # "Buy when the close crosses above the EMA, but do not buy when the RSI is above 70": the
             # negated action's condition holds the other way round; the rest of the sentence stands
             own = []
             for comp, cond in resolved:
                 act = _action_for(comp, actions, w)
-                if not act.negated:
+                if act is None or not act.negated:
                     own.append((comp, cond))
                 elif not cond.op.startswith("crosses"):
                     _add_rule(reading, setup, replace(act, negated=False), _negation(cond), c, comp, recap, marks)
@@ -295,8 +322,20 @@ def read_lesson(transcript: Transcript) -> Reading:
         header = (c.index, live[-1]) if heading and not resolved and (
             live[-1].end >= len(w) or w[live[-1].end] == ":") else None
         last_action_clause = (c.index, live[-1]) if not resolved or ends else None
+        if dangling and dangling[0][1].index == c.index - 1:
+            for cond, pc, comp in dangling:
+                _add_rule(reading, setup, live[0], cond, pc, comp, recap, marks)
+        dangling = []
+        # "when X | i buy when Y | i sell": the first action here already has the "when" said just before
+        bound = {live[0].at} if not c.punctuated and any(
+            pc.index == c.index - 1 and not modal and any(x in _CONDITIONAL for x in pc.words[:pcomp.start])
+            for _, pc, pcomp, modal in pending) else set()
         for comp, cond in resolved:
-            _add_rule(reading, setup, _action_for(comp, live, w), cond, c, comp, recap, marks)
+            act = _action_for(comp, live, w, comps, bound)
+            if act is None:
+                dangling.append((cond, c, comp))
+            else:
+                _add_rule(reading, setup, act, cond, c, comp, recap, marks)
         # Conditions said before, with no action of their own, belong to the next action: an entry takes
         # the filters said since the last action ("price has to close above it. ... When it drops under
         # ten, we buy"); an exit only what was said just before it ("It closes above the average. Sell.").
@@ -321,6 +360,9 @@ def read_lesson(transcript: Transcript) -> Reading:
 _HEADING_WORDS = frozenset(["here", "is", "the", "our", "my", "long", "short", "step", "rule", "now", "so", "next",
                             "then", "and", "first", "second", "third", "fourth", "number", "one", ",", ":", "-",
                             "part", "finally", "okay", "ok"])
+_EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "hypothetically"])
+_BACK_TO_RULES = frozenset(["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"])
+_EXAMPLE_REACH = 8  # clauses
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
 
@@ -329,16 +371,29 @@ _LEADS = frozenset(["a", "an", "on", "the", "close", "closes", "daily", "weekly"
 _CONDITIONAL = frozenset(["when", "whenever", "if", "once", "as", "until", "after"])
 
 
-def _action_for(comp: Comparison, live: list[Action], words: list[str]) -> Action:
+def _action_for(comp: Comparison, live: list[Action], words: list[str],
+                comps: list[Comparison] | None = None, bound: set[int] | None = None) -> Action | None:
     """The action a comparison belongs to. "Sell when X": an action followed by "when" takes what comes
     after it; "when X, I buy": any other action takes what was said before it."""
+    def bound_back(a: Action) -> bool:
+        # "when the 9 crosses over the 21 I go long": this action already has its "when"
+        if a.at in (bound or set()):
+            return True
+        prev_end = max([b.end for b in live if b.end <= a.at], default=0)
+        if prev_end and any(x in _CONDITIONAL for x in words[prev_end:prev_end + 3]):
+            return False  # "buy when X and sell when Y": that "when" was the action before's
+        return any(c.end <= a.at + 1 and c.start >= prev_end and
+                   any(x in _CONDITIONAL for x in words[prev_end:c.start + 1]) for c in comps or [])
+
     def forward(a: Action) -> bool:
         # "sell at the next open when ...", "short below the band", "buy a close above": the condition
         # follows the action with nothing that closes the action off ("," "and") in between
+        if bound_back(a):
+            return False
         for k, x in enumerate(words[a.end:a.end + 7]):
             if x in _CONDITIONAL:
                 return True
-            if x in (",", "and", "but", ":", "then", "so") or x in vocab.PRONOUN_SUBJECTS:
+            if x in (",", "and", "but", "then", "so") or x in vocab.PRONOUN_SUBJECTS:
                 return False
             if (x in vocab.ABOVE or x in vocab.BELOW or x in vocab.CROSS) and all(
                     t in _LEADS for t in words[a.end:a.end + k]):
@@ -351,6 +406,8 @@ def _action_for(comp: Comparison, live: list[Action], words: list[str]) -> Actio
     after = [a for a in live if a.at >= comp.end - 1 and not forward(a)]
     if after:
         return after[0]
+    if before and any(x in _CONDITIONAL for x in words[before[-1].end:comp.start + 1]):
+        return None  # "i buy and when it goes above 70 | i sell": its action is said next
     return min(live, key=lambda a: abs(a.at - comp.at))
 
 
@@ -556,9 +613,17 @@ def _recent_other(c: Clause, ref: Mention, mentions: list[Mention], lesson: _Les
     return None
 
 
+# A channel drawn with today's bar can never be broken by today's close; "breaks above the upper Donchian
+# channel" means above the channel as it stood before today (registry: highest_high covers the prior bars).
+_PRIOR_BARS = {("donchian_high", ">"): "highest_high", ("donchian_high", "crosses_above"): "highest_high",
+               ("donchian_low", "<"): "lowest_low", ("donchian_low", "crosses_below"): "lowest_low"}
+
+
 def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> Condition | None:
     """A condition whose two sides live on the same scale (RSI with 0..100, price with price), else None."""
     ls = _scale(left)
+    if isinstance(right, Operand) and left.indicator in vocab.PRICE and (right.indicator, op) in _PRIOR_BARS:
+        right = right.model_copy(update={"indicator": _PRIOR_BARS[(right.indicator, op)]})
     if isinstance(right, Operand):
         if left.indicator == "volume" and REGISTRY[right.indicator].takes_source and "source" not in right.params:
             # "volume above its 20-day average": the average of volume
