@@ -25,7 +25,7 @@ from reelquant.backtest.engine import (
     _simulate,
 )
 from reelquant.backtest.signals import SIGNAL_NAMES, OperandCache, Signals, compile_signals
-from reelquant.backtest.sweep import _sharpe_of, _simulate_long, periods_per_year, segment_bounds
+from reelquant.backtest.sweep import _sharpe_of, _simulate_sides, periods_per_year, segment_bounds
 from reelquant.indicators import get
 from reelquant.strategy.spec import STOP_FIELDS, Operand, StrategySpec
 
@@ -227,17 +227,18 @@ def _variants(params: Sequence[Parameter], steps: Sequence[float], max_variants:
 
 
 def _uses_kernel(spec: StrategySpec, config: BacktestConfig) -> bool:
-    """The numba kernel covers long-only rules without stops in fractional shares; vectorbt runs the rest."""
-    return spec.direction == "long" and not config.whole_shares and not spec.stops.any_set()
+    """The numba kernel covers rules without stops or a time exit (either side) in fractional shares;
+    vectorbt runs the rest."""
+    return not config.whole_shares and not spec.stops.any_set()
 
 
 def _oos_kernel(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig, open_: np.ndarray,
                 close: np.ndarray, lo: int, hi: int, ppy: float, cache: OperandCache) -> tuple[dict[str, float], np.ndarray]:
     signals = compile_signals(spec, df, cache)
     equity = np.zeros(len(df))
-    trades = _simulate_long(open_, close, signals.long_entries.to_numpy(dtype=np.bool_),
-                            signals.long_exits.to_numpy(dtype=np.bool_), lo, hi, float(config.init_cash),
-                            float(config.fees), float(config.slippage), equity)
+    arrays = [getattr(signals, name).to_numpy(dtype=np.bool_) for name in SIGNAL_NAMES]
+    trades = _simulate_sides(open_, close, *arrays, lo, hi, float(config.init_cash), float(config.fees),
+                             float(config.slippage), equity)
     sharpe = _sharpe_of(equity, lo, hi, float(config.init_cash), ppy)
     return ({"sharpe": sharpe, "total_return": equity[hi - 1] / config.init_cash - 1.0, "trades": float(trades)},
             equity[lo:hi].copy())
@@ -319,7 +320,7 @@ def robustness(spec: StrategySpec, df: pd.DataFrame, config: BacktestConfig | No
     Each numeric parameter moves by ±`steps` (whole numbers for windows), alone and in combination: the
     full grid while it has at most `max_variants` points, otherwise every one-parameter move plus a seeded
     sample. Variants in which two windows of the same kind swap order are skipped. Every variant counts as
-    a trial for the deflated Sharpe. Long-only rules without stops run on the numba kernel; the others run
+    a trial for the deflated Sharpe. Rules without stops run on the numba kernel; the others run
     on vectorbt, every variant a column of one simulation.
     """
     config = config or BacktestConfig()

@@ -1,4 +1,4 @@
-"""Fast parameter sweeps: a numba kernel that simulates long-only, stop-free rules with run_backtest's conventions.
+"""Fast parameter sweeps: a numba kernel that simulates stop-free rules, long, short or both, with run_backtest's conventions.
 
 Signals decided on bar t fill at bar t+1's open with slippage and proportional fees, all cash in, equity
 marked at the close; total return, Sharpe and trade count match run_backtest's metrics for the same segment.
@@ -14,36 +14,106 @@ import numpy as np
 import pandas as pd
 
 from reelquant.backtest.engine import BacktestConfig, BacktestError, split_index
+from reelquant.backtest.signals import SIGNAL_NAMES, Signals
 from reelquant.indicators import compute
 
 SWEEP_COLUMNS: tuple[str, ...] = ("fast", "slow", "total_return", "sharpe", "trades")
 
 
 @numba.njit(cache=True, nogil=True)
-def _simulate_long(open_: np.ndarray, close: np.ndarray, entries: np.ndarray, exits: np.ndarray,
-                   lo: int, hi: int, init_cash: float, fees: float, slippage: float,
-                   equity: np.ndarray) -> int:
-    """Fill equity[lo:hi]; a signal on bar i-1 is an order at bar i's open. Returns the number of entries."""
-    cash = init_cash
-    size = 0.0
+def _buy(cash: float, position: float, debt: float, free_cash: float, size: float, price: float, fees: float,
+         slippage: float) -> tuple[float, float, float, float]:
+    """vectorbt's buy_nb without cash locking: `size` shares (np.inf: all the cash) at the open plus slippage."""
+    adj_price = price * (1.0 + slippage)
+    if cash <= 0.0:
+        return cash, position, debt, free_cash
+    total = size * adj_price * (1.0 + fees)
+    if total <= cash:
+        bought, spent = size, total
+    else:
+        bought, spent = cash / (1.0 + fees) / adj_price, cash
+    new_position = position + bought
+    if position < 0.0:
+        covered = abs(position) if new_position >= 0.0 else bought
+        debt_diff = covered * debt / abs(position)
+        debt -= debt_diff
+        free_cash += 2.0 * debt_diff - spent
+    else:
+        free_cash -= spent
+    return cash - spent, new_position, debt, free_cash
+
+
+@numba.njit(cache=True, nogil=True)
+def _sell(cash: float, position: float, debt: float, free_cash: float, size: float, price: float, fees: float,
+          slippage: float) -> tuple[float, float, float, float]:
+    """vectorbt's sell_nb without cash locking: `size` shares (np.inf: the long position and as much short as
+    the free cash covers, vectorbt's "100 % short") at the open minus slippage."""
+    adj_price = price * (1.0 - slippage)
+    if np.isinf(size):
+        long_size = max(position, 0.0)
+        total_free = free_cash + long_size * adj_price * (1.0 - fees)
+        size = long_size if total_free <= 0.0 else long_size + total_free / (adj_price * (1.0 + fees))
+    if size <= 0.0:
+        return cash, position, debt, free_cash
+    received = size * adj_price * (1.0 - fees)
+    new_position = position - size
+    if new_position < 0.0:
+        short_value = (size if position < 0.0 else abs(new_position)) * adj_price
+        debt += short_value
+        free_cash += received - 2.0 * short_value
+    else:
+        free_cash += received
+    return cash + received, new_position, debt, free_cash
+
+
+@numba.njit(cache=True, nogil=True)
+def _simulate_sides(open_: np.ndarray, close: np.ndarray, long_entries: np.ndarray, long_exits: np.ndarray,
+                    short_entries: np.ndarray, short_exits: np.ndarray, lo: int, hi: int, init_cash: float,
+                    fees: float, slippage: float, equity: np.ndarray) -> int:
+    """Fill equity[lo:hi]; a signal on bar i-1 is an order at bar i's open. Returns the number of positions opened.
+
+    vectorbt's from_signals as run_backtest calls it without stops: all cash in, an entry of the other side
+    reverses the position, an entry and an exit of one side (or a long and a short entry) on one bar cancel.
+    """
+    cash, position, debt, free_cash = init_cash, 0.0, 0.0, init_cash
     trades = 0
     for i in range(lo, hi):
         if i > 0:
-            enter = entries[i - 1]
-            leave = exits[i - 1]
-            # An entry and an exit on the same bar cancel out, as vectorbt's default conflict mode does.
-            if enter and leave:
-                pass
-            elif enter and size == 0.0:
-                price = open_[i] * (1.0 + slippage)
-                size = cash / (price * (1.0 + fees))
-                cash = 0.0
+            le, lx = long_entries[i - 1], long_exits[i - 1]
+            se, sx = short_entries[i - 1], short_exits[i - 1]
+            if le and lx:
+                le, lx = False, False
+            if se and sx:
+                se, sx = False, False
+            if le and se:
+                le, se = False, False
+            before = position
+            price = open_[i]
+            if position > 0.0:
+                if se:
+                    cash, position, debt, free_cash = _sell(cash, position, debt, free_cash, np.inf, price, fees,
+                                                            slippage)
+                elif lx:
+                    cash, position, debt, free_cash = _sell(cash, position, debt, free_cash, position, price, fees,
+                                                            slippage)
+            elif position < 0.0:
+                if le:
+                    cash, position, debt, free_cash = _buy(cash, position, debt, free_cash, np.inf, price, fees,
+                                                           slippage)
+                elif sx:
+                    cash, position, debt, free_cash = _buy(cash, position, debt, free_cash, -position, price, fees,
+                                                           slippage)
+            elif le:
+                cash, position, debt, free_cash = _buy(cash, position, debt, free_cash, np.inf, price, fees,
+                                                       slippage)
+            elif se:
+                cash, position, debt, free_cash = _sell(cash, position, debt, free_cash, np.inf, price, fees,
+                                                        slippage)
+            if abs(position) < 1e-9 * max(abs(before), 1.0):
+                position = 0.0  # a full close leaves float dust, as vectorbt's is_close_nb treats it
+            if position != 0.0 and (before == 0.0 or (position > 0.0) != (before > 0.0)):
                 trades += 1
-            elif leave and size > 0.0:
-                price = open_[i] * (1.0 - slippage)
-                cash += size * price * (1.0 - fees)
-                size = 0.0
-        equity[i] = cash + size * close[i]
+        equity[i] = cash + position * close[i]
     return trades
 
 
@@ -90,10 +160,11 @@ def _sma_pairs_kernel(ma: np.ndarray, fast_idx: np.ndarray, slow_idx: np.ndarray
     n = len(close)
     above = np.zeros(n, dtype=np.bool_)
     below = np.zeros(n, dtype=np.bool_)
+    never = np.zeros(n, dtype=np.bool_)
     equity = np.zeros(n)
     for k in range(len(fast_idx)):
         _crosses(ma[fast_idx[k]], ma[slow_idx[k]], above, below)
-        trades = _simulate_long(open_, close, above, below, lo, hi, init_cash, fees, slippage, equity)
+        trades = _simulate_sides(open_, close, above, below, never, never, lo, hi, init_cash, fees, slippage, equity)
         out[k, 0] = equity[hi - 1] / init_cash - 1.0
         out[k, 1] = _sharpe_of(equity, lo, hi, init_cash, ppy)
         out[k, 2] = trades
@@ -121,17 +192,18 @@ def _check_config(config: BacktestConfig) -> None:
         raise BacktestError("The sweep kernel trades fractional shares: set whole_shares=False to sweep.")
 
 
-def simulate_long(df: pd.DataFrame, entries: pd.Series | np.ndarray, exits: pd.Series | np.ndarray,
-                  config: BacktestConfig | None = None, segment: str = "full") -> pd.Series:
-    """Equity of a long-only, stop-free rule over one segment, from boolean signals decided on each close."""
+def simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig | None = None,
+             segment: str = "full") -> tuple[pd.Series, int]:
+    """Equity of a stop-free rule (long, short or both sides) over one segment, and the positions it opened,
+    from boolean signals decided on each close."""
     config = config or BacktestConfig()
     _check_config(config)
     lo, hi = segment_bounds(len(df), config, segment)
     equity = np.zeros(len(df))
-    _simulate_long(df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float),
-                   np.asarray(entries, dtype=np.bool_), np.asarray(exits, dtype=np.bool_),
-                   lo, hi, float(config.init_cash), float(config.fees), float(config.slippage), equity)
-    return pd.Series(equity[lo:hi], index=df.index[lo:hi], name="equity")
+    arrays = [np.asarray(getattr(signals, name), dtype=np.bool_) for name in SIGNAL_NAMES]
+    trades = _simulate_sides(df["open"].to_numpy(dtype=float), df["close"].to_numpy(dtype=float), *arrays,
+                             lo, hi, float(config.init_cash), float(config.fees), float(config.slippage), equity)
+    return pd.Series(equity[lo:hi], index=df.index[lo:hi], name="equity"), trades
 
 
 def sma_crossover_sweep(df: pd.DataFrame, pairs: Iterable[tuple[int, int]], config: BacktestConfig | None = None,

@@ -190,3 +190,16 @@ def test_batched_variants_with_atr_stops_and_a_time_exit_match_run_backtest(goog
                            BacktestConfig()).metrics["out_of_sample"]
         assert result.table["oos_sharpe"].iloc[k] == pytest.approx(oos["sharpe"], rel=1e-9, abs=1e-12)
         assert result.table["oos_trades"].iloc[k] == oos["trades"]
+
+
+def test_two_sided_rules_without_stops_run_on_the_kernel(goog: pd.DataFrame) -> None:
+    spec = sma_cross(direction="reverse")
+    result = robustness(spec, goog, BacktestConfig(), steps=(0.2,))
+    assert result.engine == "numba kernel" and len(result.table) == 9
+    for k in (0, 5):
+        values = [result.table[p.name].iloc[k] for p in result.parameters]
+        variant = apply_values(spec, result.parameters, values)
+        assert variant.is_stop_and_reverse()
+        oos = run_backtest(variant, goog, BacktestConfig()).metrics["out_of_sample"]
+        assert result.table["oos_sharpe"].iloc[k] == pytest.approx(oos["sharpe"], rel=1e-9, abs=1e-12)
+        assert result.table["oos_trades"].iloc[k] == oos["trades"]

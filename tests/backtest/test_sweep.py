@@ -8,9 +8,9 @@ import pytest
 
 from reelquant.backtest.engine import BacktestConfig, BacktestError, StopPlan, _simulate, run_backtest
 from reelquant.backtest.signals import Signals, compile_signals
-from reelquant.backtest.sweep import simulate_long, sma_crossover_sweep, sma_grid
+from reelquant.backtest.sweep import simulate, sma_crossover_sweep, sma_grid
 
-from .builders import cond, frame, ind, sma_cross, spec_of
+from .builders import both_of, cond, frame, ind, side, sma_cross, spec_of
 
 PAIRS = [(10, 20), (3, 7), (5, 50), (20, 100)]
 COSTLY = BacktestConfig(fees=0.002, slippage=0.001)
@@ -32,17 +32,41 @@ def test_kernel_equals_run_backtest_on_sma_pairs(goog: pd.DataFrame, reference: 
         assert row.sharpe == pytest.approx(metrics["sharpe"], rel=1e-9, abs=1e-12)
 
 
-def test_simulate_long_equals_vectorbt_for_an_rsi_rule(goog: pd.DataFrame) -> None:
+def test_kernel_equals_vectorbt_for_an_rsi_rule(goog: pd.DataFrame) -> None:
     rsi = ind("rsi", window=14)
     spec = spec_of([cond(rsi, "crosses_above", 35)], [cond(rsi, ">", 65)])
     config = BacktestConfig()
     signals = compile_signals(spec, goog)
     result = run_backtest(spec, goog, config)
-    equity = simulate_long(goog, signals.long_entries, signals.long_exits, config)
+    equity, trades = simulate(goog, signals, config)
     np.testing.assert_allclose(equity.to_numpy(), result.equity.to_numpy(), rtol=1e-9)
-    oos = simulate_long(goog, signals.long_entries, signals.long_exits, config, segment="out_of_sample")
+    assert trades == len(result.trades)
+    oos, _ = simulate(goog, signals, config, segment="out_of_sample")
     assert oos.index[0] == result.split_date
     assert oos.iloc[-1] / config.init_cash - 1 == pytest.approx(result.metrics["out_of_sample"]["total_return"])
+
+
+TWO_SIDED = {
+    "short": spec_of([cond(ind("rsi", window=2), ">", 90)], [cond(ind("rsi", window=2), "<", 40)], direction="short"),
+    "reverse": sma_cross(5, 30, direction="reverse"),
+    "both": both_of(side([cond(ind("rsi", window=3), "<", 15)], [cond(ind("rsi", window=3), ">", 55)]),
+                    side([cond(ind("rsi", window=3), ">", 85)], [cond(ind("rsi", window=3), "<", 45)])),
+}
+
+
+@pytest.mark.parametrize("name", list(TWO_SIDED))
+@pytest.mark.parametrize("segment", ["full", "out_of_sample"])
+def test_kernel_equals_vectorbt_for_short_and_two_sided_rules(goog: pd.DataFrame, name: str, segment: str) -> None:
+    """Shorts sized from free cash as vectorbt does, reversals, and the equity of an open short."""
+    spec = TWO_SIDED[name]
+    reference = run_backtest(spec, goog, COSTLY)
+    equity, trades = simulate(goog, compile_signals(spec, goog), COSTLY, segment=segment)
+    metrics = reference.metrics[segment]
+    assert (reference.trades["direction"] == "short").sum() > 10
+    assert trades == metrics["trades"]
+    assert equity.iloc[-1] / COSTLY.init_cash - 1 == pytest.approx(metrics["total_return"], rel=1e-9, abs=1e-12)
+    if segment == "full":
+        np.testing.assert_allclose(equity.to_numpy(), reference.equity.to_numpy(), rtol=1e-9)
 
 
 def test_entry_and_exit_on_one_bar_cancel_like_vectorbt() -> None:
@@ -52,12 +76,18 @@ def test_entry_and_exit_on_one_bar_cancel_like_vectorbt() -> None:
     entries.iloc[[2, 5, 9]] = True
     exits.iloc[[5, 7, 9]] = True
     config = BacktestConfig(fees=0.001, slippage=0.0)
-    ours = simulate_long(df, entries, exits, config)
     never = pd.Series(False, index=df.index)
-    theirs = _simulate(df, Signals(entries, exits, never, never), config, StopPlan(), 0, len(df)).value()
+    signals = Signals(entries, exits, never, never)
+    ours, _ = simulate(df, signals, config)
+    theirs = _simulate(df, signals, config, StopPlan(), 0, len(df)).value()
     np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12)
     # in on bar 3, the bar-5 conflict ignored, out on bar 8, the bar-9 conflict ignored: flat to the end
     assert ours.iloc[2] == 10_000 and ours.iloc[6] != ours.iloc[5] and ours.iloc[-1] == ours.iloc[8]
+    # a long and a short entry on one bar cancel too, and a short entry while long reverses
+    flip = Signals(entries, never, exits, never)
+    ours, _ = simulate(df, flip, config)
+    theirs = _simulate(df, flip, config, StopPlan(), 0, len(df)).value()
+    np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12)
 
 
 def test_grid_and_errors(goog: pd.DataFrame) -> None:
