@@ -95,7 +95,8 @@ def find_actions(clause: Clause) -> list[Action]:
             part = "short.entry"
         elif word in ("short", "shorting") and prev not in _NOT_A_SHORT and not (prev.endswith("ed") and
                                                                                   prev != "need"):
-            if nxt in ("side", "only", "position", "positions", "trades", "setup", "signals"):
+            if nxt in ("side", "only", "position", "positions", "trades", "setup", "signals", "term", "-", "terms",
+                       "squeeze", "interest", "time", "while", "window", "of", "run", "version"):
                 continue
             part = "short.entry"
         elif word in ("sell", "sells", "selling") and prev not in ("the", "a", "for", "this", "that"):

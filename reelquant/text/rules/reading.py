@@ -342,7 +342,7 @@ def read_lesson(transcript: Transcript) -> Reading:
         entry = [a for a in live if a.part.endswith("entry")]
         keep = []
         for cond, pc, comp, modal in pending:
-            if c.index - pc.index > _PENDING_REACH:
+            if c.index - pc.index > (_PENDING_REACH if modal else _LOOSE_REACH):
                 continue
             side = per_clause[pc.index][1].side_context
             fits = [a for a in entry if side not in ("long", "short") or a.part.startswith(side)]
@@ -364,6 +364,7 @@ _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "h
 _BACK_TO_RULES = frozenset(["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"])
 _EXAMPLE_REACH = 8  # clauses
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
+_LOOSE_REACH = 5  # clauses: a condition said without "has to" / "must" reaches only the next action or two
 _PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
 
 

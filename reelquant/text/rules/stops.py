@@ -84,7 +84,7 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
             continue
         if negated and kind == "stop":
             continue
-        if any(x in vocab.NEGATIONS for x in w[max(0, m.start - 3):m.start]):
+        if any(x in vocab.NEGATIONS for x in w[max(0, m.start - 5):m.start]):
             continue  # "not the 14", "not 2 percent"
         # the distance must be measured from the trade ("under your entry", "stop at 2 %"), not a level
         if atr is not None:
