@@ -120,7 +120,10 @@ def spec_parameters(spec: StrategySpec) -> list[Parameter]:
         numeric = [p for p in decl.params if p.name in resolved]
         if not numeric:
             continue
-        label = f"{operand.indicator}({', '.join(_fmt(float(resolved[p.name])) for p in numeric)})"
+        # The source is part of the name: an SMA(50) of volume and one of the close are two parameters.
+        shown = [_fmt(float(resolved[p.name])) for p in numeric] + [str(resolved[k]) for k in ("source",)
+                                                                     if k in resolved]
+        label = f"{operand.indicator}({', '.join(shown)})"
         for p in numeric:
             params.append(Parameter(name=f"{label}.{p.name}", base=float(resolved[p.name]), integer=p.integer,
                                     where=("indicator", key, p.name), minimum=float(p.minimum)))

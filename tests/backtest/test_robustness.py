@@ -146,21 +146,25 @@ def test_parameters_come_from_the_registry() -> None:
     """Whole numbers and minimums are the registry's; one series read at two offsets is one parameter."""
     rsi2 = ind("rsi", window=2)
     spec = spec_of([cond(rsi2, "<", ind("rsi", offset=1, window=2)),
-                    cond(ind("close"), "<", ind("bb_lower", scale=0.99, window=20, std=2))],
+                    cond(ind("close"), "<", ind("bb_lower", scale=0.99, window=20, std=2)),
+                    cond(ind("volume"), ">", ind("sma", window=20, source="volume")),
+                    cond(ind("close"), ">", ind("sma", window=20))],
                    [cond(rsi2, ">", 70)], max_bars_held=5, stop_loss_atr=2.0)
     params = {p.name: p for p in spec_parameters(spec)}
     assert list(params) == ["rsi(2).window", "bb_lower(20, 2).window", "bb_lower(20, 2).std",
-                            "long.exit[0] rsi > threshold", "stop_loss_atr", "max_bars_held"]
+                            "sma(20, volume).window", "sma(20).window", "long.exit[0] rsi > threshold",
+                            "stop_loss_atr", "max_bars_held"]
     assert params["rsi(2).window"].integer and not params["bb_lower(20, 2).std"].integer
     assert params["bb_lower(20, 2).std"].minimum == 0.1 and params["max_bars_held"].integer
     # a window of 2 moved 30 % down stays at the registry's minimum of 1; max_bars_held stays whole
     levels = parameter_levels(params["rsi(2).window"], DEFAULT_STEPS)
     assert min(levels) >= 1 and all(v == int(v) for v in levels)
-    moved = apply_values(spec, list(params.values()), [3, 22, 2.4, 75.0, 2.5, 6])
+    moved = apply_values(spec, list(params.values()), [3, 22, 2.4, 16, 24, 75.0, 2.5, 6])
     entry = moved.long.entry.conditions
     assert entry[0].left.params == {"window": 3} and entry[0].right.params == {"window": 3}
     assert entry[0].right.offset == 1 and entry[1].right.scale == 0.99  # offsets and scales stay as taught
     assert entry[1].right.params == {"window": 22, "std": 2.4}
+    assert entry[2].right.params == {"window": 16, "source": "volume"} and entry[3].right.params == {"window": 24}
     assert moved.stops.max_bars_held == 6 and moved.stops.stop_loss_atr == 2.5
 
 
