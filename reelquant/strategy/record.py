@@ -152,8 +152,11 @@ def _verdict(setups: list[dict[str, Any]]) -> dict[str, Any]:
         headline = f"promoted: {len(winners)} of {n} setup{'s' if n != 1 else ''} passed every gate on a market"
     else:
         tested = sum(any(m["ran"] for m in s["markets"].values()) for s in setups)
-        headline = (f"rejected: none of {n} setup{'s' if n != 1 else ''} passed the gates ({tested} backtested)"
-                    if n else "rejected: no setup")
+        if n == 1:
+            headline = "rejected: its setup failed the gates" if tested else "rejected: its setup was not backtested"
+        else:
+            headline = f"rejected: none of {n} setups passed the gates ({tested} backtested)" if n else \
+                "rejected: no setup"
     reasons = [headline] + [f"{s['label']}: {r}" for s in setups for r in s["reasons"]]
     return {"promoted": bool(winners), "reasons": reasons}
 

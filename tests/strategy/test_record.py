@@ -95,6 +95,7 @@ def test_the_leaderboard_ranks_every_setup_of_every_video() -> None:
         ("two-setups-0a1b2c3d", 1, "GOOG 1d"), ("mindset-9f9f9f9f", 1, "-"), ("two-setups-0a1b2c3d", 2, "-")]
     assert bool(board.loc[0, "promoted"]) and board.loc[0, "oos_sharpe"] == 1.2
     assert math.isnan(board.loc[2, "oos_sharpe"]) and "15m bars" in board.loc[2, "reasons"]
+    assert other["reasons"][0] == "rejected: its setup was not backtested"
     page = leaderboard_html(board)
     assert page.count("<tr>") == 4 and "VWAP fade" in page and "PROMOTED" in page
 
