@@ -88,8 +88,10 @@ def highlight_clips(
     media_store: MediaStoreResource,
 ) -> dg.MaterializeResult:
     out_dir = media_store.derived_dir(context.partition_key, "clips")
-    # Every setup's rules get their moments: the provenance of each spec of the lesson's list.
-    provenance = [p for spec in strategy_spec for p in spec.get("provenance") or []]
+    # Every setup's rules get their moments: the provenance of each spec of the lesson's list, named by setup
+    # when there are several (each has its own long.entry[0]).
+    provenance = [{**p, "part": f"setup {i + 1} {p['part']}"} if len(strategy_spec) > 1 else p
+                  for i, spec in enumerate(strategy_spec) for p in spec.get("provenance") or []]
     tr = Transcript.from_dict(transcript)
     started = time.perf_counter()
     # Without speech in the sound (a sidecar transcript over music), its quiet parts say nothing.
