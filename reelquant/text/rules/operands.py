@@ -41,7 +41,8 @@ class Mention:
     percent: bool = False
     plural: bool = False
     said_default: bool = False
-    elided: bool = False  # a comparison's missing right side: the one the lesson compared with last
+    elided: bool = False
+    bare_number_before: bool = False  # "2 ATR": a number right before the name, no "day" or "period" between  # a comparison's missing right side: the one the lesson compared with last
 
     @property
     def is_operand(self) -> bool:
@@ -175,6 +176,7 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
     k = i - 1
     while k >= 0 and words[k] in ("-", "simple", "exponential"):
         k -= 1
+    unit = k >= 0 and words[k] in vocab.BAR_UNITS
     if k >= 0 and words[k] in vocab.BAR_UNITS and words[k] != "trading":
         k -= 1
         while k >= 0 and words[k] == "-":
@@ -185,6 +187,7 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
             m.params.update(got)
             m.explicit = True
             m.start = k
+            m.bare_number_before = not unit
     # Parameters said after: "RSI(14)", "RSI two", "MACD 12, 26, 9", "ATR of 14 days", "stochastic 14 and 3".
     if d.params:
         values: list[float] = []

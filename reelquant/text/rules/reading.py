@@ -165,10 +165,6 @@ def read_lesson(transcript: Transcript) -> Reading:
         after = [f for i, f in said_at if i > c.index]
         order = sorted(dict.fromkeys(before + after), key=lambda f: -times[f])
         mentions = find_mentions(c, claimed, order)
-        _settings_said(c, mentions, lesson)
-        for m in mentions:
-            if m.kind == "indicator" and m.indicator:
-                lesson.said.append(_Said(m.indicator, dict(m.params), m.explicit, c.index))
         named = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
         marks = clause_marks(c, named)
         # A worked example runs on until the lesson turns back to its rules (a rule or step heading, a
@@ -181,6 +177,12 @@ def read_lesson(transcript: Transcript) -> Reading:
                 example_from = None
             else:
                 marks.story = True
+        # settings count where the lesson sets its tools up, not in a story ("an ADX of 15 goes nowhere")
+        if not (marks.story or marks.question or marks.optional):
+            _settings_said(c, mentions, lesson)
+            for m in mentions:
+                if m.kind == "indicator" and m.indicator:
+                    lesson.said.append(_Said(m.indicator, dict(m.params), m.explicit, c.index))
         per_clause.append((c, marks, actions, mentions))
     lesson.families = families
     # Pass 2: frames.
@@ -623,6 +625,8 @@ _PRIOR_BARS = {("donchian_high", ">"): "highest_high", ("donchian_high", "crosse
 def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> Condition | None:
     """A condition whose two sides live on the same scale (RSI with 0..100, price with price), else None."""
     ls = _scale(left)
+    if isinstance(right, Operand) and (left.indicator == "atr") != (right.indicator == "atr"):
+        return None  # the ATR is a distance in price units, not a price level: "2 ATR from the entry" is a stop
     if isinstance(right, Operand) and left.indicator in vocab.PRICE and (right.indicator, op) in _PRIOR_BARS:
         right = right.model_copy(update={"indicator": _PRIOR_BARS[(right.indicator, op)]})
     if isinstance(right, Operand):

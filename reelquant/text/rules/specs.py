@@ -245,9 +245,12 @@ def _stops(reading: Reading, setup: int, timeframe: str) -> tuple[Stops, list[Pr
     values: dict[str, Any] = {}
     prov: list[Provenance] = []
     notes: list[str] = []
-    for f in (*_STOP_FIELDS, "atr_window", "max_bars_held"):
+    fields = (*_STOP_FIELDS, "atr_window", "max_bars_held")
+    # a recap restates the stops; it adds one only when the teaching part said none at all
+    taught = any(not s.recap for f in fields for s in _settings(reading, setup, f))
+    for f in fields:
         said = _settings(reading, setup, f)
-        main = [s for s in said if not s.recap] or said
+        main = [s for s in said if not s.recap] if taught else said
         if not main:
             continue
         s = main[-1]

@@ -65,12 +65,17 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
                   for i, k in kinds)
     frames: list[StopFrame] = []
     atrs = [m for m in mentions if m.kind == "indicator" and m.indicator == "atr"]
-    windows = [a for a in atrs if a.explicit and "window" in a.params]
+    windows = [a for a in atrs if a.explicit and "window" in a.params and not a.bare_number_before]
     for m in mentions:
-        if m.kind == "indicator" and m.indicator == "atr" and m.scale != 1.0:
+        if m.kind == "indicator" and m.indicator == "atr" and m.bare_number_before and m.scale == 1.0 and (
+                kinds or context):
+            # "a stop at 2 ATR": with a stop said, a number right before "ATR" is a multiple, not a window
+            m = Mention("number", m.start, m.start + 1, value=float(m.params["window"]))
+            atr: Mention | None = Mention("indicator", m.start + 1, m.start + 2, indicator="atr")
+        elif m.kind == "indicator" and m.indicator == "atr" and m.scale != 1.0:
             # "2 times the ATR": the multiple was read with the ATR
             m = Mention("number", m.start, m.start + 1, value=m.scale)
-            atr: Mention | None = next(a for a in atrs if a.start == m.start)
+            atr = next(a for a in atrs if a.start == m.start)
         elif m.kind != "number" or m.value is None or m.value <= 0:
             continue
         else:
@@ -142,7 +147,9 @@ def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> li
         prev = w[max(0, i - 3):i]
         after = w[k + 1:k + 4]
         time_word = any(kd == "time" and abs(j - i) <= 4 for j, kd in kinds)
-        if any(x in ("within", "after", "for", "than") for x in prev) or time_word or (
+        if after[:1] and after[0] in ("ago", "earlier", "back", "before"):
+            continue  # "higher than it was 10 days earlier" is an offset
+        if any(x in ("within", "after", "for") for x in prev) or time_word or (
                 "held" in prev or "hold" in prev) or (after[:1] == ["time"]):
             # "the lowest low of the last ten days" is a window, not a time exit
             if any(x in vocab.LOOKBACK for x in prev) or (after and after[0] in ("ago", "average", "high", "low")):
