@@ -134,6 +134,7 @@ class StopPlan:
 
     @classmethod
     def of(cls, spec: StrategySpec, df: pd.DataFrame) -> StopPlan:
+        """The plan of `spec.stops` on these bars (percent fields become fractions)."""
         stops = spec.stops
 
         def frac(value: float | None) -> float:

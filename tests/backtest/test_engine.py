@@ -225,6 +225,24 @@ def test_every_labelled_lesson_spec_backtests(goog: pd.DataFrame) -> None:
         _assert_all_finite(run_backtest(spec, goog))
 
 
+def test_every_hourly_lesson_spec_backtests_on_hourly_bars() -> None:
+    """The team's hourly labels (session VWAP among them) on the hourly EURUSD bars backtesting.py ships."""
+    backtesting_test = pytest.importorskip("backtesting.test")
+    from reelquant.backtest.data import load_ohlcv
+
+    bars = load_ohlcv(Path(backtesting_test.__file__).parent / "EURUSD.csv")
+    specs = [s for p in sorted(SHARED_LESSONS.glob("*.spec.json")) for s in load_specs(json.loads(p.read_text()))]
+    hourly = [s for s in specs if s.testable and s.timeframe == "1h"]
+    assert any(o.indicator == "vwap" for s in hourly for o in s.operands())
+    config = BacktestConfig(freq="1h")
+    traded = 0
+    for spec in hourly:
+        result = run_backtest(spec, bars, config)
+        _assert_all_finite(result)
+        traded += result.metrics["full"]["trades"] > 0
+    assert traded >= len(hourly) - 1
+
+
 @pytest.mark.parametrize("direction", ["long", "reverse"])
 def test_matches_backtesting_py_on_sma_crossover(goog: pd.DataFrame, direction: str) -> None:
     """Same commission, next-open fills, exclusive orders, whole shares from full cash."""
