@@ -5,7 +5,7 @@ Conventions (the tests in tests/backtest/test_constructs.py work each one out by
   both fills; all cash goes in (fractional shares unless `whole_shares`).
 - Long and short sides trade on their own rules. An entry of the other side while a position is open
   reverses it on that bar, which is how a stop-and-reverse spec flips; an entry and an exit of the same
-  side on one bar cancel out.
+  side on one bar cancel out, and so do a long and a short entry.
 - Stops (`spec.stops`) are measured from the actual fill and mirrored for shorts (a short's stop sits above
   its entry, its target below). They are checked from the bar after the fill on, fill at the stop level
   without slippage, or at the open when a bar gaps through it. An order at a bar's open that closes the
