@@ -104,3 +104,13 @@ def test_real_robustness_result_feeds_the_decision(goog: pd.DataFrame) -> None:
     assert f"over {sweep.n_trials} trials" in " ".join(direct.reasons)
     with pytest.raises(ValueError, match="run robustness"):
         decide(result, robustness={"share": 1.0})
+
+
+def test_a_two_sided_spec_with_stops_is_judged_the_same_way(goog: pd.DataFrame) -> None:
+    spec = sma_cross(direction="reverse", stop_loss_pct=8.0, max_bars_held=40)
+    result = run_backtest(spec, goog, BacktestConfig())
+    assert (result.trades["direction"] == "short").any()
+    direct = decide(result)
+    assert direct == decide({"ran": True, "rule_only": result.to_dict()})
+    oos = result.metrics["out_of_sample"]
+    assert f"out-of-sample trades {int(oos['trades'])}" in " ".join(direct.reasons)
