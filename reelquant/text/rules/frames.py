@@ -165,6 +165,9 @@ def stay_out_at(words: list[str]) -> int | None:
 
 _MODAL = (("has", "to"), ("have", "to"), ("must",), ("need",), ("needs",), ("should",), ("only",),
           ("required",), ("want",), ("wait", "for"), ("filter",), ("rule",), ("condition",))
+# A chart story is told with dates ("here's Home Depot in August"); rules are not.
+_CALENDAR = frozenset(["january", "february", "march", "april", "june", "july", "august", "september", "october",
+                       "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday"])
 _SIDE_BEFORE = frozenset(["for", "a", "the", "am", "i'm", "you're", "we're", "are", "your", "my", "on", "is",
                           "being", "exit", "cover", "in"])
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "one": 1, "two": 2, "three": 3, "four": 4}
@@ -208,7 +211,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     elif sides and shorts:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
-    m.story = any(x in ("dipped", "bought", "sold", "noticed", "had", "happened", "suppose", "example", "dollars",
+    m.story = any(x in _CALENDAR for x in w) or any(x in ("dipped", "bought", "sold", "noticed", "had", "suppose", "example", "dollars",
                         "dollar", "cents") for x in w)
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
     m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),

@@ -15,7 +15,8 @@ from reelquant.text.rules import vocab
 from reelquant.text.rules.normalize import Clause, Token
 
 OFFSET_BEFORE = {("yesterday's",): 1, ("yesterday",): 1, ("previous", "day's"): 1, ("prior", "day's"): 1,
-                 ("previous",): 1, ("prior",): 1, ("last", "bar's"): 1, ("the", "day", "before's"): 1}
+                 ("previous", "bar's"): 1, ("prior", "bar's"): 1, ("last", "bar's"): 1, ("the", "day", "before's"): 1,
+                 ("previous", "candle's"): 1}
 OFFSET_AFTER = {("of", "yesterday"): 1, ("from", "yesterday"): 1, ("the", "day", "before"): 1,
                 ("of", "the", "day", "before"): 1, ("of", "the", "previous", "day"): 1,
                 ("of", "the", "previous", "bar"): 1, ("of", "the", "previous", "candle"): 1,

@@ -126,23 +126,19 @@ def _first_frames(frames: list[RuleFrame]) -> list[RuleFrame]:
 def _clean(frames: list[RuleFrame]) -> list[Condition]:
     """Conditions of one part: deduplicated, later values replacing earlier ones, scene-setting states dropped."""
     conds = [Condition.model_validate(r.condition) for r in frames]
-    main = [c for r, c in zip(frames, conds, strict=True) if not r.recap]
-    recap = [c for r, c in zip(frames, conds, strict=True) if r.recap]
-    # a recap only confirms: it adds nothing the teaching part did not say, unless that part is empty
-    pool = main if main else recap
-    counts = Counter(c.key() for c in conds)
-    # same series, same direction, another number: the value said most, the later one on a tie
+    # The teaching part decides which comparisons there are; a recap only restates them. For the same
+    # comparison said with another number ("four percent ... what I actually trade is three percent"),
+    # the value said last holds: a correction comes after what it corrects.
+    main = {_slot(c) for r, c in zip(frames, conds, strict=True) if not r.recap}
     by_slot: dict[Any, Condition] = {}
     order: list[Any] = []
-    for c in pool:
-        slot = (c.left.key(), _direction(c.op), isinstance(c.right, Operand) and c.right.key(), c.for_bars) \
-            if isinstance(c.right, Operand) else (c.left.key(), _direction(c.op), "num")
-        prev = by_slot.get(slot)
-        if prev is None:
+    for r, c in zip(frames, conds, strict=True):
+        slot = _slot(c)
+        if r.recap and main and slot not in main:
+            continue
+        if slot not in by_slot:
             order.append(slot)
-            by_slot[slot] = c
-        elif counts[c.key()] >= counts[prev.key()]:
-            by_slot[slot] = c
+        by_slot[slot] = c
     out = [by_slot[s] for s in order]
     # "having been over +100, crosses back below +100": the state only sets the scene for the crossing
     crosses = [c for c in out if c.op.startswith("crosses")]
@@ -158,6 +154,12 @@ def _clean(frames: list[RuleFrame]) -> list[Condition]:
     for c in keep:
         uniq.setdefault(c.key(), c)
     return list(uniq.values())
+
+
+def _slot(c: Condition) -> Any:
+    """What a condition compares, without its number or scale: two sayings of one rule share a slot."""
+    right = ("num",) if not isinstance(c.right, Operand) else (c.right.series_key(), c.right.offset)
+    return c.left.key(), _direction(c.op), c.op.startswith("crosses"), right, c.for_bars
 
 
 def _direction(op: str) -> str:
