@@ -101,3 +101,20 @@ def test_compiled_signals_do_not_look_ahead(goog: pd.DataFrame, name: str) -> No
     assert before.long_entries.iloc[: t + 1].any()
     for field in ("long_entries", "long_exits", "short_entries", "short_exits"):
         pd.testing.assert_series_equal(getattr(before, field).iloc[: t + 1], getattr(after, field).iloc[: t + 1])
+
+
+def test_operand_reads_offset_bars_back_times_scale() -> None:
+    df = frame([10, 12, 14, 16, 18], volume=[100, 200, 300, 400, 500])
+    got = compute_operand(ind("sma", offset=1, scale=0.5, window=2), df)
+    # SMA(2) is nan, 11, 13, 15, 17; one bar back and halved
+    assert got.iloc[:2].isna().all()
+    assert got.iloc[2:].tolist() == [5.5, 6.5, 7.5]
+    volume_avg = compute_operand(ind("sma", window=2, source="volume"), df)
+    assert volume_avg.iloc[1:].tolist() == [150, 250, 350, 450]
+
+
+def test_a_side_that_is_none_never_fires() -> None:
+    spec = spec_of([cond(ind("close"), ">", 0)], direction="short")
+    sig = compile_signals(spec, UPDOWN)
+    assert spec.long is None and not sig.long_entries.any() and not sig.long_exits.any()
+    assert sig.short_entries.all()
