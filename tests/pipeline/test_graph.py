@@ -187,6 +187,9 @@ def test_a_lesson_with_two_setups_backtests_each_in_its_own_record(two_setups) -
     assert board.asset_materialization.metadata["rows"].value == 2
     ranked = leaderboard_frame([report])
     assert sorted(ranked["setup"]) == [1, 2] and set(ranked["market"]) == {"GOOG 1d"}
+    # Each setup's rules have clips, named by their setup (both setups have a long.entry[0]).
+    reasons = " ; ".join(c["reason"] for c in report["clips"])
+    assert "rule setup 1 long.entry[0]" in reasons and "rule setup 2 long.entry[0]" in reasons
     sheet = (derived / "tearsheet.html").read_text()
     assert "trend pullback" in sheet and "moving average crossover" in sheet
     checks = two_setups["instance"].event_log_storage.get_asset_check_execution_history(
