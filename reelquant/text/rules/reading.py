@@ -193,6 +193,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     last_action_clause: tuple[int, Action] | None = None
     header: tuple[int, Action] | None = None
     dangling: list[tuple[Condition, Clause, Comparison]] = []
+    unattached: list[tuple[Condition, Clause, Comparison]] = []
     stop_context: tuple[int, str] | None = None
     topic: str | None = None
     for c, marks, actions, mentions in per_clause:
@@ -345,6 +346,7 @@ def read_lesson(transcript: Transcript) -> Reading:
         keep = []
         for cond, pc, comp, modal in pending:
             if c.index - pc.index > (_PENDING_REACH if modal else _LOOSE_REACH):
+                unattached.append((cond, pc, comp))
                 continue
             side = per_clause[pc.index][1].side_context
             fits = [a for a in entry if side not in ("long", "short") or a.part.startswith(side)]
@@ -354,8 +356,30 @@ def read_lesson(transcript: Transcript) -> Reading:
                 keep.append((cond, pc, comp, modal))  # "for short trades, ...": waits for the short entry
             elif not entry and not resolved and pc.index >= c.index - 1:
                 _add_rule(reading, setup, live[0], cond, pc, comp, recap, per_clause[pc.index][1])
+            else:
+                unattached.append((cond, pc, comp))
         pending = keep
+    _restatements(reading, unattached + [(cond, pc, comp) for cond, pc, comp, _ in pending])
+    reading.rules.sort(key=lambda r: r.clause)
     return reading
+
+
+def _restatements(reading: Reading, loose: list[tuple[Condition, Clause, Comparison]]) -> None:
+    """Comparisons said with no action ("What I actually trade is three percent. More than three percent
+    below the 20-day EMA.") restate a rule taught before: they update its number, and add nothing new."""
+    for cond, pc, _comp in loose:
+        earlier = [r for r in reading.rules if r.clause < pc.index and not r.recap and
+                   slot(Condition.model_validate(r.condition)) == slot(cond)]
+        if earlier:
+            r = earlier[-1]
+            reading.rules.append(RuleFrame(r.setup, r.part, cond.model_dump(mode="json"), _evidence(pc), pc.index,
+                                           True, r.side_context))
+
+
+def slot(c: Condition) -> Any:
+    """What a condition compares, without its number or scale: two sayings of one rule share a slot."""
+    right = ("num",) if not isinstance(c.right, Operand) else (c.right.series_key(), c.right.offset)
+    return c.left.key(), c.op in (">", ">=", "crosses_above"), c.op.startswith("crosses"), right, c.for_bars
 
 
 # "Step two, the long entry.", "Here is the entry:", "Now the exit." (not "that's the entry", a look back)
@@ -367,7 +391,7 @@ _BACK_TO_RULES = frozenset(["rule", "rules", "step", "setup", "summary", "recap"
 _EXAMPLE_REACH = 8  # clauses
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _LOOSE_REACH = 5  # clauses: a condition said without "has to" / "must" reaches only the next action or two
-_PENDING_REACH = 10  # clauses: how far back an action's unattached conditions may lie
+_PENDING_REACH = 15  # clauses: how far back an action's unattached conditions may lie
 
 
 _LEADS = frozenset(["a", "an", "on", "the", "close", "closes", "daily", "weekly", "hourly", "it", "price"])

@@ -23,7 +23,7 @@ from reelquant.strategy.spec import (
     Stops,
     StrategySpec,
 )
-from reelquant.text.rules.reading import Reading, RuleFrame, SettingFrame
+from reelquant.text.rules.reading import Reading, RuleFrame, SettingFrame, slot
 from reelquant.text.rules.stops import bars
 
 NO_RULE = "no entry or exit rule is taught"
@@ -129,16 +129,16 @@ def _clean(frames: list[RuleFrame]) -> list[Condition]:
     # The teaching part decides which comparisons there are; a recap only restates them. For the same
     # comparison said with another number ("four percent ... what I actually trade is three percent"),
     # the value said last holds: a correction comes after what it corrects.
-    main = {_slot(c) for r, c in zip(frames, conds, strict=True) if not r.recap}
+    main = {slot(c) for r, c in zip(frames, conds, strict=True) if not r.recap}
     by_slot: dict[Any, Condition] = {}
     order: list[Any] = []
     for r, c in zip(frames, conds, strict=True):
-        slot = _slot(c)
-        if r.recap and main and slot not in main:
+        key = slot(c)
+        if r.recap and main and key not in main:
             continue
-        if slot not in by_slot:
-            order.append(slot)
-        by_slot[slot] = c
+        if key not in by_slot:
+            order.append(key)
+        by_slot[key] = c
     out = [by_slot[s] for s in order]
     # "having been over +100, crosses back below +100": the state only sets the scene for the crossing
     crosses = [c for c in out if c.op.startswith("crosses")]
@@ -154,12 +154,6 @@ def _clean(frames: list[RuleFrame]) -> list[Condition]:
     for c in keep:
         uniq.setdefault(c.key(), c)
     return list(uniq.values())
-
-
-def _slot(c: Condition) -> Any:
-    """What a condition compares, without its number or scale: two sayings of one rule share a slot."""
-    right = ("num",) if not isinstance(c.right, Operand) else (c.right.series_key(), c.right.offset)
-    return c.left.key(), _direction(c.op), c.op.startswith("crosses"), right, c.for_bars
 
 
 def _direction(op: str) -> str:
