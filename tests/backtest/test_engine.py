@@ -371,4 +371,7 @@ def test_matches_backtesting_py_on_a_time_exit_with_a_percent_stop(goog: pd.Data
     held_bars = [goog.index.get_loc(x) - goog.index.get_loc(e) for e, x in
                  zip(ours.trades["entry_time"], ours.trades["exit_time"], strict=True) if isinstance(x, pd.Timestamp)]
     assert max(held_bars) == held and held_bars.count(held) >= 5  # the time exit decides several trades
-    assert ours.equity.iloc[-1] == pytest.approx(float(stats["Equity Final [$]"]), rel=0.005)
+    closed = stats._trades
+    assert list(ours.trades["entry_time"].iloc[:len(closed)]) == list(closed["EntryTime"])
+    assert list(ours.trades["exit_time"].iloc[:len(closed)]) == list(closed["ExitTime"])
+    assert ours.equity.iloc[-1] == pytest.approx(float(stats["Equity Final [$]"]), rel=1e-9)
