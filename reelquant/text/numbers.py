@@ -308,9 +308,43 @@ def number_spans(words: list[str]) -> list[tuple[int, int, str]]:
                         k = got[1] + 1
                         continue
             got = reader.read(k)
+            if got is None and tok in ("half", "quarter") or (got is None and tok == "a" and reader.next_word(k)
+                                                             is not None and alt[reader.next_word(k) or 0].lower()
+                                                             in ("half", "quarter")):
+                # "half a percent", "a quarter of a percent"
+                start = k
+                if tok == "a":
+                    k = reader.next_word(k) or k
+                value = FRACTIONS[alt[k].lower()]
+                end = _of_a(reader, alt, k)
+                if end != k:  # only "half a ...", "a quarter of a ..." (not "the first half of the day")
+                    spans.append((where[start], where[end], _fmt(value)))
+                    k = end + 1
+                    continue
+                k = start + 1
+                continue
             if got is not None:
-                spans.append((where[k], where[got[1]], got[0]))
-                k = got[1] + 1
+                digits, end = got
+                # "three quarters of a percent": a count of quarters
+                nxt = reader.next_word(end)
+                if nxt is not None and alt[nxt].lower() in ("quarters", "quarter", "halves") and "." not in digits \
+                        and _of_a(reader, alt, nxt) != nxt:
+                    digits = _fmt(float(digits) * (0.25 if alt[nxt].lower().startswith("quarter") else 0.5))
+                    end = _of_a(reader, alt, nxt)
+                spans.append((where[k], where[end], digits))
+                k = end + 1
                 continue
         k += 1
     return spans
+
+
+def _of_a(reader: _Reader, alt: list[str], k: int) -> int:
+    """Past "of a" / "of one" / "a" after a fraction, so that "percent" follows the number."""
+    j = reader.next_word(k)
+    if j is not None and alt[j].lower() == "of":
+        j2 = reader.next_word(j)
+        if j2 is not None and alt[j2].lower() in ("a", "one"):
+            return j2
+    if j is not None and alt[j].lower() == "a":
+        return j
+    return k

@@ -61,6 +61,7 @@ class ClauseMarks:
 
 _SUBJECTS = frozenset(["i", "we", "you", "i'll", "we'll", "you'll", "then", "and", "just", "to", "i'd", "we'd"])
 # "a short", "the short side", "if I'm short": the word names a position, not the act of shorting
+_CONDITIONAL_WORDS = frozenset(["if", "when", "while", "whenever", "once", "as"])
 _NOT_A_SHORT = frozenset(["a", "the", "for", "my", "your", "our", "this", "that", "being", "am", "i'm", "you're",
                           "we're", "are", "is", "was", "were", "any", "no", "of", "on", "in", "stay", "go", "sell"])
 _SIDE_WORDS = frozenset(["short", "shorts", "shorting", "both", "downside", "sides", "directions",
@@ -93,6 +94,9 @@ def find_actions(clause: Clause) -> list[Action]:
             continue  # read with the word before
         elif word == "short" and prev in ("go", "goes", "going", "get", "gets"):
             part = "short.entry"
+        elif word in ("short", "long") and prev in ("i'm", "we're", "you're") and not any(
+                x in _CONDITIONAL_WORDS for x in w[max(0, i - 3):i]):
+            part = f"{word}.entry"  # "..., I'm short on the next bar" (but "if I'm short, ..." is a side)
         elif word in ("short", "shorting") and prev not in _NOT_A_SHORT and not (prev.endswith("ed") and
                                                                                   prev != "need"):
             if nxt in ("side", "only", "position", "positions", "trades", "setup", "signals", "term", "-", "terms",
@@ -141,7 +145,7 @@ _RECAP = (("recap",), ("to", "summarize"), ("summary",), ("to", "sum", "up"), ("
 _OPTIONAL = (("optional",), ("optionally",), ("if", "you", "want"), ("some", "people"), ("some", "of", "you"),
              ("some", "fellas"), ("some", "traders"), ("you", "can", "try"), ("you", "could"), ("up", "to", "you"),
              ("if", "that", "makes"), ("people", "will", "tell"), ("others", "use"))
-_MIRROR = (("mirror",), ("mirrored",), ("opposite",), ("in", "reverse"), ("vice", "versa"),
+_MIRROR = (("mirror",), ("mirrored",), ("flipped",), ("flip", "it"), ("opposite",), ("in", "reverse"), ("vice", "versa"),
            ("other", "way", "around"), ("both", "directions"), ("both", "ways"), ("both", "sides"))
 _ALWAYS_IN = (("always", "in"), ("always", "inside"), ("stop", "and", "reverse"), ("stop", "-", "and", "-",
               "reverse"), ("always", "in", "the", "market"), ("reverse", "the", "position"),
@@ -155,7 +159,8 @@ _SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "
 # "If price is below the 200-day, we do nothing": the entry waits for the opposite
 _STAY_OUT = (("do", "nothing"), ("stay", "out"), ("stay", "away"), ("stand", "aside"), ("sit", "out"),
              ("don't", "touch"), ("don't", "take", "the"), ("no", "trade"), ("don't", "enter"), ("not", "enter"),
-             ("don't", "trade"), ("do", "not", "trade"), ("stay", "flat"), ("stay", "in", "cash"))
+             ("don't", "trade"), ("do", "not", "trade"), ("stay", "flat"), ("stay", "in", "cash"), ("i", "pass"),
+             ("we", "pass"), ("i", "skip", "it"), ("we", "skip", "it"), ("no", "entry"))
 def stay_out_at(words: list[str]) -> int | None:
     """Where a clause says to stay out ("we do nothing"), or None."""
     text = " " + " ".join(words) + " "
@@ -211,7 +216,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     elif sides and shorts:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
-    m.story = any(x in _CALENDAR for x in w) or any(x in ("dipped", "bought", "sold", "noticed", "had", "suppose", "example", "dollars",
+    m.story = _has(w, (("used", "to"),)) or any(x in _CALENDAR for x in w) or any(x in ("dipped", "bought", "sold", "noticed", "had", "suppose", "example", "dollars",
                         "dollar", "cents") for x in w)
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
     m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),

@@ -102,8 +102,9 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
         member = _role_member(words, i, families_said)
         if member is not None:
             # "the upper channel" in a lesson about Donchian channels
-            m = _indicator_mention(words, toks, i, i + 2, [vocab.Entry(member, REGISTRY[member].family, "word")],
-                                   families_said)
+            span = 4 if words[i + 1] == "of" else 2
+            m = _indicator_mention(words, toks, i, i + span,
+                                   [vocab.Entry(member, REGISTRY[member].family, "word")], families_said)
             if m is not None:
                 out.append(m)
                 i = m.end
@@ -125,6 +126,11 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
             m = _number_mention(words, toks, i)
             out.append(m)
             i = m.end
+            continue
+        if words[i] in ("we're", "you're") and i + 1 < len(words) and (
+                words[i + 1] in vocab.ABOVE | vocab.BELOW or words[i + 1] in ("still", "back", "trading")):
+            out.append(Mention("indicator", i, i + 1, indicator="close"))  # "we're still under VWAP": the price
+            i += 1
             continue
         if words[i] in ("it", "it's", "them", "they", "both", "that"):
             plural = words[i] in ("them", "they", "both")
@@ -261,7 +267,7 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
             m.end += 2
     # Scale: "1.5 times the ...", "2 x the ..."
     k = m.start - 1
-    while k >= 0 and words[k] in ("the", "its", "their", "his", "her"):
+    while k >= 0 and words[k] in ("the", "its", "their", "his", "her", "same", "hourly", "daily", "weekly"):
         k -= 1
     if k >= 1 and words[k] in ("times", "x") and toks[k - 1].is_number and (toks[k - 1].value or 0) > 0:
         m.scale = float(toks[k - 1].value or 1.0)
@@ -275,7 +281,10 @@ _GENERIC_PARTS = frozenset(["band", "bands", "channel", "channels", "line"])
 def _role_member(words: list[str], i: int, families_said: list[str]) -> str | None:
     """"upper channel", "lower band": a role word and a generic part name the member of a family the lesson
     named, when the registry has no phrase for it."""
-    if i + 1 >= len(words) or words[i + 1] not in _GENERIC_PARTS or _match_phrase(words, i) is not None:
+    j = i + 1
+    if words[j:j + 2] == ["of", "the"]:
+        j += 2  # "the middle of the channel"
+    if j >= len(words) or words[j] not in _GENERIC_PARTS or _match_phrase(words, i) is not None:
         return None
     for fam in families_said:
         member = vocab.role_words().get(fam, {}).get(words[i])

@@ -177,6 +177,9 @@ def read_lesson(transcript: Transcript) -> Reading:
                 example_from = None
             else:
                 marks.story = True
+        # "Yeah, I used to do that. Only take the longs above the 200 day.": the habit is told on
+        if per_clause and _used_to(per_clause[-1][0].words) and not any(not a.negated for a in actions):
+            marks.story = True
         # settings count where the lesson sets its tools up, not in a story ("an ADX of 15 goes nowhere")
         if not (marks.story or marks.question or marks.optional):
             _settings_said(c, mentions, lesson)
@@ -452,6 +455,10 @@ def _negated_near(words: list[str], at: int) -> bool:
     while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
         hi += 1
     return any(x in vocab.NEGATIONS for x in words[lo:hi])
+
+
+def _used_to(words: list[str]) -> bool:
+    return any(words[i:i + 2] == ["used", "to"] for i in range(len(words) - 1))
 
 
 def _negation(cond: Condition) -> Condition:

@@ -112,7 +112,8 @@ def _atr_after(w: list[str], mentions: list[Mention], m: Mention) -> Mention | N
     for x in mentions:
         if x.kind == "indicator" and x.indicator == "atr" and m.end <= x.start <= m.end + 3:
             between = w[m.end:x.start]
-            if all(b in ("times", "x", "the", "an", "a", "of", "same", "day", "-") for b in between):
+            if all(b in ("times", "x", "the", "an", "a", "of", "same", "day", "-", "hourly", "daily", "weekly")
+                   for b in between):
                 return x
     return None
 
