@@ -178,7 +178,8 @@ def read_lesson(transcript: Transcript) -> Reading:
             else:
                 marks.story = True
         # "Yeah, I used to do that. Only take the longs above the 200 day.": the habit is told on
-        if per_clause and _used_to(per_clause[-1][0].words) and not any(not a.negated for a in actions):
+        if per_clause and _used_to(per_clause[-1][0].words) and not any(not a.negated for a in actions) and \
+                not any(x in ("now", "changed", "today", "nowadays") for x in c.words):
             marks.story = True
         # settings count where the lesson sets its tools up, not in a story ("an ADX of 15 goes nowhere")
         if not (marks.story or marks.question or marks.optional):

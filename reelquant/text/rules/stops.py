@@ -85,7 +85,7 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
         # "1.5 percent stop, 3 percent target": a stop word right after the value names it
         after = atr.end if atr is not None else m.end
         kind = next((k for i, k in kinds if i == after), None) or _nearest_kind(kinds, m.start)
-        if kind is None and context and any(x in vocab.ENTRY_REFS for x in w):
+        if kind is None and context and (atr is not None or any(x in vocab.ENTRY_REFS for x in w)):
             kind = context  # "What's your stop?" "Five percent below my entry."
         if kind is None or kind == "time":
             continue
