@@ -83,6 +83,12 @@ def find_actions(clause: Clause) -> list[Action]:
         prev = w[i - 1] if i > 0 else ""
         part = None
         end = i + 1
+        if word in ("stay", "stays", "hold", "holds", "keep", "remain") and "until" in w[i + 1:i + 5]:
+            # "I stay long until the +DI crosses back below the -DI": the exit of that side
+            until = w.index("until", i + 1)
+            side = "long" if "long" in w[i:until] else "short" if "short" in w[i:until] else ""
+            out.append(Action(f"{side}.exit" if side else "exit", i, until, False))
+            continue
         if word in ("buy", "buys") or (word == "long" and (prev in ("go", "get", "goes", "going", "enter")
                                                         or n <= 3)):
             part = "long.entry"
