@@ -7,7 +7,13 @@ import dagster as dg
 import pytest
 
 from assets.language import trading_concepts
-from assets.strategy import dangling_provenance, list_problems, provenance_outside, schema_problems, strategy_spec
+from assets.strategy import (
+    dangling_provenance,
+    list_problems,
+    provenance_outside,
+    schema_problems,
+    strategy_spec,
+)
 from reelquant.speech.transcript import transcript_from_text
 from reelquant.strategy.spec import StrategySpec
 from reelquant.text.keywords import find_keyword_hits
