@@ -89,7 +89,9 @@ def find_actions(clause: Clause) -> list[Action]:
             side = "long" if "long" in w[i:until] else "short" if "short" in w[i:until] else ""
             out.append(Action(f"{side}.exit" if side else "exit", i, until, False))
             continue
-        if word in ("buy", "buys") or (word == "long" and (prev in ("go", "get", "goes", "going", "enter")
+        if word in ("buy", "buys") and nxt == "back":
+            part = "short.exit"  # "I buy back the short"
+        elif word in ("buy", "buys") or (word == "long" and (prev in ("go", "get", "goes", "going", "enter")
                                                         or n <= 3)):
             part = "long.entry"
         elif word == "in" and prev in ("you're", "i'm", "we're", "get", "getting") and nxt not in vocab.BAR_UNITS:
@@ -331,6 +333,8 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
             left = _left_operand(w, mentions, percent_scale.start - 1)
         else:
             left = _left_operand(w, mentions, i - 1)
+            if out and left is out[-1].right and any(x in (",", "and") for x in w[left.end:i]):
+                left = out[-1].left  # "below the 200 and above the upper band": one subject for both
         if left is None:
             left = Mention("ref", i, i)  # said without a subject: the topic of the talk
         out.append(Comparison(left, op, right, 1, i, min(left.start, i), right.end))

@@ -132,7 +132,9 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
             out.append(Mention("indicator", i, i + 1, indicator="close"))  # "we're still under VWAP": the price
             i += 1
             continue
-        if words[i] in ("it", "it's", "them", "they", "both", "that"):
+        both = words[i] == "both" and i + 1 < len(words) and words[i + 1] in ("of", "are", "lines", "is", "under",
+                                                                              "below", "above", "over")
+        if words[i] in ("it", "it's", "them", "they", "that") or both:
             plural = words[i] in ("them", "they", "both")
             end = i + 1
             if words[i] == "both" and words[i + 1:i + 3] == ["of", "them"]:

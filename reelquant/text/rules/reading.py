@@ -499,12 +499,25 @@ def _apply_corrections(c: Clause) -> None:
         i += 1
 
 
+# Words after a number that say which setting it is ("2.5 standard deviations", "2 ATRs", "20 periods").
+_PARAM_UNITS = {"standard": "std", "deviation": "std", "deviations": "std", "std": "std", "sigma": "std",
+                "atr": "mult", "atrs": "mult", "multiplier": "mult"}
+
+
 def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
-    """"Settings is 10 and 3", "we set it to two periods": numbers for the indicator the talk is about."""
+    """"Settings is 10 and 3", "we set it to two periods", "twenty days, but two and a half standard
+    deviations, not the usual two": numbers for the indicator the talk is about."""
     w = c.words
-    if not any(x in vocab.SETTING_WORDS for x in w):
-        return
-    loose = [m for m in mentions if m.kind in ("number", "window") and not m.percent]
+    said_settings = any(x in vocab.SETTING_WORDS for x in w)
+
+    def unit_after(m: Mention) -> str:
+        return w[m.end] if m.end < len(w) else ""
+
+    # numbers that are not a comparison's level ("over 80") nor taken back ("not the usual two")
+    loose = [m for m in mentions if m.kind in ("number", "window") and not m.percent
+             and not any(x in vocab.NEGATIONS for x in w[max(0, m.start - 3):m.start])
+             and not (m.start > 0 and (w[m.start - 1] in vocab.ABOVE or w[m.start - 1] in vocab.BELOW))
+             and (said_settings or unit_after(m) in _PARAM_UNITS)]
     if not loose:
         return
     named = [m for m in mentions if m.kind == "indicator" and m.indicator not in vocab.PRICE]
@@ -519,12 +532,25 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
     name = target.indicator if isinstance(target, Mention) else target.name
     if name is None:
         return
-    values = [float(m.value or 0) for m in loose]
-    params = {}
-    for p, v in zip(REGISTRY[name].params, values, strict=False):
-        if p.integer and not float(v).is_integer():
-            return
-        params[p.name] = int(v) if p.integer else v
+    decl = REGISTRY[name]
+    params: dict[str, Any] = {}
+    positional = []
+    for m in loose:
+        unit = w[m.end] if m.end < len(w) else ""
+        key = _PARAM_UNITS.get(unit) or ("window" if unit in vocab.BAR_UNITS or m.kind == "window" else None)
+        if key in decl.param_names and key not in params:
+            params[key] = float(m.value or 0)
+        else:
+            positional.append(float(m.value or 0))
+    for p in decl.params:
+        if p.name not in params and positional:
+            params[p.name] = positional.pop(0)
+    for p in decl.params:
+        if p.name in params:
+            v = params[p.name]
+            if p.integer and not float(v).is_integer():
+                return
+            params[p.name] = int(v) if p.integer else v
     if params:
         lesson.said.append(_Said(name, params, True, c.index))
 
