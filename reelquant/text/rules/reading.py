@@ -255,6 +255,10 @@ def read_lesson(transcript: Transcript) -> Reading:
         for what in needs:
             note("unsupported", f"needs {what}: \"{render(c.tokens)}\"")
         resolved: list[tuple[Comparison, Condition]] = []
+        # "ROC 12 above zero, so the price is higher than 12 weeks ago": what follows "so" explains the rule
+        cut = _explained_from(w)
+        if cut is not None and any(comp.at < cut for comp in comps):
+            comps = [comp for comp in comps if comp.at < cut]
         # "Yesterday, Williams %R was above -20": a clause set on the bar before
         day_before = w[:1] == ["yesterday"] or w[:3] in (["the", "day", "before"], ["the", "previous", "day"])
         for comp in comps:
@@ -456,6 +460,15 @@ def _negated_near(words: list[str], at: int) -> bool:
     while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
         hi += 1
     return any(x in vocab.NEGATIONS for x in words[lo:hi])
+
+
+def _explained_from(words: list[str]) -> int | None:
+    """Where an explanation of what was just said starts (", so ...", "meaning ...", "in other words")."""
+    for i, x in enumerate(words):
+        if (x == "so" and i > 0 and words[i - 1] == ",") or x == "meaning" or words[i:i + 2] in (
+                ["which", "means"], ["in", "other"], ["that", "means"]):
+            return i
+    return None
 
 
 def _used_to(words: list[str]) -> bool:
