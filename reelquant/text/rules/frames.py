@@ -116,7 +116,7 @@ def find_actions(clause: Clause) -> list[Action]:
         elif word in ("cover", "covers"):
             part = "short.exit"
         elif word in ("exit", "exits") and (prev not in ("the", "an", "our", "my", "your", "that's")
-                                            or nxt in _HEADER_NEXT or i == n - 1):
+                                            or nxt in _HEADER_NEXT or i == n - 1 or "when" in w[i + 1:i + 6]):
             part = "exit"
         elif word == "entry" and (nxt in _HEADER_NEXT or i == n - 1) and prev in ("the", "our", "my", "long", "so",
                                                                                  "short", "an", "own"):

@@ -50,6 +50,7 @@ class RuleFrame:
     clause: int
     recap: bool = False
     side_context: str | None = None
+    restated: bool = False  # said again with no action: updates the number of the rule it restates
 
 
 @dataclass
@@ -381,7 +382,7 @@ def _restatements(reading: Reading, loose: list[tuple[Condition, Clause, Compari
         if earlier:
             r = earlier[-1]
             reading.rules.append(RuleFrame(r.setup, r.part, cond.model_dump(mode="json"), _evidence(pc), pc.index,
-                                           True, r.side_context))
+                                           True, r.side_context, restated=True))
 
 
 def slot(c: Condition) -> Any:

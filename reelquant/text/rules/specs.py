@@ -134,8 +134,8 @@ def _clean(frames: list[RuleFrame]) -> list[Condition]:
     order: list[Any] = []
     for r, c in zip(frames, conds, strict=True):
         key = slot(c)
-        if r.recap and main and key not in main:
-            continue
+        if r.recap and main and (key not in main or key in by_slot) and not r.restated:
+            continue  # a recap confirms; it neither adds a comparison nor changes a number
         if key not in by_slot:
             order.append(key)
         by_slot[key] = c
