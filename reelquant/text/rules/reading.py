@@ -199,6 +199,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     header: tuple[int, Action] | None = None
     dangling: list[tuple[Condition, Clause, Comparison]] = []
     unattached: list[tuple[Condition, Clause, Comparison]] = []
+    definitions: dict[tuple[str, ...], list[Condition]] = {}
     stop_context: tuple[int, str] | None = None
     topic: str | None = None
     for c, marks, actions, mentions in per_clause:
@@ -268,6 +269,20 @@ def read_lesson(transcript: Transcript) -> Reading:
             cond_list = _resolve(comp, c, mentions, lesson, topic)
             for cond in cond_list:
                 resolved.append((comp, cond))
+        # "An inside bar is a day whose high is lower than the previous day's high, ...": a pattern the
+        # lesson defines; "Yesterday must be an inside bar" then says its conditions, a bar earlier
+        name = _defines(w)
+        if name and resolved:
+            definitions[name] = [cond for _, cond in resolved]
+            continue
+        for name, conds in definitions.items():
+            at = _says_pattern(w, name)
+            if at is not None and not resolved and not marks.negated:
+                shift = 1 if "yesterday" in w[:at] else 0
+                for cond in conds:
+                    resolved.append((Comparison(Mention("ref", at, at), cond.op, Mention("ref", at, at), cond.for_bars,
+                                                at, at, at + len(name)), _shifted(cond, shift)))
+                marks.modal = True
         # the topic: the last non-price indicator said
         for m in mentions:
             if m.kind == "indicator" and m.indicator not in vocab.PRICE and m.indicator not in ("atr",):
@@ -461,6 +476,37 @@ def _negated_near(words: list[str], at: int) -> bool:
     while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
         hi += 1
     return any(x in vocab.NEGATIONS for x in words[lo:hi])
+
+
+def _defines(words: list[str]) -> tuple[str, ...] | None:
+    """The name a clause defines: "an inside bar is a day whose ..." -> ("inside", "bar")."""
+    for i in range(len(words) - 4):
+        if words[i] in ("a", "an") and i < 2:
+            for j in range(i + 2, min(i + 5, len(words) - 2)):
+                if words[j] == "is" and words[j + 1] in ("a", "an", "when") and (
+                        words[j + 2] in ("day", "bar", "candle", "week", "session") or words[j + 1] == "when"):
+                    return tuple(words[i + 1:j])
+    return None
+
+
+def _says_pattern(words: list[str], name: tuple[str, ...]) -> int | None:
+    """Where a clause says that a bar is the defined pattern ("yesterday must be an inside bar")."""
+    n = len(name)
+    for i in range(1, len(words) - n + 1):
+        if tuple(words[i:i + n]) == name and words[i - 1] in ("a", "an") and any(
+                x in ("is", "be", "was", "must") for x in words[max(0, i - 4):i]):
+            return i
+    return None
+
+
+def _shifted(cond: Condition, bars: int) -> Condition:
+    """The condition read `bars` bars earlier (every operand's offset moved back)."""
+    if not bars:
+        return cond
+    left = cond.left.model_copy(update={"offset": cond.left.offset + bars})
+    right = cond.right.model_copy(update={"offset": cond.right.offset + bars}) \
+        if isinstance(cond.right, Operand) else cond.right
+    return cond.model_copy(update={"left": left, "right": right})
 
 
 def _explained_from(words: list[str]) -> int | None:

@@ -87,6 +87,13 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
     if flags["mirror"] and conds["long.entry"] and conds["short.entry"] and not conds["short.exit"] \
             and conds["long.exit"]:
         conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
+    if flags["mirror"] and conds["long.entry"] and conds["short.entry"]:
+        # "in both directions": conditions that read the same upside down (an inside bar, a volume filter)
+        # belong to both entries
+        keys = {c.key() for c in conds["long.entry"]}
+        neutral = [c for c in conds["long.entry"] if _mirror(c).key() in keys]
+        have = {c.key() for c in conds["short.entry"]}
+        conds["short.entry"] += [c for c in neutral if c.key() not in have]
     # "long only" / "short only" keep the other side from being derived (mirror, always in); rules the
     # lesson states for that side outright still stand (a passing "we're not shorting into a bounce")
     long_side = Side(entry=ConditionSet.of("all", conds["long.entry"]),
