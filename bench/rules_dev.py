@@ -1,6 +1,6 @@
 """Dev loop for the rule reader: extract every labeled lesson, score with the reference scorer, time it.
 
-usage: python bench/rules_dev.py [--set shared|own|hold] [--asr] [--show NAME ...] [--diff]
+usage: python bench/rules_dev.py [--set shared|own|hold] [--asr [--one-segment]] [--show NAME ...] [--diff]
 
 Runs `reelquant.text.rules.extract_specs` over the shared lessons (../shared/lessons), the project's own
 (tests/lessons, `hold_` ones only with --set hold), as written or as a recognizer would hear them (--asr,
@@ -52,6 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="shared", choices=["shared", "own", "hold"])
     ap.add_argument("--asr", action="store_true", help="read the recognizer-like variant")
+    ap.add_argument("--one-segment", action="store_true", help="with --asr: the whole lesson as one segment")
     ap.add_argument("--show", nargs="*", default=[], help="print extraction and label of these lessons")
     ap.add_argument("--diff", action="store_true", help="print extraction and label of every inexact lesson")
     args = ap.parse_args()
@@ -70,6 +71,8 @@ def main() -> None:
         text = (folder / f"{name}.txt").read_text(encoding="utf-8")
         if args.asr:
             text = asr_like(text)
+            if args.one_segment:
+                text = text.replace("\n", " ")
         tr = transcript_from_text(text)
         t0 = time.perf_counter()
         specs = extract_specs(tr)
@@ -96,7 +99,8 @@ def main() -> None:
             print("  GOT  ", s.summary())
         for s in data if isinstance(data, list) else [data]:
             print("  LABEL", StrategySpec.from_dict(s).summary())
-    print(lines[-1], f"({args.set}{' asr-like' if args.asr else ''})")
+    variant = (" asr-like" if args.asr else "") + (" one segment" if args.asr and args.one_segment else "")
+    print(lines[-1], f"({args.set}{variant})")
     print(f"speed: {1000 * elapsed / max(words, 1) * 1000:.1f} ms per 1,000 words ({words} words)")
     shutil.rmtree(tmp)
 
