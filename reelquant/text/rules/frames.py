@@ -224,7 +224,8 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     elif sides and shorts:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
-    m.story = _has(w, (("used", "to"),)) or any(x in _CALENDAR for x in w) or any(x in ("dipped", "bought", "sold", "noticed", "had", "suppose", "example", "dollars",
+    # "used to" tells a habit given up; "obviously" remarks on a consequence of the rules
+    m.story = _has(w, (("used", "to"), ("obviously",))) or any(x in _CALENDAR for x in w) or any(x in ("dipped", "bought", "sold", "noticed", "had", "suppose", "example", "dollars",
                         "dollar", "cents") for x in w)
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
     m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),

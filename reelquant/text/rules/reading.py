@@ -121,6 +121,7 @@ class _Lesson:
         self.families: set[str] = set()
         self.last_pair: tuple[Mention, Mention] | None = None
         self.last_right: Operand | float | None = None
+        self.last_left: Operand | None = None
 
     def explicit_params(self, name: str, clause: int) -> dict[str, Any] | None:
         """Parameters of the nearest mention of `name` that said them: before this clause, else after."""
@@ -357,12 +358,21 @@ def read_lesson(transcript: Transcript) -> Reading:
         bound = {live[0].at} if not c.punctuated and any(
             pc.index == c.index - 1 and not modal and any(x in _CONDITIONAL for x in pc.words[:pcomp.start])
             for _, pc, pcomp, modal in pending) else set()
+        chosen: dict[tuple[int, Any], tuple[int, Comparison, Condition, Action]] = {}
         for comp, cond in resolved:
             act = _action_for(comp, live, w, comps, bound)
             if act is None:
                 dangling.append((cond, c, comp))
-            else:
-                _add_rule(reading, setup, act, cond, c, comp, recap, marks)
+                continue
+            # "first it has to cross up, and then when it crosses back down, I'm out": for one pair of
+            # series an action takes the comparison said nearest to it
+            pair = (act.at, frozenset(repr(o.key()) for o in cond.operands()) | {repr(_num_key(cond))},
+                    cond.op.startswith("crosses"))
+            dist = abs(act.at - comp.at)
+            if pair not in chosen or dist < chosen[pair][0]:
+                chosen[pair] = (dist, comp, cond, act)
+        for _, comp, cond, act in sorted(chosen.values(), key=lambda x: x[1].at):
+            _add_rule(reading, setup, act, cond, c, comp, recap, marks)
         # Conditions said before, with no action of their own, belong to the next action: an entry takes
         # the filters said since the last action ("price has to close above it. ... When it drops under
         # ten, we buy"); an exit only what was said just before it ("It closes above the average. Sell.").
@@ -509,10 +519,15 @@ def _shifted(cond: Condition, bars: int) -> Condition:
     return cond.model_copy(update={"left": left, "right": right})
 
 
+def _num_key(cond: Condition) -> Any:
+    """A number on the right side keeps apart two thresholds on one series ("above 20 and below 80")."""
+    return None if isinstance(cond.right, Operand) else float(cond.right)
+
+
 def _explained_from(words: list[str]) -> int | None:
-    """Where an explanation of what was just said starts (", so ...", "meaning ...", "in other words")."""
+    """Where an explanation of what was just said starts (", so ...", "meaning ...", "because ...")."""
     for i, x in enumerate(words):
-        if (x == "so" and i > 0 and words[i - 1] == ",") or x == "meaning" or words[i:i + 2] in (
+        if (x == "so" and i > 0 and words[i - 1] == ",") or x in ("meaning", "because") or words[i:i + 2] in (
                 ["which", "means"], ["in", "other"], ["that", "means"]):
             return i
     return None
@@ -671,7 +686,9 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
         if said is not None:
             lefts = [Operand(indicator=said.name, params=said.params)]
     elif left_m.kind == "ref":
-        if left_m.plural and lesson.last_pair is not None:
+        if right_m.kind == "ref" and right_m.elided and lesson.last_left is not None:
+            lefts = [lesson.last_left]  # "first it has to cross up": the two lines that were crossing
+        elif left_m.plural and lesson.last_pair is not None:
             lefts = [x for x in (_operand(lesson.last_pair[0], lesson, c.index),
                                  _operand(lesson.last_pair[1], lesson, c.index)) if x is not None]
         elif isinstance(right, Operand) and _scale(right) == Scale.PRICE:
@@ -708,6 +725,7 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
         lesson.last_pair = (comp.left, comp.right)
     if out:
         lesson.last_right = out[0].right
+        lesson.last_left = out[0].left
     return out
 
 
