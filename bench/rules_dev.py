@@ -65,7 +65,9 @@ def main() -> None:
     words = 0
     elapsed = 0.0
     got: dict[str, list[StrategySpec]] = {}
-    extract_specs(transcript_from_text("Warm up: buy when the RSI is under 30."))  # vocabulary tables built once
+    extract_specs(
+        transcript_from_text("Warm up: buy when the RSI is under 30.")
+    )  # vocabulary tables built once
     for name in lesson_names:
         shutil.copy(folder / f"{name}.spec.json", labels / f"{name}.spec.json")
         text = (folder / f"{name}.txt").read_text(encoding="utf-8")
@@ -80,10 +82,15 @@ def main() -> None:
         words += tr.word_count
         got[name] = specs
         (reports / name).mkdir(parents=True)
-        (reports / name / "report.json").write_text(json.dumps(
-            {"video_id": name, "strategy_spec": [s.to_dict() for s in specs]}))
-    out = subprocess.run([sys.executable, str(SHARED / "tools" / "score_specs.py"), str(labels), str(reports)],
-                         capture_output=True, text=True, check=True).stdout
+        (reports / name / "report.json").write_text(
+            json.dumps({"video_id": name, "strategy_spec": [s.to_dict() for s in specs]})
+        )
+    out = subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "score_specs.py"), str(labels), str(reports)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     lines = out.strip().splitlines()
     show = set(args.show)
     for line in lines[:-1]:

@@ -38,14 +38,17 @@ BOTH = pytest.mark.parametrize("heard", [False, True], ids=["written", "heard"])
 
 
 @BOTH
-@pytest.mark.parametrize("text", [
-    "The closing price has to be above the two hundred day simple moving average. We use a two period RSI, "
-    "and we buy when it drops below ten. We sell when the close is above the five day simple moving average.",
-    "Trend first: price above the 200-day SMA. Then RSI(2) under 10, I buy. I get out when price closes above "
-    "the 5-day simple moving average.",
-    "Only in uptrends, meaning the close must be over the 200 day simple moving average. The 2-period RSI has "
-    "to fall below 10, then you buy. Exit once the close gets above the 5 day simple moving average.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The closing price has to be above the two hundred day simple moving average. We use a two period RSI, "
+        "and we buy when it drops below ten. We sell when the close is above the five day simple moving average.",
+        "Trend first: price above the 200-day SMA. Then RSI(2) under 10, I buy. I get out when price closes above "
+        "the 5-day simple moving average.",
+        "Only in uptrends, meaning the close must be over the 200 day simple moving average. The 2-period RSI has "
+        "to fall below 10, then you buy. Exit once the close gets above the 5 day simple moving average.",
+    ],
+)
 def test_two_period_rsi_pullback_in_three_voices(text: str, heard: bool) -> None:
     spec = one(text, heard)
     assert part(spec, "long.entry") == {"close > sma(200)", "rsi(2) < 10"}
@@ -54,23 +57,34 @@ def test_two_period_rsi_pullback_in_three_voices(text: str, heard: bool) -> None
 
 
 @BOTH
-@pytest.mark.parametrize("text", [
-    "I use the nine EMA and the twenty one EMA. When the nine crosses over the twenty one, I go long. When the "
-    "nine crosses back under the twenty one, I'm out.",
-    "Two exponential averages, 9 and 21... the 9 EMA and the 21 EMA. The 9 crosses above the 21: buy. "
-    "The 9 crosses below the 21: sell.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I use the nine EMA and the twenty one EMA. When the nine crosses over the twenty one, I go long. When the "
+        "nine crosses back under the twenty one, I'm out.",
+        "Two exponential averages, 9 and 21... the 9 EMA and the 21 EMA. The 9 crosses above the 21: buy. "
+        "The 9 crosses below the 21: sell.",
+    ],
+)
 def test_bare_numbers_name_the_averages_already_named(text: str, heard: bool) -> None:
     spec = one(text, heard)
     assert part(spec, "long.entry") == {"ema(9) crosses_above ema(21)"}
     assert part(spec, "long.exit") == {"ema(9) crosses_below ema(21)"}
 
 
-@pytest.mark.parametrize(("said", "operand"), [
-    ("the 9 EMA", "ema(9)"), ("RSI two", "rsi(2)"), ("the 2-period RSI", "rsi(2)"), ("RSI(14)", "rsi(14)"),
-    ("the fifty day simple moving average", "sma(50)"), ("the twenty-one EMA", "ema(21)"),
-    ("the ten day weighted moving average", "wma(10)"), ("the commodity channel index", "cci(20)"),
-])
+@pytest.mark.parametrize(
+    ("said", "operand"),
+    [
+        ("the 9 EMA", "ema(9)"),
+        ("RSI two", "rsi(2)"),
+        ("the 2-period RSI", "rsi(2)"),
+        ("RSI(14)", "rsi(14)"),
+        ("the fifty day simple moving average", "sma(50)"),
+        ("the twenty-one EMA", "ema(21)"),
+        ("the ten day weighted moving average", "wma(10)"),
+        ("the commodity channel index", "cci(20)"),
+    ],
+)
 def test_an_indicator_and_its_setting_said_many_ways(said: str, operand: str) -> None:
     spec = one(f"I buy when the close is above {said}. I sell when the close is below {said}.")
     left = "close" if operand.split("(")[0] in ("ema", "sma", "wma") else None
@@ -80,61 +94,85 @@ def test_an_indicator_and_its_setting_said_many_ways(said: str, operand: str) ->
         assert spec.testable is False
 
 
-@pytest.mark.parametrize(("said", "line", "signal"), [
-    ("MACD 12 26 9", "macd(12,26,9)", "macd_signal(12,26,9)"),
-    ("the MACD with the standard settings", "macd(12,26,9)", "macd_signal(12,26,9)"),
-    ("MACD five, thirty five, five", "macd(5,35,5)", "macd_signal(5,35,5)"),
-])
+@pytest.mark.parametrize(
+    ("said", "line", "signal"),
+    [
+        ("MACD 12 26 9", "macd(12,26,9)", "macd_signal(12,26,9)"),
+        ("the MACD with the standard settings", "macd(12,26,9)", "macd_signal(12,26,9)"),
+        ("MACD five, thirty five, five", "macd(5,35,5)", "macd_signal(5,35,5)"),
+    ],
+)
 def test_macd_settings_said_once_are_used_for_every_line(said: str, line: str, signal: str) -> None:
-    spec = one(f"I trade {said}. Buy when the MACD line crosses above the signal line. Sell when the MACD "
-               "line crosses below the signal line.")
+    spec = one(
+        f"I trade {said}. Buy when the MACD line crosses above the signal line. Sell when the MACD "
+        "line crosses below the signal line."
+    )
     assert part(spec, "long.entry") == {f"{line} crosses_above {signal}"}
 
 
 def test_default_settings_are_filled_in_and_listed_as_assumptions() -> None:
-    spec = one("Put Bollinger Bands on a daily chart with the default settings. Buy when the price closes "
-               "below the lower band. Sell when it closes above the middle band.")
+    spec = one(
+        "Put Bollinger Bands on a daily chart with the default settings. Buy when the price closes "
+        "below the lower band. Sell when it closes above the middle band."
+    )
     assert part(spec, "long.entry") == {"close < bb_lower(20,2)"}
     assert any("default" in a.lower() for a in spec.assumptions)
 
 
 @BOTH
 def test_bollinger_and_keltner_settings_said_as_numbers(heard: bool) -> None:
-    spec = one("Bollinger 20 and 2.5 on the daily. When price closes under the lower band, I buy. When price "
-               "closes over the middle band, I sell.", heard)
+    spec = one(
+        "Bollinger 20 and 2.5 on the daily. When price closes under the lower band, I buy. When price "
+        "closes over the middle band, I sell.",
+        heard,
+    )
     assert part(spec, "long.entry") == {"close < bb_lower(20,2.5)"}
-    spec = one("Keltner channels, 20 and 1.5. Short when price closes below the lower Keltner channel. Cover "
-               "when price closes above the middle line.", heard)
+    spec = one(
+        "Keltner channels, 20 and 1.5. Short when price closes below the lower Keltner channel. Cover "
+        "when price closes above the middle line.",
+        heard,
+    )
     assert part(spec, "short.entry") == {"close < keltner_lower(20,1.5)"}
     assert part(spec, "short.exit") == {"close > keltner_middle(20,1.5)"}
 
 
 def test_stochastic_said_with_two_numbers_and_both_of_them() -> None:
-    spec = one("Stochastic 14 3 on the daily. When percent K crosses above percent D, and both of them are "
-               "under twenty, I buy. I sell when percent K gets above eighty.")
-    assert part(spec, "long.entry") == {"stoch_k(14,3) crosses_above stoch_d(14,3)", "stoch_k(14,3) < 20",
-                                        "stoch_d(14,3) < 20"}
+    spec = one(
+        "Stochastic 14 3 on the daily. When percent K crosses above percent D, and both of them are "
+        "under twenty, I buy. I sell when percent K gets above eighty."
+    )
+    assert part(spec, "long.entry") == {
+        "stoch_k(14,3) crosses_above stoch_d(14,3)",
+        "stoch_k(14,3) < 20",
+        "stoch_d(14,3) < 20",
+    }
     assert part(spec, "long.exit") == {"stoch_k(14,3) > 80"}
 
 
-@pytest.mark.parametrize(("said", "want"), [
-    ("today's close is below yesterday's low", "close < low[1]"),
-    ("the close is under the low of the day before", "close < low[1]"),
-    ("the RSI is lower than it was the day before", "rsi(14) < rsi(14)[1]"),
-    ("the OBV is higher than it was 20 days ago", "obv > obv[20]"),
-])
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("today's close is below yesterday's low", "close < low[1]"),
+        ("the close is under the low of the day before", "close < low[1]"),
+        ("the RSI is lower than it was the day before", "rsi(14) < rsi(14)[1]"),
+        ("the OBV is higher than it was 20 days ago", "obv > obv[20]"),
+    ],
+)
 def test_offsets_from_yesterday_and_n_days_ago(said: str, want: str) -> None:
     spec = one(f"Daily chart. I buy when {said}. I sell after five days.")
     assert part(spec, "long.entry") == {want}
     assert spec.stops.max_bars_held == 5
 
 
-@pytest.mark.parametrize(("said", "want"), [
-    ("the close is above the highest high of the last 20 days", "close > highest_high(20)"),
-    ("price makes a new fifty day high", None),
-    ("the close breaks above the 55 day high", "close > highest_high(55)"),
-    ("the close is below the lowest low of the past seven days", "close < lowest_low(7)"),
-])
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("the close is above the highest high of the last 20 days", "close > highest_high(20)"),
+        ("price makes a new fifty day high", None),
+        ("the close breaks above the 55 day high", "close > highest_high(55)"),
+        ("the close is below the lowest low of the past seven days", "close < lowest_low(7)"),
+    ],
+)
 def test_highs_and_lows_of_the_last_n_days(said: str, want: str | None) -> None:
     got = specs(f"I buy when {said}. I sell when the close is below the 10 day low.")
     if want is None:  # "makes a new high" has no comparison word: nothing is invented
@@ -144,31 +182,46 @@ def test_highs_and_lows_of_the_last_n_days(said: str, want: str | None) -> None:
 
 
 @BOTH
-@pytest.mark.parametrize(("said", "want"), [
-    ("the close is 3 % below the 20 EMA", "close < ema(20)x0.97"),
-    ("price closes at least three percent under the twenty day exponential moving average", "close < ema(20)x0.97"),
-    ("the close is 5 percent above the 50 day simple moving average", "close > sma(50)x1.05"),
-])
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("the close is 3 % below the 20 EMA", "close < ema(20)x0.97"),
+        (
+            "price closes at least three percent under the twenty day exponential moving average",
+            "close < ema(20)x0.97",
+        ),
+        ("the close is 5 percent above the 50 day simple moving average", "close > sma(50)x1.05"),
+    ],
+)
 def test_a_distance_in_percent_scales_the_average(said: str, want: str, heard: bool) -> None:
     spec = one(f"I buy when {said}. I sell when the close is above the 20 EMA.", heard)
     assert want in part(spec, "long.entry")
 
 
-@pytest.mark.parametrize(("said", "want"), [
-    ("volume is twice the 50-day average volume", "volume > sma(50,volume)x2"),
-    ("volume is at least one and a half times the average volume of the last twenty days",
-     "volume > sma(20,volume)x1.5"),
-    ("volume is above its 20 day average", "volume > sma(20,volume)"),
-])
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("volume is twice the 50-day average volume", "volume > sma(50,volume)x2"),
+        (
+            "volume is at least one and a half times the average volume of the last twenty days",
+            "volume > sma(20,volume)x1.5",
+        ),
+        ("volume is above its 20 day average", "volume > sma(20,volume)"),
+    ],
+)
 def test_volume_against_its_own_average(said: str, want: str) -> None:
-    spec = one(f"Buy the breakout when the close is above the 50 day high and {said}. Sell when the close is "
-               "below the 20 day low.")
+    spec = one(
+        f"Buy the breakout when the close is above the 50 day high and {said}. Sell when the close is "
+        "below the 20 day low."
+    )
     assert want in part(spec, "long.entry")
 
 
 def test_an_indicator_named_three_ways_is_one_operand() -> None:
-    spec = one("Today the relative strength index. We set the RSI to two periods. When the 2-period RSI drops "
-               "below 10 I buy, and when RSI two gets above 70 I sell.")
+    spec = one(
+        "Today the relative strength index. We set the RSI to two periods. When the 2-period RSI drops "
+        "below 10 I buy, and when RSI two gets above 70 I sell."
+    )
     assert part(spec, "long.entry") == {"rsi(2) < 10"}
     assert part(spec, "long.exit") == {"rsi(2) > 70"}
 
@@ -176,13 +229,16 @@ def test_an_indicator_named_three_ways_is_one_operand() -> None:
 # ---------------------------------------------------------------- comparisons and scales
 
 
-@pytest.mark.parametrize(("said", "want"), [
-    ("the MACD line turns positive", "macd(12,26,9) > 0"),
-    ("the MACD histogram turns negative", "macd_hist(12,26,9) < 0"),
-    ("Williams %R drops below minus 80", "williams_r(14) < -80"),
-    ("Williams %R is below 80", "williams_r(14) < -80"),
-    ("the CCI crosses back above minus one hundred", "cci(20) crosses_above -100"),
-])
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("the MACD line turns positive", "macd(12,26,9) > 0"),
+        ("the MACD histogram turns negative", "macd_hist(12,26,9) < 0"),
+        ("Williams %R drops below minus 80", "williams_r(14) < -80"),
+        ("Williams %R is below 80", "williams_r(14) < -80"),
+        ("the CCI crosses back above minus one hundred", "cci(20) crosses_above -100"),
+    ],
+)
 def test_thresholds_are_read_on_the_indicators_scale(said: str, want: str) -> None:
     spec = one(f"I buy when {said}. I sell after ten days.")
     assert part(spec, "long.entry") == {want}
@@ -194,8 +250,10 @@ def test_a_price_never_compares_with_a_small_bare_number() -> None:
 
 
 def test_two_closes_in_a_row() -> None:
-    spec = one("We wait for two closes in a row below the lower Bollinger Band, then we buy. We sell at the "
-               "middle band: when the close is above the middle band.")
+    spec = one(
+        "We wait for two closes in a row below the lower Bollinger Band, then we buy. We sell at the "
+        "middle band: when the close is above the middle band."
+    )
     assert part(spec, "long.entry") == {"close < bb_lower(20,2) for 2 bars"}
 
 
@@ -203,40 +261,56 @@ def test_two_closes_in_a_row() -> None:
 
 
 def test_short_only_with_cover() -> None:
-    spec = one("Short setup only. I short when the close is below the 50 day simple moving average and the "
-               "RSI is above 70. I cover when the RSI drops under 30.")
+    spec = one(
+        "Short setup only. I short when the close is below the 50 day simple moving average and the "
+        "RSI is above 70. I cover when the RSI drops under 30."
+    )
     assert spec.long is None
     assert part(spec, "short.entry") == {"close < sma(50)", "rsi(14) > 70"}
     assert part(spec, "short.exit") == {"rsi(14) < 30"}
 
 
-@pytest.mark.parametrize("mirror", [
-    "Shorts are the same in reverse.", "For shorts, just mirror it.", "The short side is the exact opposite."])
+@pytest.mark.parametrize(
+    "mirror",
+    [
+        "Shorts are the same in reverse.",
+        "For shorts, just mirror it.",
+        "The short side is the exact opposite.",
+    ],
+)
 def test_mirrored_short_side_flips_comparisons_and_levels(mirror: str) -> None:
-    spec = one("I buy when the close is above the upper Bollinger Band and the RSI is above 60. I sell when the "
-               f"close is below the middle band. {mirror}")
+    spec = one(
+        "I buy when the close is above the upper Bollinger Band and the RSI is above 60. I sell when the "
+        f"close is below the middle band. {mirror}"
+    )
     assert part(spec, "short.entry") == {"close < bb_lower(20,2)", "rsi(14) < 40"}
     assert part(spec, "short.exit") == {"close > bb_middle(20,2)"}
 
 
 def test_mirror_swaps_channels_and_directional_lines() -> None:
-    spec = one("Buy when the close is above the highest high of the last 20 days and plus DI is above minus DI. "
-               "Sell when the close is below the lowest low of the last 10 days. Shorts are the mirror image.")
+    spec = one(
+        "Buy when the close is above the highest high of the last 20 days and plus DI is above minus DI. "
+        "Sell when the close is below the lowest low of the last 10 days. Shorts are the mirror image."
+    )
     assert part(spec, "short.entry") == {"close < lowest_low(20)", "minus_di(14) > plus_di(14)"}
     assert part(spec, "short.exit") == {"close > highest_high(10)"}
 
 
 @pytest.mark.parametrize("reverse", ["It's a stop and reverse system.", "You are always in the market."])
 def test_stop_and_reverse_swaps_entry_and_exit(reverse: str) -> None:
-    spec = one(f"Supertrend 10 and 3 on the hourly. {reverse} Buy when the close crosses above the Supertrend. "
-               "Sell when the close crosses below the Supertrend.")
+    spec = one(
+        f"Supertrend 10 and 3 on the hourly. {reverse} Buy when the close crosses above the Supertrend. "
+        "Sell when the close crosses below the Supertrend."
+    )
     assert spec.is_stop_and_reverse()
     assert spec.timeframe == "1h"
 
 
 @pytest.mark.parametrize("long_only", ["I don't short.", "Long only.", "We only trade the long side."])
 def test_long_only_keeps_the_mirror_away(long_only: str) -> None:
-    spec = one(f"Buy when the RSI is below 30. Sell when the RSI is above 70. {long_only} Some do the opposite.")
+    spec = one(
+        f"Buy when the RSI is below 30. Sell when the RSI is above 70. {long_only} Some do the opposite."
+    )
     assert spec.short is None
 
 
@@ -245,26 +319,36 @@ def test_long_only_keeps_the_mirror_away(long_only: str) -> None:
 
 @BOTH
 def test_percent_stop_target_and_trailing(heard: bool) -> None:
-    spec = one("Buy when the RSI is below 30, sell when the RSI is above 70. Stop loss one and a half percent "
-               "under your entry. Take profit at 3 percent.", heard)
+    spec = one(
+        "Buy when the RSI is below 30, sell when the RSI is above 70. Stop loss one and a half percent "
+        "under your entry. Take profit at 3 percent.",
+        heard,
+    )
     assert (spec.stops.stop_loss_pct, spec.stops.take_profit_pct) == (1.5, 3.0)
-    spec = one("Buy when the close crosses above the 50 day moving average. I use a trailing stop of 8 percent.",
-               heard)
+    spec = one(
+        "Buy when the close crosses above the 50 day moving average. I use a trailing stop of 8 percent.",
+        heard,
+    )
     assert spec.stops.trailing_stop_pct == 8.0
 
 
 def test_atr_stop_and_target_with_the_atr_window() -> None:
-    spec = one("Buy when the close is above the 20 day high. The stop goes two times the ATR below the entry, "
-               "using a ten day ATR, and the target is four times the ATR.")
+    spec = one(
+        "Buy when the close is above the 20 day high. The stop goes two times the ATR below the entry, "
+        "using a ten day ATR, and the target is four times the ATR."
+    )
     assert (spec.stops.stop_loss_atr, spec.stops.take_profit_atr, spec.stops.atr_window) == (2.0, 4.0, 10)
 
 
-@pytest.mark.parametrize(("said", "tf", "bars"), [
-    ("Daily chart. I'm out after five days.", "1d", 5),
-    ("On the daily, if it hasn't worked within two weeks, I close it.", "1d", 10),
-    ("Weekly chart. Out after 6 weeks.", "1w", 6),
-    ("One-hour candles. I exit after 12 hours.", "1h", 12),
-])
+@pytest.mark.parametrize(
+    ("said", "tf", "bars"),
+    [
+        ("Daily chart. I'm out after five days.", "1d", 5),
+        ("On the daily, if it hasn't worked within two weeks, I close it.", "1d", 10),
+        ("Weekly chart. Out after 6 weeks.", "1w", 6),
+        ("One-hour candles. I exit after 12 hours.", "1h", 12),
+    ],
+)
 def test_time_exits_in_bars_of_the_timeframe(said: str, tf: str, bars: int) -> None:
     spec = one(f"Buy when the RSI is under 30. {said}")
     assert (spec.timeframe, spec.stops.max_bars_held) == (tf, bars)
@@ -279,9 +363,11 @@ def test_no_stop_said_means_none() -> None:
 
 
 def test_two_setups_each_with_its_own_stops() -> None:
-    got = specs("Setup number one, the breakout. Buy when the close is above the 20 day high. Sell when the "
-                "close is below the 10 day low. Setup number two, the dip. Buy when the RSI is under 30 and "
-                "sell when the RSI is above 50. Use a 3 percent stop on this one.")
+    got = specs(
+        "Setup number one, the breakout. Buy when the close is above the 20 day high. Sell when the "
+        "close is below the 10 day low. Setup number two, the dip. Buy when the RSI is under 30 and "
+        "sell when the RSI is above 50. Use a 3 percent stop on this one."
+    )
     assert len(got) == 2
     by_entry = {frozenset(part(s, "long.entry")): s for s in got}
     dip = by_entry[frozenset({"rsi(14) < 30"})]
@@ -301,20 +387,25 @@ def test_a_hedge_is_not_the_rule() -> None:
 
 
 def test_a_recap_restates_without_adding() -> None:
-    spec = one("Buy when the close is above the 200 day SMA and the RSI is under 30. Sell when the RSI is over "
-               "70. To recap: above the 200, RSI under 30, buy; RSI over 70, sell.")
+    spec = one(
+        "Buy when the close is above the 200 day SMA and the RSI is under 30. Sell when the RSI is over "
+        "70. To recap: above the 200, RSI under 30, buy; RSI over 70, sell."
+    )
     assert part(spec, "long.entry") == {"close > sma(200)", "rsi(14) < 30"}
 
 
 # ---------------------------------------------------------------- not testable
 
 
-@pytest.mark.parametrize(("text", "why"), [
-    ("Buy the stock when earnings beat estimates and the RSI is above 50.", "earnings"),
-    ("When the VIX closes above thirty, I buy the S&P. When the VIX closes under twenty, I sell.", "vix"),
-    ("Watch the level 2 order book: when the bids stack up, you buy.", "order book"),
-    ("I buy calls when the put/call ratio is above one.", "options"),
-])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Buy the stock when earnings beat estimates and the RSI is above 50.", "earnings"),
+        ("When the VIX closes above thirty, I buy the S&P. When the VIX closes under twenty, I sell.", "vix"),
+        ("Watch the level 2 order book: when the bids stack up, you buy.", "order book"),
+        ("I buy calls when the put/call ratio is above one.", "options"),
+    ],
+)
 def test_rules_on_data_we_do_not_have_are_not_testable(text: str, why: str) -> None:
     got = specs(text)
     assert len(got) == 1 and got[0].testable is False
@@ -348,8 +439,11 @@ def test_every_part_points_at_the_words_it_came_from() -> None:
 
 
 def test_reading_round_trips_and_gives_table_rows() -> None:
-    reading = read_lesson(transcript_from_text("Buy when the RSI is under 30. Sell when it is over 70. Stop at "
-                                               "2 percent below the entry."))
+    reading = read_lesson(
+        transcript_from_text(
+            "Buy when the RSI is under 30. Sell when it is over 70. Stop at 2 percent below the entry."
+        )
+    )
     again = Reading.from_dict(reading.to_dict())
     assert build_specs(again)[0].to_dict() == build_specs(reading)[0].to_dict()
     rows = reading.records()
@@ -360,7 +454,84 @@ def test_reading_round_trips_and_gives_table_rows() -> None:
 
 
 def test_numbers_in_one_unpunctuated_segment() -> None:
-    text = ("so on the daily chart when the r s i goes below thirty i buy and when it goes above seventy i sell "
-            "my stop is two percent")
+    text = (
+        "so on the daily chart when the r s i goes below thirty i buy and when it goes above seventy i sell "
+        "my stop is two percent"
+    )
     spec = extract_specs(transcript_from_text(text))[0]
     assert part(spec, "long.entry") == {"rsi(14) < 30"} and spec.stops.stop_loss_pct == 2.0
+
+
+# ---------------------------------------------------------------- more phrasings
+
+
+def test_settings_said_by_their_units() -> None:
+    spec = one(
+        "Bollinger Bands on the daily. They're twenty days, but two and a half standard deviations, not the "
+        "usual two. Short when the close is above the upper band. Cover when the close is below the middle "
+        "band."
+    )
+    assert part(spec, "short.entry") == {"close > bb_upper(20,2.5)"}
+
+
+def test_a_correction_in_a_later_sentence_updates_the_number() -> None:
+    spec = one(
+        "I buy when the close is more than four percent below the 20 day EMA. I sell when the close is "
+        "above the 20 day EMA. Rob asks: you said four percent, the newsletter says three? What I actually "
+        "trade is three percent. More than three percent below the 20 day EMA."
+    )
+    assert part(spec, "long.entry") == {"close < ema(20)x0.97"}
+
+
+def test_stay_long_until_and_buy_back_the_short() -> None:
+    spec = one(
+        "I go long when the plus DI crosses above the minus DI, and I stay long until the plus DI crosses "
+        "back below the minus DI."
+    )
+    assert part(spec, "long.exit") == {"plus_di(14) crosses_below minus_di(14)"}
+    spec = one(
+        "Short when the close is above the upper Bollinger band. I buy back the short when the close drops "
+        "below the middle band."
+    )
+    assert part(spec, "short.exit") == {"close < bb_middle(20,2)"}
+
+
+def test_a_pattern_the_lesson_defines_is_applied_a_bar_back() -> None:
+    spec = one(
+        "An inside bar is a day whose high is lower than the previous day's high, and whose low is higher "
+        "than the previous day's low. Yesterday must be an inside bar. Buy when today closes above "
+        "yesterday's high. Out after 5 days."
+    )
+    assert part(spec, "long.entry") == {"high[1] < high[2]", "low[1] > low[2]", "close > high[1]"}
+
+
+def test_both_directions_share_the_conditions_that_read_the_same_upside_down() -> None:
+    spec = one(
+        "We trade it in both directions. Volume has to be above its 20 day average. Buy when the close is "
+        "above the 20 day high. Short when the close is below the 20 day low. Out after 5 days."
+    )
+    assert "volume > sma(20,volume)" in part(spec, "short.entry")
+
+
+def test_an_explanation_after_so_is_not_a_second_rule() -> None:
+    spec = one(
+        "Weekly chart. The 12 week rate of change must be above zero, so the price is higher than 12 weeks "
+        "ago. Then I buy. I sell when the rate of change is below zero."
+    )
+    assert part(spec, "long.entry") == {"roc(12) > 0"}
+
+
+def test_one_comparison_per_pair_for_an_action() -> None:
+    spec = one(
+        "Buy when the MACD line crosses above the signal line. First it has to cross up, and then when "
+        "it crosses back down, I'm out."
+    )
+    assert part(spec, "long.exit") == {"macd(12,26,9) crosses_below macd_signal(12,26,9)"}
+
+
+def test_a_chart_story_with_dates_is_not_a_rule() -> None:
+    spec = one(
+        "Buy when the RSI is under 30, sell when it is above 70. Here's Costco in January: the RSI under "
+        "25, I buy, and four days later it's back above 60."
+    )
+    assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}

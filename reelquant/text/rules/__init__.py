@@ -24,5 +24,14 @@ def extract_specs(transcript: Transcript) -> list[StrategySpec]:
     return build_specs(read_lesson(transcript))
 
 
-__all__ = ["EXTRACTOR_NAME", "NO_RULE", "Evidence", "Reading", "RuleFrame", "SettingFrame", "build_specs",
-           "extract_specs", "read_lesson"]
+__all__ = [
+    "EXTRACTOR_NAME",
+    "NO_RULE",
+    "Evidence",
+    "Reading",
+    "RuleFrame",
+    "SettingFrame",
+    "build_specs",
+    "extract_specs",
+    "read_lesson",
+]

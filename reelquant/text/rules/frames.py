@@ -59,18 +59,87 @@ class ClauseMarks:
     notes: list[str] = field(default_factory=list)
 
 
-_SUBJECTS = frozenset(["i", "we", "you", "i'll", "we'll", "you'll", "then", "and", "just", "to", "i'd", "we'd"])
+_SUBJECTS = frozenset(
+    ["i", "we", "you", "i'll", "we'll", "you'll", "then", "and", "just", "to", "i'd", "we'd"]
+)
 # "a short", "the short side", "if I'm short": the word names a position, not the act of shorting
 _CONDITIONAL_WORDS = frozenset(["if", "when", "while", "whenever", "once", "as"])
-_NOT_A_SHORT = frozenset(["a", "the", "for", "my", "your", "our", "this", "that", "being", "am", "i'm", "you're",
-                          "we're", "are", "is", "was", "were", "any", "no", "of", "on", "in", "stay", "go", "sell"])
-_SIDE_WORDS = frozenset(["short", "shorts", "shorting", "both", "downside", "sides", "directions",
-                         "ways", "bearish"])
-_HEADER_NEXT = frozenset(["is", ":", "comes", "rule", "rules", "needs", "requires", "conditions", "condition"])
-_OTHERS = frozenset(["they", "people", "beginners", "traders", "others", "everyone", "everybody", "most", "he",
-                     "she", "amateurs", "folks", "newbies", "retail", "funds", "institutions"])
-_BE = frozenset(["you're", "i'm", "we're", "be", "are", "am", "get", "you", "i", "we", "is", "was", "go",
-                 "step", "take", "getting", "gets"])
+_NOT_A_SHORT = frozenset(
+    [
+        "a",
+        "the",
+        "for",
+        "my",
+        "your",
+        "our",
+        "this",
+        "that",
+        "being",
+        "am",
+        "i'm",
+        "you're",
+        "we're",
+        "are",
+        "is",
+        "was",
+        "were",
+        "any",
+        "no",
+        "of",
+        "on",
+        "in",
+        "stay",
+        "go",
+        "sell",
+    ]
+)
+_SIDE_WORDS = frozenset(
+    ["short", "shorts", "shorting", "both", "downside", "sides", "directions", "ways", "bearish"]
+)
+_HEADER_NEXT = frozenset(
+    ["is", ":", "comes", "rule", "rules", "needs", "requires", "conditions", "condition"]
+)
+_OTHERS = frozenset(
+    [
+        "they",
+        "people",
+        "beginners",
+        "traders",
+        "others",
+        "everyone",
+        "everybody",
+        "most",
+        "he",
+        "she",
+        "amateurs",
+        "folks",
+        "newbies",
+        "retail",
+        "funds",
+        "institutions",
+    ]
+)
+_BE = frozenset(
+    [
+        "you're",
+        "i'm",
+        "we're",
+        "be",
+        "are",
+        "am",
+        "get",
+        "you",
+        "i",
+        "we",
+        "is",
+        "was",
+        "go",
+        "step",
+        "take",
+        "getting",
+        "gets",
+    ]
+)
 
 
 def find_actions(clause: Clause) -> list[Action]:
@@ -83,7 +152,7 @@ def find_actions(clause: Clause) -> list[Action]:
         prev = w[i - 1] if i > 0 else ""
         part = None
         end = i + 1
-        if word in ("stay", "stays", "hold", "holds", "keep", "remain") and "until" in w[i + 1:i + 5]:
+        if word in ("stay", "stays", "hold", "holds", "keep", "remain") and "until" in w[i + 1 : i + 5]:
             # "I stay long until the +DI crosses back below the -DI": the exit of that side
             until = w.index("until", i + 1)
             side = "long" if "long" in w[i:until] else "short" if "short" in w[i:until] else ""
@@ -91,10 +160,15 @@ def find_actions(clause: Clause) -> list[Action]:
             continue
         if word in ("buy", "buys") and nxt == "back":
             part = "short.exit"  # "I buy back the short"
-        elif word in ("buy", "buys") or (word == "long" and (prev in ("go", "get", "goes", "going", "enter")
-                                                        or n <= 3)):
+        elif word in ("buy", "buys") or (
+            word == "long" and (prev in ("go", "get", "goes", "going", "enter") or n <= 3)
+        ):
             part = "long.entry"
-        elif word == "in" and prev in ("you're", "i'm", "we're", "get", "getting") and nxt not in vocab.BAR_UNITS:
+        elif (
+            word == "in"
+            and prev in ("you're", "i'm", "we're", "get", "getting")
+            and nxt not in vocab.BAR_UNITS
+        ):
             part = "long.entry" if not _short_context(w) else "short.entry"
         elif word in ("sell", "sells") and nxt == "short":
             part, end = "short.entry", i + 2
@@ -102,39 +176,78 @@ def find_actions(clause: Clause) -> list[Action]:
             continue  # read with the word before
         elif word == "short" and prev in ("go", "goes", "going", "get", "gets"):
             part = "short.entry"
-        elif word in ("short", "long") and prev in ("i'm", "we're", "you're") and not any(
-                x in _CONDITIONAL_WORDS for x in w[max(0, i - 3):i]):
+        elif (
+            word in ("short", "long")
+            and prev in ("i'm", "we're", "you're")
+            and not any(x in _CONDITIONAL_WORDS for x in w[max(0, i - 3) : i])
+        ):
             part = f"{word}.entry"  # "..., I'm short on the next bar" (but "if I'm short, ..." is a side)
-        elif word in ("short", "shorting") and prev not in _NOT_A_SHORT and not (prev.endswith("ed") and
-                                                                                  prev != "need"):
-            if nxt in ("side", "only", "position", "positions", "trades", "setup", "signals", "term", "-", "terms",
-                       "squeeze", "interest", "time", "while", "window", "of", "run", "version"):
+        elif (
+            word in ("short", "shorting")
+            and prev not in _NOT_A_SHORT
+            and not (prev.endswith("ed") and prev != "need")
+        ):
+            if nxt in (
+                "side",
+                "only",
+                "position",
+                "positions",
+                "trades",
+                "setup",
+                "signals",
+                "term",
+                "-",
+                "terms",
+                "squeeze",
+                "interest",
+                "time",
+                "while",
+                "window",
+                "of",
+                "run",
+                "version",
+            ):
                 continue
             part = "short.entry"
         elif word in ("sell", "sells", "selling") and prev not in ("the", "a", "for", "this", "that"):
             part = "long.exit"
         elif word in ("cover", "covers"):
             part = "short.exit"
-        elif word in ("exit", "exits") and (prev not in ("the", "an", "our", "my", "your", "that's")
-                                            or nxt in _HEADER_NEXT or i == n - 1 or "when" in w[i + 1:i + 6]):
+        elif word in ("exit", "exits") and (
+            prev not in ("the", "an", "our", "my", "your", "that's")
+            or nxt in _HEADER_NEXT
+            or i == n - 1
+            or "when" in w[i + 1 : i + 6]
+        ):
             part = "exit"
-        elif word == "entry" and (nxt in _HEADER_NEXT or i == n - 1) and prev in ("the", "our", "my", "long", "so",
-                                                                                 "short", "an", "own"):
+        elif (
+            word == "entry"
+            and (nxt in _HEADER_NEXT or i == n - 1)
+            and prev in ("the", "our", "my", "long", "so", "short", "an", "own")
+        ):
             # "the entry needs both: ...", "here is the entry.", "long entry." announce the entry's conditions
             part = "short.entry" if prev == "short" else "long.entry"
         elif word == "out" and prev in _BE:
             part = "exit"
-        elif word in ("closed", "closes") and prev in ("is", "are", "gets", "get", "be") \
-                and nxt not in vocab.ABOVE | vocab.BELOW:
+        elif (
+            word in ("closed", "closes")
+            and prev in ("is", "are", "gets", "get", "be")
+            and nxt not in vocab.ABOVE | vocab.BELOW
+        ):
             part = "exit"  # "a long is closed when ..."
-        elif word == "close" and prev in _SUBJECTS and nxt in ("it", "the", "my", "your", "out", "anyway",
-                                                                 "everything", "", "them", "position", "i"):
+        elif (
+            word == "close"
+            and prev in _SUBJECTS
+            and nxt in ("it", "the", "my", "your", "out", "anyway", "everything", "", "them", "position", "i")
+        ):
             part = "exit"
         if part is None:
             continue
         # "I don't short", "do not buy", "never buy" (but "we do nothing, we buy" is not negated)
         lo = i
-        while lo > max(0, i - 4) and w[lo - 1] not in vocab.PRONOUN_SUBJECTS and w[lo - 1] not in (",", "and"):
+        while (
+            lo > max(0, i - 4) and w[lo - 1] not in vocab.PRONOUN_SUBJECTS and w[lo - 1] not in (",", "and")
+        ):
             lo -= 1
         if lo > 0 and w[lo - 1] in vocab.PRONOUN_SUBJECTS and lo == i:
             lo = i  # "... nothing we buy": the subject starts a new stretch
@@ -145,48 +258,194 @@ def find_actions(clause: Clause) -> list[Action]:
 
 
 def _short_context(words: list[str]) -> bool:
-    return "short" in words and ("sell" not in words or "short" in words[words.index("sell"):])
+    return "short" in words and ("sell" not in words or "short" in words[words.index("sell") :])
 
 
-_RECAP = (("recap",), ("to", "summarize"), ("summary",), ("to", "sum", "up"), ("whole", "setup"),
-          ("whole", "thing"), ("one", "more", "time"), ("let's", "review"))
-_OPTIONAL = (("optional",), ("optionally",), ("if", "you", "want"), ("some", "people"), ("some", "of", "you"),
-             ("some", "fellas"), ("some", "traders"), ("you", "can", "try"), ("you", "could"), ("up", "to", "you"),
-             ("if", "that", "makes"), ("people", "will", "tell"), ("others", "use"))
-_MIRROR = (("mirror",), ("mirrored",), ("flipped",), ("flip", "it"), ("opposite",), ("in", "reverse"), ("vice", "versa"),
-           ("other", "way", "around"), ("both", "directions"), ("both", "ways"), ("both", "sides"))
-_ALWAYS_IN = (("always", "in"), ("always", "inside"), ("stop", "and", "reverse"), ("stop", "-", "and", "-",
-              "reverse"), ("always", "in", "the", "market"), ("reverse", "the", "position"),
-              ("flip", "to", "short"), ("flip", "short"))
-_LONG_ONLY = (("long", "only"), ("long", "side", "only"), ("only", "trade", "the", "long"),
-              ("only", "the", "long"), ("long", "trades", "only"), ("no", "shorting"), ("not", "shorting"),
-              ("don't", "short"), ("never", "short"), ("i", "only", "buy"), ("long", "side", "only"),
-              ("only", "go", "long"), ("don't", "go", "short"), ("do", "not", "short"))
-_SHORT_ONLY = (("short", "only"), ("only", "short"), ("don't", "trade", "the", "long"), ("no", "long", "trades"),
-               ("not", "trade", "the", "long"), ("shorts", "only"))
+_RECAP = (
+    ("recap",),
+    ("to", "summarize"),
+    ("summary",),
+    ("to", "sum", "up"),
+    ("whole", "setup"),
+    ("whole", "thing"),
+    ("one", "more", "time"),
+    ("let's", "review"),
+)
+_OPTIONAL = (
+    ("optional",),
+    ("optionally",),
+    ("if", "you", "want"),
+    ("some", "people"),
+    ("some", "of", "you"),
+    ("some", "fellas"),
+    ("some", "traders"),
+    ("you", "can", "try"),
+    ("you", "could"),
+    ("up", "to", "you"),
+    ("if", "that", "makes"),
+    ("people", "will", "tell"),
+    ("others", "use"),
+)
+_MIRROR = (
+    ("mirror",),
+    ("mirrored",),
+    ("flipped",),
+    ("flip", "it"),
+    ("opposite",),
+    ("in", "reverse"),
+    ("vice", "versa"),
+    ("other", "way", "around"),
+    ("both", "directions"),
+    ("both", "ways"),
+    ("both", "sides"),
+)
+_ALWAYS_IN = (
+    ("always", "in"),
+    ("always", "inside"),
+    ("stop", "and", "reverse"),
+    ("stop", "-", "and", "-", "reverse"),
+    ("always", "in", "the", "market"),
+    ("reverse", "the", "position"),
+    ("flip", "to", "short"),
+    ("flip", "short"),
+)
+_LONG_ONLY = (
+    ("long", "only"),
+    ("long", "side", "only"),
+    ("only", "trade", "the", "long"),
+    ("only", "the", "long"),
+    ("long", "trades", "only"),
+    ("no", "shorting"),
+    ("not", "shorting"),
+    ("don't", "short"),
+    ("never", "short"),
+    ("i", "only", "buy"),
+    ("long", "side", "only"),
+    ("only", "go", "long"),
+    ("don't", "go", "short"),
+    ("do", "not", "short"),
+)
+_SHORT_ONLY = (
+    ("short", "only"),
+    ("only", "short"),
+    ("don't", "trade", "the", "long"),
+    ("no", "long", "trades"),
+    ("not", "trade", "the", "long"),
+    ("shorts", "only"),
+)
 # "If price is below the 200-day, we do nothing": the entry waits for the opposite
-_STAY_OUT = (("do", "nothing"), ("stay", "out"), ("stay", "away"), ("stand", "aside"), ("sit", "out"),
-             ("don't", "touch"), ("don't", "take", "the"), ("no", "trade"), ("don't", "enter"), ("not", "enter"),
-             ("don't", "trade"), ("do", "not", "trade"), ("stay", "flat"), ("stay", "in", "cash"), ("i", "pass"),
-             ("we", "pass"), ("i", "skip", "it"), ("we", "skip", "it"), ("no", "entry"))
+_STAY_OUT = (
+    ("do", "nothing"),
+    ("stay", "out"),
+    ("stay", "away"),
+    ("stand", "aside"),
+    ("sit", "out"),
+    ("don't", "touch"),
+    ("don't", "take", "the"),
+    ("no", "trade"),
+    ("don't", "enter"),
+    ("not", "enter"),
+    ("don't", "trade"),
+    ("do", "not", "trade"),
+    ("stay", "flat"),
+    ("stay", "in", "cash"),
+    ("i", "pass"),
+    ("we", "pass"),
+    ("i", "skip", "it"),
+    ("we", "skip", "it"),
+    ("no", "entry"),
+)
+
+
 def stay_out_at(words: list[str]) -> int | None:
     """Where a clause says to stay out ("we do nothing"), or None."""
     text = " " + " ".join(words) + " "
     hits = [text.index(" " + " ".join(p) + " ") for p in _STAY_OUT if " " + " ".join(p) + " " in text]
-    return text[:min(hits)].count(" ") if hits else None
+    return text[: min(hits)].count(" ") if hits else None
 
 
-_MODAL = (("has", "to"), ("have", "to"), ("must",), ("need",), ("needs",), ("should",), ("only",),
-          ("required",), ("want",), ("wait", "for"), ("filter",), ("rule",), ("condition",))
+_MODAL = (
+    ("has", "to"),
+    ("have", "to"),
+    ("must",),
+    ("need",),
+    ("needs",),
+    ("should",),
+    ("only",),
+    ("required",),
+    ("want",),
+    ("wait", "for"),
+    ("filter",),
+    ("rule",),
+    ("condition",),
+)
 # A chart story is told with dates ("here's Home Depot in August"); rules are not.
-_CALENDAR = frozenset(["january", "february", "march", "april", "june", "july", "august", "september", "october",
-                       "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday"])
-_SIDE_BEFORE = frozenset(["for", "a", "the", "am", "i'm", "you're", "we're", "are", "your", "my", "on", "is",
-                          "being", "exit", "cover", "in"])
+_CALENDAR = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+    ]
+)
+_SIDE_BEFORE = frozenset(
+    [
+        "for",
+        "a",
+        "the",
+        "am",
+        "i'm",
+        "you're",
+        "we're",
+        "are",
+        "your",
+        "my",
+        "on",
+        "is",
+        "being",
+        "exit",
+        "cover",
+        "in",
+    ]
+)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "one": 1, "two": 2, "three": 3, "four": 4}
 _SETUP_WORDS = frozenset(["setup", "system", "strategy", "trade", "play"])
-_STOPWORDS = frozenset(["the", "a", "an", "is", "what", "i", "call", "we", "this", "that", "it", "it's",
-                        "which", "one", "called", "my", "our", ",", "-", ":"])
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "what",
+        "i",
+        "call",
+        "we",
+        "this",
+        "that",
+        "it",
+        "it's",
+        "which",
+        "one",
+        "called",
+        "my",
+        "our",
+        ",",
+        "-",
+        ":",
+    ]
+)
 
 
 def _has(words: list[str], pats: tuple[tuple[str, ...], ...]) -> bool:
@@ -201,8 +460,9 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     masked = [x if i not in (named or set()) else "_" for i, x in enumerate(w)]
     m = ClauseMarks()
     m.negated = any(x in vocab.NEGATIONS for x in w)
-    m.hedge = any(w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") for i in range(len(w))) or \
-        _has(w, (("ideally",), ("better", "still"), ("even", "more")))
+    m.hedge = any(
+        w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") for i in range(len(w))
+    ) or _has(w, (("ideally",), ("better", "still"), ("even", "more")))
     m.optional = _has(w, _OPTIONAL)
     m.recap = _has(w, _RECAP)
     # "the short side is the mirror image" (not "the exit is the mirror image of the entry")
@@ -213,10 +473,16 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     m.modal = _has(w, _MODAL)
     m.stay_out = stay_out_at(w) is not None
     # "if I am long", "for long trades", "a long is closed": which side the clause talks about
-    sides = {x for i, x in enumerate(w) if x in ("long", "longs") and (i == 0 or w[i - 1] in _SIDE_BEFORE)
-             or x == "longs"}
-    shorts = {x for i, x in enumerate(w) if x in ("short", "shorts") and (i == 0 or w[i - 1] in _SIDE_BEFORE)
-              or x == "shorts"}
+    sides = {
+        x
+        for i, x in enumerate(w)
+        if x in ("long", "longs") and (i == 0 or w[i - 1] in _SIDE_BEFORE) or x == "longs"
+    }
+    shorts = {
+        x
+        for i, x in enumerate(w)
+        if x in ("short", "shorts") and (i == 0 or w[i - 1] in _SIDE_BEFORE) or x == "shorts"
+    }
     if sides and not shorts:
         m.side_context = "long"
     elif shorts and not sides:
@@ -225,11 +491,42 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
     # "used to" tells a habit given up; "obviously" remarks on a consequence of the rules
-    m.story = _has(w, (("used", "to"), ("obviously",))) or any(x in _CALENDAR for x in w) or any(x in ("dipped", "bought", "sold", "noticed", "had", "suppose", "example", "dollars",
-                        "dollar", "cents") for x in w)
+    m.story = (
+        _has(w, (("used", "to"), ("obviously",)))
+        or any(x in _CALENDAR for x in w)
+        or any(
+            x
+            in (
+                "dipped",
+                "bought",
+                "sold",
+                "noticed",
+                "had",
+                "later",
+                "suppose",
+                "example",
+                "dollars",
+                "dollar",
+                "cents",
+            )
+            for x in w
+        )
+    )
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
-    m.question = _has(w, (("asked",), ("asks",), ("whether",), ("question",), ("ask", "me"), ("you", "said"), ("called",),
-                          ("she", "says"), ("he", "says")))
+    m.question = _has(
+        w,
+        (
+            ("asked",),
+            ("asks",),
+            ("whether",),
+            ("question",),
+            ("ask", "me"),
+            ("you", "said"),
+            ("called",),
+            ("she", "says"),
+            ("he", "says"),
+        ),
+    )
     m.settings = _has(w, (("standard", "deviations"), ("standard", "deviation")))
     # "setup number two", "setup 2", "the second setup", "the first one is"
     head = w[:4]
@@ -245,8 +542,11 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
                     m.setup = num
                     m.setup_name = _name_after(w, k + 1)
                     break
-        if x in ("first", "second", "third", "fourth") and i + 1 < len(w) and (
-                w[i + 1] in _SETUP_WORDS or (w[i + 1] == "one" and "is" in w[i + 2:i + 3])):
+        if (
+            x in ("first", "second", "third", "fourth")
+            and i + 1 < len(w)
+            and (w[i + 1] in _SETUP_WORDS or (w[i + 1] == "one" and "is" in w[i + 2 : i + 3]))
+        ):
             m.setup = _ORDINALS[x]
             m.setup_name = _name_after(w, i + 2)
             break
@@ -261,11 +561,13 @@ def _is_int(x: str) -> bool:
 
 
 def _name_after(w: list[str], k: int) -> tuple[str, ...]:
-    name = [x for x in w[k:k + 8] if x not in _STOPWORDS and not _is_int(x)]
+    name = [x for x in w[k : k + 8] if x not in _STOPWORDS and not _is_int(x)]
     return tuple(name[:3]) if len(name) >= 2 else ()
 
 
-_CROSS_DIRECTION_SKIP = frozenset(["back", "up", "down", "right", "through", "straight", "decisively", "again"])
+_CROSS_DIRECTION_SKIP = frozenset(
+    ["back", "up", "down", "right", "through", "straight", "decisively", "again"]
+)
 
 
 def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison]:
@@ -285,7 +587,7 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
             k = i + 1
             while k < n and w[k] in _CROSS_DIRECTION_SKIP:
                 k += 1
-            said = set(w[i + 1:k])
+            said = set(w[i + 1 : k])
             if k < n and w[k] in ("above", "over"):
                 op, right_from = "crosses_above", k + 1
             elif k < n and w[k] in ("below", "under"):
@@ -297,15 +599,26 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
                 continue
             used_words.update(range(i, right_from))
         elif word in ("above", "over", "below", "under", "beneath", "underneath", "exceeds", "tops"):
-            if word == "over" and i + 1 < n and (w[i + 1] in vocab.LOOKBACK or w[i + 1] == "the" and i + 2 < n
-                                                  and w[i + 2] in vocab.LOOKBACK):
+            if (
+                word == "over"
+                and i + 1 < n
+                and (
+                    w[i + 1] in vocab.LOOKBACK
+                    or w[i + 1] == "the"
+                    and i + 2 < n
+                    and w[i + 2] in vocab.LOOKBACK
+                )
+            ):
                 continue
             op = ">" if word in ("above", "over", "exceeds", "tops") else "<"
         elif word in ("higher", "greater", "more", "lower", "less") and i + 1 < n and w[i + 1] == "than":
             op = ">" if word in ("higher", "greater", "more") else "<"
             right_from = i + 2
-        elif word in ("positive", "negative") and i > 0 and w[i - 1] in ("turns", "goes", "turn", "go", "is",
-                                                                           "flips", "becomes", "gets", "stays"):
+        elif (
+            word in ("positive", "negative")
+            and i > 0
+            and w[i - 1] in ("turns", "goes", "turn", "go", "is", "flips", "becomes", "gets", "stays")
+        ):
             op = ">" if word == "positive" else "<"
             zero = Mention("number", i, i + 1, value=0.0)
             left = _left_operand(w, mentions, i - 1)
@@ -313,7 +626,7 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
                 out.append(Comparison(left, op, zero, 1, i, left.start, i + 1))
             continue
         elif word == "least" and i > 0 and w[i - 1] == "at":
-            if any(x in ("above", "below", "under", "over") for x in w[i + 1:i + 6]):
+            if any(x in ("above", "below", "under", "over") for x in w[i + 1 : i + 6]):
                 continue
             op = ">"
         if op is None:
@@ -323,8 +636,11 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         if before and op in (">", "<"):
             percent_scale = before[-1]
         right = _right_operand(w, mentions, right_from)
-        if right is None and op.startswith("crosses") and (right_from >= n or w[right_from] in (",", "and", "or",
-                                                                                                   "again")):
+        if (
+            right is None
+            and op.startswith("crosses")
+            and (right_from >= n or w[right_from] in (",", "and", "or", "again"))
+        ):
             right = Mention("ref", right_from, right_from, elided=True)  # "when it crosses back above, ..."
         if right is None or _entry_ref(w, right_from):
             continue
@@ -334,7 +650,7 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
             left = _left_operand(w, mentions, percent_scale.start - 1)
         else:
             left = _left_operand(w, mentions, i - 1)
-            if out and left is out[-1].right and any(x in (",", "and") for x in w[left.end:i]):
+            if out and left is out[-1].right and any(x in (",", "and") for x in w[left.end : i]):
                 left = out[-1].left  # "below the 200 and above the upper band": one subject for both
         if left is None:
             left = Mention("ref", i, i)  # said without a subject: the topic of the talk
@@ -346,10 +662,15 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
 
 
 def _multiples(w: list[str], mentions: list[Mention], found: list[Comparison]) -> list[Comparison]:
-    """"volume is twice its 50-day average": a multiple of a series said as a state means at least that much."""
+    """"Volume is twice its 50-day average": a multiple said as a state means at least that much."""
     out = []
     for m in mentions:
-        if m.kind != "indicator" or m.scale <= 1.0 or m.start == 0 or w[m.start - 1] not in ("is", "are", "was"):
+        if (
+            m.kind != "indicator"
+            or m.scale <= 1.0
+            or m.start == 0
+            or w[m.start - 1] not in ("is", "are", "was")
+        ):
             continue
         if any(c.right is m for c in found):
             continue
@@ -360,7 +681,7 @@ def _multiples(w: list[str], mentions: list[Mention], found: list[Comparison]) -
 
 
 def _runs(w: list[str], clause: Clause) -> list[Comparison]:
-    """"three lower closes in a row", "two higher closes": each close against the one before, N bars running."""
+    """"Three lower closes in a row": each close below the one before, N bars running."""
     out = []
     toks = clause.tokens
     for i in range(len(w) - 2):
@@ -374,8 +695,8 @@ def _runs(w: list[str], clause: Clause) -> list[Comparison]:
 
 
 def _entry_ref(w: list[str], k: int) -> bool:
-    """"under your entry", "above the price you paid": a distance from the trade, said for a stop."""
-    return any(x in vocab.ENTRY_REFS for x in w[k:k + 4])
+    """ "under your entry", "above the price you paid": a distance from the trade, said for a stop."""
+    return any(x in vocab.ENTRY_REFS for x in w[k : k + 4])
 
 
 def _scaled(m: Mention, scale: float) -> Mention:
@@ -394,10 +715,18 @@ def _left_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | No
     if best is None:
         return None
     # "the RSI closes below": the subject is the indicator, "closes" only the verb
-    if best.kind == "indicator" and best.indicator == "close" and w[best.start] in ("close", "closes", "closed"):
+    if (
+        best.kind == "indicator"
+        and best.indicator == "close"
+        and w[best.start] in ("close", "closes", "closed")
+    ):
         prev = [m for m in mentions if m.end <= best.start and m.is_operand]
-        if prev and prev[-1].kind in ("indicator", "ref") and prev[-1].indicator not in vocab.PRICE and all(
-                x in _AUX for x in w[prev[-1].end:best.start]):
+        if (
+            prev
+            and prev[-1].kind in ("indicator", "ref")
+            and prev[-1].indicator not in vocab.PRICE
+            and all(x in _AUX for x in w[prev[-1].end : best.start])
+        ):
             return prev[-1]
     return best
 
@@ -408,19 +737,22 @@ _AUX = frozenset(["has", "to", "must", "should", "will", "needs", "need", "first
 def _right_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | None:
     for m in mentions:
         if m.start >= k - 1 and m.start <= k + 5 and m.end > k - 1:
+            if any(x in (",", "and", "then", "when", "if") for x in w[k : m.start]):
+                return None  # "when it crosses up, and then ...": what follows is another statement
             return m
     return None
 
 
 def _for_bars(w: list[str], clause: Clause, comps: list[Comparison]) -> None:
-    """"two closes in a row", "three consecutive closes", "for 3 bars": the comparison held N bars running."""
+    """"Two closes in a row", "three consecutive closes", "for 3 bars": held N bars running."""
     toks = clause.tokens
     for i, t in enumerate(toks):
         if not t.is_number or not t.value or not float(t.value).is_integer() or t.value < 2 or t.value > 10:
             continue
-        tail = w[i + 1:i + 6]
+        tail = w[i + 1 : i + 6]
         said = ("consecutive" in tail[:3] or _has(tail, (("in", "a", "row"), ("straight",)))) or (
-            i > 0 and w[i - 1] == "for" and tail[:1] and tail[0] in vocab.BAR_UNITS | {"closes", "candles"})
+            i > 0 and w[i - 1] == "for" and tail[:1] and tail[0] in vocab.BAR_UNITS | {"closes", "candles"}
+        )
         if not said:
             continue
         for c in comps:

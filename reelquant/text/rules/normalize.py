@@ -19,8 +19,33 @@ from reelquant.text.numbers import number_spans
 _TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+|[a-z]+(?:['’][a-z]+)*|[%+\-−–—()/.,!?;:$×]")
 SENTENCE_END = frozenset(".!?;")
 # Words that start a new thought in unpunctuated speech; a long run of words is cut before them.
-_CUES = frozenset(["when", "whenever", "once", "if", "so", "now", "okay", "ok", "alright", "then", "but",
-                   "because", "and", "also", "first", "second", "third", "rule", "step", "setup", "we", "i", "you"])
+_CUES = frozenset(
+    [
+        "when",
+        "whenever",
+        "once",
+        "if",
+        "so",
+        "now",
+        "okay",
+        "ok",
+        "alright",
+        "then",
+        "but",
+        "because",
+        "and",
+        "also",
+        "first",
+        "second",
+        "third",
+        "rule",
+        "step",
+        "setup",
+        "we",
+        "i",
+        "you",
+    ]
+)
 # "we buy when ...": a "when" right after an action word belongs to that action's clause
 _ACTION_WORDS = frozenset(["buy", "sell", "short", "cover", "exit", "out", "in", "long"])
 # A number the recognizer was this unsure of is not taken as a rule's size.
@@ -111,14 +136,25 @@ def tokenize_segment(seg: Segment) -> list[Token]:
         tok = raw[i]
         if i in spans:
             j, digits = spans[i]
-            confs = [t.confidence for t in raw[i:j + 1] if t.confidence is not None]
-            out.append(Token(digits, tok.start, raw[j].end, tok.segment, float(digits),
-                             min(confs) if confs else None))
+            confs = [t.confidence for t in raw[i : j + 1] if t.confidence is not None]
+            out.append(
+                Token(
+                    digits, tok.start, raw[j].end, tok.segment, float(digits), min(confs) if confs else None
+                )
+            )
             i = j + 1
             continue
         if re.fullmatch(r"[\d.,]+", tok.text) and any(c.isdigit() for c in tok.text):
-            out.append(Token(tok.text.replace(",", ""), tok.start, tok.end, tok.segment,
-                             float(tok.text.replace(",", "")), tok.confidence))
+            out.append(
+                Token(
+                    tok.text.replace(",", ""),
+                    tok.start,
+                    tok.end,
+                    tok.segment,
+                    float(tok.text.replace(",", "")),
+                    tok.confidence,
+                )
+            )
         elif tok.text == "%":
             out.append(Token("percent", tok.start, tok.end, tok.segment))
         elif tok.text in ("twice", "double"):
@@ -136,7 +172,7 @@ def is_punctuated(transcript: Transcript) -> bool:
 
 
 def clauses(transcript: Transcript) -> list[Clause]:
-    """The transcript cut into clauses: at sentence marks, and in unpunctuated speech also before cue words."""
+    """The transcript cut into clauses: at sentence marks, and in unpunctuated speech before cue words."""
     punctuated = is_punctuated(transcript)
     out: list[Clause] = []
     sentence = 0
@@ -146,7 +182,9 @@ def clauses(transcript: Transcript) -> list[Clause]:
     def flush(end_sentence: bool, mark: str = "") -> None:
         nonlocal current, sentence
         if current:
-            out.append(Clause(current, len(out), sentence, paragraph, question=mark == "?", punctuated=punctuated))
+            out.append(
+                Clause(current, len(out), sentence, paragraph, question=mark == "?", punctuated=punctuated)
+            )
         current = []
         if end_sentence:
             sentence += 1
@@ -159,9 +197,13 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 flush(True, tok.text)
                 run = 0
                 continue
-            if not punctuated and run >= _LONG_CLAUSE and tok.text in _CUES and not (
-                    current and current[-1].text in _ACTION_WORDS and tok.text in ("when", "if", "once")) and not (
-                    tok.text == "i" and current and len(current[-1].text) == 1):  # "r s i" is a word spelled out
+            if (
+                not punctuated
+                and run >= _LONG_CLAUSE
+                and tok.text in _CUES
+                and not (current and current[-1].text in _ACTION_WORDS and tok.text in ("when", "if", "once"))
+                and not (tok.text == "i" and current and len(current[-1].text) == 1)
+            ):  # "r s i" is a word spelled out
                 flush(True)
                 run = 0
             current.append(tok)

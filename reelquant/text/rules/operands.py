@@ -14,15 +14,50 @@ from reelquant.indicators import REGISTRY, Scale
 from reelquant.text.rules import vocab
 from reelquant.text.rules.normalize import Clause, Token
 
-OFFSET_BEFORE = {("yesterday's",): 1, ("yesterday",): 1, ("previous", "day's"): 1, ("prior", "day's"): 1,
-                 ("previous", "bar's"): 1, ("prior", "bar's"): 1, ("last", "bar's"): 1, ("the", "day", "before's"): 1,
-                 ("previous", "candle's"): 1}
-OFFSET_AFTER = {("of", "yesterday"): 1, ("from", "yesterday"): 1, ("the", "day", "before"): 1,
-                ("of", "the", "day", "before"): 1, ("of", "the", "previous", "day"): 1,
-                ("of", "the", "previous", "bar"): 1, ("of", "the", "previous", "candle"): 1,
-                ("of", "the", "prior", "day"): 1, ("yesterday",): 1}
-_PARAM_GLUE = frozenset(["(", ")", ",", "/", "and", "of", "-", "with", "x", "times", "setting", "settings",
-                         "period", "periods", "on", "the", "length", "by"])
+OFFSET_BEFORE = {
+    ("yesterday's",): 1,
+    ("yesterday",): 1,
+    ("previous", "day's"): 1,
+    ("prior", "day's"): 1,
+    ("previous", "bar's"): 1,
+    ("prior", "bar's"): 1,
+    ("last", "bar's"): 1,
+    ("the", "day", "before's"): 1,
+    ("previous", "candle's"): 1,
+}
+OFFSET_AFTER = {
+    ("of", "yesterday"): 1,
+    ("from", "yesterday"): 1,
+    ("the", "day", "before"): 1,
+    ("of", "the", "day", "before"): 1,
+    ("of", "the", "previous", "day"): 1,
+    ("of", "the", "previous", "bar"): 1,
+    ("of", "the", "previous", "candle"): 1,
+    ("of", "the", "prior", "day"): 1,
+    ("yesterday",): 1,
+}
+_PARAM_GLUE = frozenset(
+    [
+        "(",
+        ")",
+        ",",
+        "/",
+        "and",
+        "of",
+        "-",
+        "with",
+        "x",
+        "times",
+        "setting",
+        "settings",
+        "period",
+        "periods",
+        "on",
+        "the",
+        "length",
+        "by",
+    ]
+)
 
 
 @dataclass
@@ -42,8 +77,8 @@ class Mention:
     percent: bool = False
     plural: bool = False
     said_default: bool = False
-    elided: bool = False
-    bare_number_before: bool = False  # "2 ATR": a number right before the name, no "day" or "period" between  # a comparison's missing right side: the one the lesson compared with last
+    elided: bool = False  # a missing right side: the one the lesson compared with last
+    bare_number_before: bool = False  # "2 ATR": a number right before the name, no "day" between
 
     @property
     def is_operand(self) -> bool:
@@ -68,7 +103,7 @@ def _take_params(name: str, values: list[float]) -> dict[str, float | int]:
 def _match_phrase(words: list[str], i: int) -> tuple[int, list[vocab.Entry]] | None:
     table = vocab.phrases()
     for n in range(min(vocab.max_phrase_len(), len(words) - i), 0, -1):
-        key = tuple(words[i:i + n])
+        key = tuple(words[i : i + n])
         hit = table.get(key)
         if not hit and len(key[-1]) > 2 and key[-1].endswith("s"):
             hit = table.get((*key[:-1], key[-1][:-1]))  # "ATRs", "EMAs": a plural of a registry word
@@ -103,8 +138,14 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
         if member is not None:
             # "the upper channel" in a lesson about Donchian channels
             span = 4 if words[i + 1] == "of" else 2
-            m = _indicator_mention(words, toks, i, i + span,
-                                   [vocab.Entry(member, REGISTRY[member].family, "word")], families_said)
+            m = _indicator_mention(
+                words,
+                toks,
+                i,
+                i + span,
+                [vocab.Entry(member, REGISTRY[member].family, "word")],
+                families_said,
+            )
             if m is not None:
                 out.append(m)
                 i = m.end
@@ -127,17 +168,30 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
             out.append(m)
             i = m.end
             continue
-        if words[i] in ("we're", "you're") and i + 1 < len(words) and (
-                words[i + 1] in vocab.ABOVE | vocab.BELOW or words[i + 1] in ("still", "back", "trading")):
-            out.append(Mention("indicator", i, i + 1, indicator="close"))  # "we're still under VWAP": the price
+        if words[i] in ("line", "dots") and i > 0 and words[i - 1] in ("the", "that", "this"):
+            # "closes below the line": the line the lesson is about, named before
+            out.append(Mention("ref", i, i + 1))
             i += 1
             continue
-        both = words[i] == "both" and i + 1 < len(words) and words[i + 1] in ("of", "are", "lines", "is", "under",
-                                                                              "below", "above", "over")
+        if (
+            words[i] in ("we're", "you're")
+            and i + 1 < len(words)
+            and (words[i + 1] in vocab.ABOVE | vocab.BELOW or words[i + 1] in ("still", "back", "trading"))
+        ):
+            out.append(
+                Mention("indicator", i, i + 1, indicator="close")
+            )  # "we're still under VWAP": the price
+            i += 1
+            continue
+        both = (
+            words[i] == "both"
+            and i + 1 < len(words)
+            and words[i + 1] in ("of", "are", "lines", "is", "under", "below", "above", "over")
+        )
         if words[i] in ("it", "it's", "them", "they", "that") or both:
             plural = words[i] in ("them", "they", "both")
             end = i + 1
-            if words[i] == "both" and words[i + 1:i + 3] == ["of", "them"]:
+            if words[i] == "both" and words[i + 1 : i + 3] == ["of", "them"]:
                 end = i + 3
             if words[i] == "that" and not (i + 1 < len(words) and words[i + 1] in vocab.ABOVE | vocab.BELOW):
                 i += 1
@@ -153,8 +207,9 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
     return [m for m in out if m.kind == "indicator" or not any(a < m.end and m.start < b for a, b in spans)]
 
 
-def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entries: list[vocab.Entry],
-                       families_said: list[str]) -> Mention | None:
+def _indicator_mention(
+    words: list[str], toks: list[Token], i: int, j: int, entries: list[vocab.Entry], families_said: list[str]
+) -> Mention | None:
     entry = entries[0]
     name = entry.indicator
     family = entry.family
@@ -244,12 +299,12 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
         m.end = end
     # "default settings" right next to the name
     for k in range(max(0, i - 3), min(len(words), m.end + 4)):
-        if (words[k],) in vocab.DEFAULT_WORDS or tuple(words[k:k + 2]) in vocab.DEFAULT_WORDS:
+        if (words[k],) in vocab.DEFAULT_WORDS or tuple(words[k : k + 2]) in vocab.DEFAULT_WORDS:
             m.said_default = True
     # Offsets
     for pat, off in OFFSET_BEFORE.items():
         n = len(pat)
-        if m.start - n >= 0 and tuple(words[m.start - n:m.start]) == pat:
+        if m.start - n >= 0 and tuple(words[m.start - n : m.start]) == pat:
             m.offset = off
             m.start -= n
             break
@@ -264,7 +319,7 @@ def _indicator_mention(words: list[str], toks: list[Token], i: int, j: int, entr
                 m.params["window"] = int(lb[0])
                 m.explicit = True
                 m.end = lb[1]
-        elif words[m.end:m.end + 2] in (["of", "volume"],):
+        elif words[m.end : m.end + 2] in (["of", "volume"],):
             m.params["source"] = "volume"
             m.end += 2
     # Scale: "1.5 times the ...", "2 x the ..."
@@ -281,10 +336,10 @@ _GENERIC_PARTS = frozenset(["band", "bands", "channel", "channels", "line"])
 
 
 def _role_member(words: list[str], i: int, families_said: list[str]) -> str | None:
-    """"upper channel", "lower band": a role word and a generic part name the member of a family the lesson
+    """ "upper channel", "lower band": a role word and a generic part name the member of a family the lesson
     named, when the registry has no phrase for it."""
     j = i + 1
-    if words[j:j + 2] == ["of", "the"]:
+    if words[j : j + 2] == ["of", "the"]:
         j += 2  # "the middle of the channel"
     if j >= len(words) or words[j] not in _GENERIC_PARTS or _match_phrase(words, i) is not None:
         return None
@@ -306,7 +361,7 @@ def _read_offset_after(words: list[str], m: Mention) -> None:
         start += 1
     for pat, off in OFFSET_AFTER.items():
         n = len(pat)
-        if tuple(words[start:start + n]) == pat:
+        if tuple(words[start : start + n]) == pat:
             m.offset = off
             m.end = start + n
             return
@@ -319,13 +374,17 @@ def _read_offset_after(words: list[str], m: Mention) -> None:
             n = float(words[k])
         except ValueError:
             return
-        if k + 2 < len(words) and words[k + 1] in vocab.BAR_UNITS and words[k + 2] in ("ago", "back", "earlier"):
+        if (
+            k + 2 < len(words)
+            and words[k + 1] in vocab.BAR_UNITS
+            and words[k + 2] in ("ago", "back", "earlier")
+        ):
             m.offset = int(n)
             m.end = k + 3
 
 
 def _lookback_window(words: list[str], toks: list[Token], k: int) -> tuple[float, int] | None:
-    """"(of|over|in) the last N days" after position k: (N, end index)."""
+    """ "(of|over|in) the last N days" after position k: (N, end index)."""
     j = k
     if j < len(words) and words[j] in ("of", "over", "in", "for", "from", "during", "across"):
         j += 1
@@ -344,21 +403,32 @@ def _lookback_window(words: list[str], toks: list[Token], k: int) -> tuple[float
 def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
     value = float(toks[i].value or 0.0)
     start = i
-    if i > 0 and words[i - 1] in ("minus", "negative") or (
-            i > 0 and words[i - 1] == "-" and (i < 2 or not toks[i - 2].is_number)):
+    if (
+        i > 0
+        and words[i - 1] in ("minus", "negative")
+        or (i > 0 and words[i - 1] == "-" and (i < 2 or not toks[i - 2].is_number))
+    ):
         value, start = -value, i - 1
     elif i > 0 and words[i - 1] == "plus":
         start = i - 1
     m = Mention("number", start, i + 1, value=value)
-    if i + 2 < len(words) and words[i + 1] in vocab.BAR_UNITS and words[i + 2] in ("ago", "back", "earlier") \
-            and float(value).is_integer() and value > 0:
+    if (
+        i + 2 < len(words)
+        and words[i + 1] in vocab.BAR_UNITS
+        and words[i + 2] in ("ago", "back", "earlier")
+        and float(value).is_integer()
+        and value > 0
+    ):
         # "higher than 12 weeks ago": the same series, that many bars back
         return Mention("ref", start, i + 3, offset=int(value))
     if i + 1 < len(words) and words[i + 1] == "percent":
         m.percent = True
         m.end = i + 2
-    elif i + 1 < len(words) and words[i + 1] in vocab.BAR_UNITS and not (
-            i + 2 < len(words) and words[i + 2] in ("ago", "in", "back")):
+    elif (
+        i + 1 < len(words)
+        and words[i + 1] in vocab.BAR_UNITS
+        and not (i + 2 < len(words) and words[i + 2] in ("ago", "in", "back"))
+    ):
         # "the 200-day" with no name after it: a window that points at an average the lesson named
         m.kind = "window"
         m.end = i + 2

@@ -82,7 +82,9 @@ class Reading:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Reading:
         rules = [RuleFrame(**{**r, "evidence": Evidence(**r["evidence"])}) for r in d.get("rules", [])]
-        settings = [SettingFrame(**{**s, "evidence": Evidence(**s["evidence"])}) for s in d.get("settings", [])]
+        settings = [
+            SettingFrame(**{**s, "evidence": Evidence(**s["evidence"])}) for s in d.get("settings", [])
+        ]
         return cls(rules, settings, d.get("clause_count", 0), d.get("word_count", 0))
 
     def records(self) -> list[dict[str, Any]]:
@@ -90,13 +92,33 @@ class Reading:
         rows = []
         for r in self.rules:
             cond = Condition.model_validate(r.condition)
-            rows.append({"kind": "rule", "part": r.part, "setup": r.setup, "text": r.evidence.text,
-                         "start_s": r.evidence.start_s, "end_s": r.evidence.end_s,
-                         "segments": list(r.evidence.segments), "detail": cond.describe(), "recap": r.recap})
+            rows.append(
+                {
+                    "kind": "rule",
+                    "part": r.part,
+                    "setup": r.setup,
+                    "text": r.evidence.text,
+                    "start_s": r.evidence.start_s,
+                    "end_s": r.evidence.end_s,
+                    "segments": list(r.evidence.segments),
+                    "detail": cond.describe(),
+                    "recap": r.recap,
+                }
+            )
         for s in self.settings:
-            rows.append({"kind": s.kind, "part": s.kind, "setup": s.setup, "text": s.evidence.text,
-                         "start_s": s.evidence.start_s, "end_s": s.evidence.end_s,
-                         "segments": list(s.evidence.segments), "detail": str(s.value), "recap": s.recap})
+            rows.append(
+                {
+                    "kind": s.kind,
+                    "part": s.kind,
+                    "setup": s.setup,
+                    "text": s.evidence.text,
+                    "start_s": s.evidence.start_s,
+                    "end_s": s.evidence.end_s,
+                    "segments": list(s.evidence.segments),
+                    "detail": str(s.value),
+                    "recap": s.recap,
+                }
+            )
         return rows
 
 
@@ -132,9 +154,15 @@ class _Lesson:
         return after[0].params if after else None
 
     def by_window(self, window: int, clause: int) -> _Said | None:
-        cands = [s for s in self.said if s.explicit and s.params.get("window") == window
-                 and REGISTRY[s.name].scale == Scale.PRICE and s.name not in vocab.PRICE
-                 and s.name in ("sma", "ema", "wma")]
+        cands = [
+            s
+            for s in self.said
+            if s.explicit
+            and s.params.get("window") == window
+            and REGISTRY[s.name].scale == Scale.PRICE
+            and s.name not in vocab.PRICE
+            and s.name in ("sma", "ema", "wma")
+        ]
         before = [s for s in cands if s.clause <= clause]
         if before:
             return before[-1]
@@ -143,8 +171,9 @@ class _Lesson:
 
 def _evidence(c: Clause, i: int = 0, j: int | None = None) -> Evidence:
     toks = c.tokens[i:j] or c.tokens
-    return Evidence(round(toks[0].start, 3), round(toks[-1].end, 3), sorted({t.segment for t in toks}),
-                    render(c.tokens))
+    return Evidence(
+        round(toks[0].start, 3), round(toks[-1].end, 3), sorted({t.segment for t in toks}), render(c.tokens)
+    )
 
 
 def read_lesson(transcript: Transcript) -> Reading:
@@ -180,8 +209,12 @@ def read_lesson(transcript: Transcript) -> Reading:
             else:
                 marks.story = True
         # "Yeah, I used to do that. Only take the longs above the 200 day.": the habit is told on
-        if per_clause and _used_to(per_clause[-1][0].words) and not any(not a.negated for a in actions) and \
-                not any(x in ("now", "changed", "today", "nowadays") for x in c.words):
+        if (
+            per_clause
+            and _used_to(per_clause[-1][0].words)
+            and not any(not a.negated for a in actions)
+            and not any(x in ("now", "changed", "today", "nowadays") for x in c.words)
+        ):
             marks.story = True
         # settings count where the lesson sets its tools up, not in a story ("an ADX of 15 goes nowhere")
         if not (marks.story or marks.question or marks.optional):
@@ -211,8 +244,9 @@ def read_lesson(transcript: Transcript) -> Reading:
             pending = []
             if marks.setup_name:
                 names[marks.setup_name] = setup
-                reading.settings.append(SettingFrame(setup, "setup_name", " ".join(marks.setup_name),
-                                                     _evidence(c), c.index))
+                reading.settings.append(
+                    SettingFrame(setup, "setup_name", " ".join(marks.setup_name), _evidence(c), c.index)
+                )
         else:
             for name, idx in names.items():
                 if _contains(w, name):
@@ -221,8 +255,15 @@ def read_lesson(transcript: Transcript) -> Reading:
             recap = True
         ev = _evidence(c)
 
-        def note(kind: str, value: Any, unit: str = "", _c: Clause = c, _ev: Evidence = ev, _s: int = setup,
-                 _r: bool = recap) -> None:
+        def note(
+            kind: str,
+            value: Any,
+            unit: str = "",
+            _c: Clause = c,
+            _ev: Evidence = ev,
+            _s: int = setup,
+            _r: bool = recap,
+        ) -> None:
             reading.settings.append(SettingFrame(_s, kind, value, _ev, _c.index, _r, unit))
 
         said_plainly = not (marks.negated or marks.question or marks.optional or marks.story)
@@ -234,8 +275,11 @@ def read_lesson(transcript: Transcript) -> Reading:
         # stops
         kinds = stop_words(w)
         ctx = stop_context[1] if stop_context and c.index - stop_context[0] <= 2 else None
-        unclear = [t.text for t in c.tokens if t.is_number and t.confidence is not None
-                   and t.confidence < UNCLEAR_CONFIDENCE]
+        unclear = [
+            t.text
+            for t in c.tokens
+            if t.is_number and t.confidence is not None and t.confidence < UNCLEAR_CONFIDENCE
+        ]
         found, no_stop = read_stops(c, mentions, ctx)
         if no_stop:
             note("no_stop", True)
@@ -247,16 +291,23 @@ def read_lesson(transcript: Transcript) -> Reading:
         # comparisons
         comps = find_comparisons(c, mentions)
         if unclear and (found or comps):
-            note("unsupported", f"a rule's size could not be read (the recognizer was unsure of "
-                                f"'{unclear[0]}'): \"{render(c.tokens)}\"")
+            note(
+                "unsupported",
+                f"a rule's size could not be read (the recognizer was unsure of "
+                f"'{unclear[0]}'): \"{render(c.tokens)}\"",
+            )
         inside = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
-        marks.settings = marks.settings or any(x in vocab.SETTING_WORDS and k not in inside for k, x in enumerate(w))
+        marks.settings = marks.settings or any(
+            x in vocab.SETTING_WORDS and k not in inside for k, x in enumerate(w)
+        )
         live = [a for a in actions if not a.negated]
         # data a rule needs: said as part of a rule (an action, a comparison, a "has to"), not in a story
         has_rule_words = bool(live) or bool(comps) or marks.modal
-        needs = data_needs(w) if has_rule_words and not (marks.story or marks.question or marks.optional) else []
+        needs = (
+            data_needs(w) if has_rule_words and not (marks.story or marks.question or marks.optional) else []
+        )
         for what in needs:
-            note("unsupported", f"needs {what}: \"{render(c.tokens)}\"")
+            note("unsupported", f'needs {what}: "{render(c.tokens)}"')
         resolved: list[tuple[Comparison, Condition]] = []
         # "ROC 12 above zero, so the price is higher than 12 weeks ago": what follows "so" explains the rule
         cut = _explained_from(w)
@@ -265,7 +316,12 @@ def read_lesson(transcript: Transcript) -> Reading:
         # "Yesterday, Williams %R was above -20": a clause set on the bar before
         day_before = w[:1] == ["yesterday"] or w[:3] in (["the", "day", "before"], ["the", "previous", "day"])
         for comp in comps:
-            if day_before and comp.left.kind == "indicator" and comp.left.offset == 0 and comp.right.kind == "number":
+            if (
+                day_before
+                and comp.left.kind == "indicator"
+                and comp.left.offset == 0
+                and comp.right.kind == "number"
+            ):
                 comp.left.offset = 1
             cond_list = _resolve(comp, c, mentions, lesson, topic)
             for cond in cond_list:
@@ -281,8 +337,20 @@ def read_lesson(transcript: Transcript) -> Reading:
             if at is not None and not resolved and not marks.negated:
                 shift = 1 if "yesterday" in w[:at] else 0
                 for cond in conds:
-                    resolved.append((Comparison(Mention("ref", at, at), cond.op, Mention("ref", at, at), cond.for_bars,
-                                                at, at, at + len(name)), _shifted(cond, shift)))
+                    resolved.append(
+                        (
+                            Comparison(
+                                Mention("ref", at, at),
+                                cond.op,
+                                Mention("ref", at, at),
+                                cond.for_bars,
+                                at,
+                                at,
+                                at + len(name),
+                            ),
+                            _shifted(cond, shift),
+                        )
+                    )
                 marks.modal = True
         # the topic: the last non-price indicator said
         for m in mentions:
@@ -298,8 +366,11 @@ def read_lesson(transcript: Transcript) -> Reading:
             # "If price is below the 200-day, we do nothing": a filter for the next entry, the other way round
             at = stay_out_at(w) or 0
             if at <= 2:  # "... below the 200-day | we do nothing": said in the clause before
-                flipped = [(_negation(cond), pc, comp, True) for cond, pc, comp, _ in pending
-                           if pc.index == c.index - 1 and not cond.op.startswith("crosses")]
+                flipped = [
+                    (_negation(cond), pc, comp, True)
+                    for cond, pc, comp, _ in pending
+                    if pc.index == c.index - 1 and not cond.op.startswith("crosses")
+                ]
                 pending = [p for p in pending if p[1].index != c.index - 1] + flipped
             before = [(comp, cond) for comp, cond in resolved if comp.at < at]
             for comp, cond in before:
@@ -318,11 +389,20 @@ def read_lesson(transcript: Transcript) -> Reading:
                 if act is None or not act.negated:
                     own.append((comp, cond))
                 elif not cond.op.startswith("crosses"):
-                    _add_rule(reading, setup, replace(act, negated=False), _negation(cond), c, comp, recap, marks)
+                    _add_rule(
+                        reading, setup, replace(act, negated=False), _negation(cond), c, comp, recap, marks
+                    )
             resolved = own
             marks.negated = False
-        skip = marks.negated or marks.hedge or marks.optional or marks.question or marks.story or bool(needs) or (
-            any(a.negated for a in actions) and not live)
+        skip = (
+            marks.negated
+            or marks.hedge
+            or marks.optional
+            or marks.question
+            or marks.story
+            or bool(needs)
+            or (any(a.negated for a in actions) and not live)
+        )
         if skip:
             continue
         if not live:
@@ -336,8 +416,12 @@ def read_lesson(transcript: Transcript) -> Reading:
                     _add_rule(reading, setup, header[1], cond, c, comp, recap, marks)
                 continue
             # "we buy | when it drops under ten" in unpunctuated speech: the action came just before
-            if last_action_clause and last_action_clause[0] == c.index - 1 and w[:1] and w[0] in (
-                    "when", "if", "once", "whenever", "as"):
+            if (
+                last_action_clause
+                and last_action_clause[0] == c.index - 1
+                and w[:1]
+                and w[0] in ("when", "if", "once", "whenever", "as")
+            ):
                 for comp, cond in resolved:
                     _add_rule(reading, setup, last_action_clause[1], cond, c, comp, recap, marks)
                 continue
@@ -346,18 +430,29 @@ def read_lesson(transcript: Transcript) -> Reading:
             continue
         # an action that ends its clause ("... we sell") may take the conditions of the next ("when ...")
         ends = live[-1].end >= len(w) - 1
-        heading = all(x in _HEADING_WORDS or c.tokens[k].is_number for k, x in enumerate(w[:live[-1].at]))
-        header = (c.index, live[-1]) if heading and not resolved and (
-            live[-1].end >= len(w) or w[live[-1].end] == ":") else None
+        heading = all(x in _HEADING_WORDS or c.tokens[k].is_number for k, x in enumerate(w[: live[-1].at]))
+        header = (
+            (c.index, live[-1])
+            if heading and not resolved and (live[-1].end >= len(w) or w[live[-1].end] == ":")
+            else None
+        )
         last_action_clause = (c.index, live[-1]) if not resolved or ends else None
         if dangling and dangling[0][1].index == c.index - 1:
             for cond, pc, comp in dangling:
                 _add_rule(reading, setup, live[0], cond, pc, comp, recap, marks)
         dangling = []
         # "when X | i buy when Y | i sell": the first action here already has the "when" said just before
-        bound = {live[0].at} if not c.punctuated and any(
-            pc.index == c.index - 1 and not modal and any(x in _CONDITIONAL for x in pc.words[:pcomp.start])
-            for _, pc, pcomp, modal in pending) else set()
+        bound = (
+            {live[0].at}
+            if not c.punctuated
+            and any(
+                pc.index == c.index - 1
+                and not modal
+                and any(x in _CONDITIONAL for x in pc.words[: pcomp.start])
+                for _, pc, pcomp, modal in pending
+            )
+            else set()
+        )
         chosen: dict[tuple[int, Any], tuple[int, Comparison, Condition, Action]] = {}
         for comp, cond in resolved:
             act = _action_for(comp, live, w, comps, bound)
@@ -366,8 +461,11 @@ def read_lesson(transcript: Transcript) -> Reading:
                 continue
             # "first it has to cross up, and then when it crosses back down, I'm out": for one pair of
             # series an action takes the comparison said nearest to it
-            pair = (act.at, frozenset(repr(o.key()) for o in cond.operands()) | {repr(_num_key(cond))},
-                    cond.op.startswith("crosses"))
+            pair = (
+                act.at,
+                frozenset(repr(o.key()) for o in cond.operands()) | {repr(_num_key(cond))},
+                cond.op.startswith("crosses"),
+            )
             dist = abs(act.at - comp.at)
             if pair not in chosen or dist < chosen[pair][0]:
                 chosen[pair] = (dist, comp, cond, act)
@@ -402,12 +500,27 @@ def _restatements(reading: Reading, loose: list[tuple[Condition, Clause, Compari
     """Comparisons said with no action ("What I actually trade is three percent. More than three percent
     below the 20-day EMA.") restate a rule taught before: they update its number, and add nothing new."""
     for cond, pc, _comp in loose:
-        earlier = [r for r in reading.rules if r.clause < pc.index and not r.recap and
-                   slot(Condition.model_validate(r.condition)) == slot(cond)]
+        earlier = [
+            r
+            for r in reading.rules
+            if r.clause < pc.index
+            and not r.recap
+            and slot(Condition.model_validate(r.condition)) == slot(cond)
+        ]
         if earlier:
             r = earlier[-1]
-            reading.rules.append(RuleFrame(r.setup, r.part, cond.model_dump(mode="json"), _evidence(pc), pc.index,
-                                           True, r.side_context, restated=True))
+            reading.rules.append(
+                RuleFrame(
+                    r.setup,
+                    r.part,
+                    cond.model_dump(mode="json"),
+                    _evidence(pc),
+                    pc.index,
+                    True,
+                    r.side_context,
+                    restated=True,
+                )
+            )
 
 
 def slot(c: Condition) -> Any:
@@ -417,11 +530,41 @@ def slot(c: Condition) -> Any:
 
 
 # "Step two, the long entry.", "Here is the entry:", "Now the exit." (not "that's the entry", a look back)
-_HEADING_WORDS = frozenset(["here", "is", "the", "our", "my", "long", "short", "step", "rule", "now", "so", "next",
-                            "then", "and", "first", "second", "third", "fourth", "number", "one", ",", ":", "-",
-                            "part", "finally", "okay", "ok"])
+_HEADING_WORDS = frozenset(
+    [
+        "here",
+        "is",
+        "the",
+        "our",
+        "my",
+        "long",
+        "short",
+        "step",
+        "rule",
+        "now",
+        "so",
+        "next",
+        "then",
+        "and",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "number",
+        "one",
+        ",",
+        ":",
+        "-",
+        "part",
+        "finally",
+        "okay",
+        "ok",
+    ]
+)
 _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "hypothetically"])
-_BACK_TO_RULES = frozenset(["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"])
+_BACK_TO_RULES = frozenset(
+    ["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"]
+)
 _EXAMPLE_REACH = 8  # clauses
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _LOOSE_REACH = 5  # clauses: a condition said without "has to" / "must" reaches only the next action or two
@@ -432,32 +575,43 @@ _LEADS = frozenset(["a", "an", "on", "the", "close", "closes", "daily", "weekly"
 _CONDITIONAL = frozenset(["when", "whenever", "if", "once", "as", "until", "after"])
 
 
-def _action_for(comp: Comparison, live: list[Action], words: list[str],
-                comps: list[Comparison] | None = None, bound: set[int] | None = None) -> Action | None:
+def _action_for(
+    comp: Comparison,
+    live: list[Action],
+    words: list[str],
+    comps: list[Comparison] | None = None,
+    bound: set[int] | None = None,
+) -> Action | None:
     """The action a comparison belongs to. "Sell when X": an action followed by "when" takes what comes
     after it; "when X, I buy": any other action takes what was said before it."""
+
     def bound_back(a: Action) -> bool:
         # "when the 9 crosses over the 21 I go long": this action already has its "when"
         if a.at in (bound or set()):
             return True
         prev_end = max([b.end for b in live if b.end <= a.at], default=0)
-        if prev_end and any(x in _CONDITIONAL for x in words[prev_end:prev_end + 3]):
+        if prev_end and any(x in _CONDITIONAL for x in words[prev_end : prev_end + 3]):
             return False  # "buy when X and sell when Y": that "when" was the action before's
-        return any(c.end <= a.at + 1 and c.start >= prev_end and
-                   any(x in _CONDITIONAL for x in words[prev_end:c.start + 1]) for c in comps or [])
+        return any(
+            c.end <= a.at + 1
+            and c.start >= prev_end
+            and any(x in _CONDITIONAL for x in words[prev_end : c.start + 1])
+            for c in comps or []
+        )
 
     def forward(a: Action) -> bool:
         # "sell at the next open when ...", "short below the band", "buy a close above": the condition
         # follows the action with nothing that closes the action off ("," "and") in between
         if bound_back(a):
             return False
-        for k, x in enumerate(words[a.end:a.end + 7]):
+        for k, x in enumerate(words[a.end : a.end + 7]):
             if x in _CONDITIONAL:
                 return True
             if x in (",", "and", "but", "then", "so") or x in vocab.PRONOUN_SUBJECTS:
                 return False
             if (x in vocab.ABOVE or x in vocab.BELOW or x in vocab.CROSS) and all(
-                    t in _LEADS for t in words[a.end:a.end + k]):
+                t in _LEADS for t in words[a.end : a.end + k]
+            ):
                 return True
         return False
 
@@ -467,13 +621,35 @@ def _action_for(comp: Comparison, live: list[Action], words: list[str],
     after = [a for a in live if a.at >= comp.end - 1 and not forward(a)]
     if after:
         return after[0]
-    if before and any(x in _CONDITIONAL for x in words[before[-1].end:comp.start + 1]):
+    if before and any(x in _CONDITIONAL for x in words[before[-1].end : comp.start + 1]):
         return None  # "i buy and when it goes above 70 | i sell": its action is said next
     return min(live, key=lambda a: abs(a.at - comp.at))
 
 
-_SCOPE_BREAKS = frozenset(["when", "whenever", "if", "once", "and", "but", "so", "because", "then", "i", "we",
-                           "you", "i'm", "we're", "you're", "that's", "it's", "okay", "now", "or"])
+_SCOPE_BREAKS = frozenset(
+    [
+        "when",
+        "whenever",
+        "if",
+        "once",
+        "and",
+        "but",
+        "so",
+        "because",
+        "then",
+        "i",
+        "we",
+        "you",
+        "i'm",
+        "we're",
+        "you're",
+        "that's",
+        "it's",
+        "okay",
+        "now",
+        "or",
+    ]
+)
 
 
 def _negated_near(words: list[str], at: int) -> bool:
@@ -493,9 +669,14 @@ def _defines(words: list[str]) -> tuple[str, ...] | None:
     for i in range(len(words) - 4):
         if words[i] in ("a", "an") and i < 2:
             for j in range(i + 2, min(i + 5, len(words) - 2)):
-                if words[j] == "is" and words[j + 1] in ("a", "an", "when") and (
-                        words[j + 2] in ("day", "bar", "candle", "week", "session") or words[j + 1] == "when"):
-                    return tuple(words[i + 1:j])
+                if (
+                    words[j] == "is"
+                    and words[j + 1] in ("a", "an", "when")
+                    and (
+                        words[j + 2] in ("day", "bar", "candle", "week", "session") or words[j + 1] == "when"
+                    )
+                ):
+                    return tuple(words[i + 1 : j])
     return None
 
 
@@ -503,8 +684,11 @@ def _says_pattern(words: list[str], name: tuple[str, ...]) -> int | None:
     """Where a clause says that a bar is the defined pattern ("yesterday must be an inside bar")."""
     n = len(name)
     for i in range(1, len(words) - n + 1):
-        if tuple(words[i:i + n]) == name and words[i - 1] in ("a", "an") and any(
-                x in ("is", "be", "was", "must") for x in words[max(0, i - 4):i]):
+        if (
+            tuple(words[i : i + n]) == name
+            and words[i - 1] in ("a", "an")
+            and any(x in ("is", "be", "was", "must") for x in words[max(0, i - 4) : i])
+        ):
             return i
     return None
 
@@ -514,8 +698,11 @@ def _shifted(cond: Condition, bars: int) -> Condition:
     if not bars:
         return cond
     left = cond.left.model_copy(update={"offset": cond.left.offset + bars})
-    right = cond.right.model_copy(update={"offset": cond.right.offset + bars}) \
-        if isinstance(cond.right, Operand) else cond.right
+    right = (
+        cond.right.model_copy(update={"offset": cond.right.offset + bars})
+        if isinstance(cond.right, Operand)
+        else cond.right
+    )
     return cond.model_copy(update={"left": left, "right": right})
 
 
@@ -527,14 +714,17 @@ def _num_key(cond: Condition) -> Any:
 def _explained_from(words: list[str]) -> int | None:
     """Where an explanation of what was just said starts (", so ...", "meaning ...", "because ...")."""
     for i, x in enumerate(words):
-        if (x == "so" and i > 0 and words[i - 1] == ",") or x in ("meaning", "because") or words[i:i + 2] in (
-                ["which", "means"], ["in", "other"], ["that", "means"]):
+        if (
+            (x == "so" and i > 0 and words[i - 1] == ",")
+            or x in ("meaning", "because")
+            or words[i : i + 2] in (["which", "means"], ["in", "other"], ["that", "means"])
+        ):
             return i
     return None
 
 
 def _used_to(words: list[str]) -> bool:
-    return any(words[i:i + 2] == ["used", "to"] for i in range(len(words) - 1))
+    return any(words[i : i + 2] == ["used", "to"] for i in range(len(words) - 1))
 
 
 def _negation(cond: Condition) -> Condition:
@@ -544,7 +734,7 @@ def _negation(cond: Condition) -> Condition:
 
 def _contains(words: list[str], name: tuple[str, ...]) -> bool:
     n = len(name)
-    return any(tuple(words[i:i + n]) == name for i in range(len(words) - n + 1))
+    return any(tuple(words[i : i + n]) == name for i in range(len(words) - n + 1))
 
 
 def _family_scan(c: Clause) -> set[str]:
@@ -553,12 +743,29 @@ def _family_scan(c: Clause) -> set[str]:
     return {fams[w] for w in c.words if w in fams}
 
 
-_CORRECTION = frozenset(["no", "sorry", "mean", "actually", "wait", "rather", "correction", "oops", "i", "make",
-                         "that", ",", "-", "scratch", "not"])
+_CORRECTION = frozenset(
+    [
+        "no",
+        "sorry",
+        "mean",
+        "actually",
+        "wait",
+        "rather",
+        "correction",
+        "oops",
+        "i",
+        "make",
+        "that",
+        ",",
+        "-",
+        "scratch",
+        "not",
+    ]
+)
 
 
 def _apply_corrections(c: Clause) -> None:
-    """"seventy, no sorry, eighty" -> eighty: a number taken back is dropped with the words that took it back."""
+    """"Seventy, no sorry, eighty" -> eighty: a number taken back goes, with the words taking it back."""
     toks = c.tokens
     i = 0
     while i < len(toks):
@@ -575,12 +782,20 @@ def _apply_corrections(c: Clause) -> None:
 
 
 # Words after a number that say which setting it is ("2.5 standard deviations", "2 ATRs", "20 periods").
-_PARAM_UNITS = {"standard": "std", "deviation": "std", "deviations": "std", "std": "std", "sigma": "std",
-                "atr": "mult", "atrs": "mult", "multiplier": "mult"}
+_PARAM_UNITS = {
+    "standard": "std",
+    "deviation": "std",
+    "deviations": "std",
+    "std": "std",
+    "sigma": "std",
+    "atr": "mult",
+    "atrs": "mult",
+    "multiplier": "mult",
+}
 
 
 def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
-    """"Settings is 10 and 3", "we set it to two periods", "twenty days, but two and a half standard
+    """ "Settings is 10 and 3", "we set it to two periods", "twenty days, but two and a half standard
     deviations, not the usual two": numbers for the indicator the talk is about."""
     w = c.words
     said_settings = any(x in vocab.SETTING_WORDS for x in w)
@@ -589,10 +804,15 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
         return w[m.end] if m.end < len(w) else ""
 
     # numbers that are not a comparison's level ("over 80") nor taken back ("not the usual two")
-    loose = [m for m in mentions if m.kind in ("number", "window") and not m.percent
-             and not any(x in vocab.NEGATIONS for x in w[max(0, m.start - 3):m.start])
-             and not (m.start > 0 and (w[m.start - 1] in vocab.ABOVE or w[m.start - 1] in vocab.BELOW))
-             and (said_settings or unit_after(m) in _PARAM_UNITS)]
+    loose = [
+        m
+        for m in mentions
+        if m.kind in ("number", "window")
+        and not m.percent
+        and not any(x in vocab.NEGATIONS for x in w[max(0, m.start - 3) : m.start])
+        and not (m.start > 0 and (w[m.start - 1] in vocab.ABOVE or w[m.start - 1] in vocab.BELOW))
+        and (said_settings or unit_after(m) in _PARAM_UNITS)
+    ]
     if not loose:
         return
     named = [m for m in mentions if m.kind == "indicator" and m.indicator not in vocab.PRICE]
@@ -645,8 +865,10 @@ def _operand(m: Mention, lesson: _Lesson, clause: int) -> Operand | None:
                 if other.family == m.family and other.name != name:
                     said = lesson.explicit_params(other.name, clause)
                     if said:
-                        params = {**{k: v for k, v in said.items() if k != "source"},
-                                  **{k: v for k, v in params.items() if k == "source"}}
+                        params = {
+                            **{k: v for k, v in said.items() if k != "source"},
+                            **{k: v for k, v in params.items() if k == "source"},
+                        }
                         break
     try:
         return Operand(indicator=name, params=params, offset=m.offset, scale=m.scale)
@@ -660,8 +882,9 @@ def _scale(op: Operand) -> Scale:
     return REGISTRY[op.indicator].scale
 
 
-def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Lesson,
-             topic: str | None) -> list[Condition]:
+def _resolve(
+    comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Lesson, topic: str | None
+) -> list[Condition]:
     """The comparison as StrategySpec conditions, or none when its operands do not make sense together."""
     right_m, left_m = comp.right, comp.left
     # the right side first: it decides what an unnamed subject is
@@ -689,8 +912,14 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
         if right_m.kind == "ref" and right_m.elided and lesson.last_left is not None:
             lefts = [lesson.last_left]  # "first it has to cross up": the two lines that were crossing
         elif left_m.plural and lesson.last_pair is not None:
-            lefts = [x for x in (_operand(lesson.last_pair[0], lesson, c.index),
-                                 _operand(lesson.last_pair[1], lesson, c.index)) if x is not None]
+            lefts = [
+                x
+                for x in (
+                    _operand(lesson.last_pair[0], lesson, c.index),
+                    _operand(lesson.last_pair[1], lesson, c.index),
+                )
+                if x is not None
+            ]
         elif isinstance(right, Operand) and _scale(right) == Scale.PRICE:
             lefts = [Operand(indicator="close")]
         elif isinstance(right, Operand) and _scale(right) == Scale.VOLUME:
@@ -698,8 +927,9 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
         else:
             name = _recent_indicator(c, left_m, mentions, lesson, topic)
             if name:
-                op = _operand(Mention("indicator", 0, 0, indicator=name, family=REGISTRY[name].family),
-                              lesson, c.index)
+                op = _operand(
+                    Mention("indicator", 0, 0, indicator=name, family=REGISTRY[name].family), lesson, c.index
+                )
                 if op is not None:
                     lefts = [op]
     if not lefts:
@@ -729,24 +959,37 @@ def _resolve(comp: Comparison, c: Clause, mentions: list[Mention], lesson: _Less
     return out
 
 
-def _recent_indicator(c: Clause, ref: Mention, mentions: list[Mention], lesson: _Lesson,
-                      topic: str | None) -> str | None:
-    here = [m for m in mentions if m.kind == "indicator" and m.end <= ref.start and m.indicator not in vocab.PRICE]
+def _recent_indicator(
+    c: Clause, ref: Mention, mentions: list[Mention], lesson: _Lesson, topic: str | None
+) -> str | None:
+    here = [
+        m for m in mentions if m.kind == "indicator" and m.end <= ref.start and m.indicator not in vocab.PRICE
+    ]
     if here:
         return here[-1].indicator
     return topic
 
 
-def _recent_other(c: Clause, ref: Mention, mentions: list[Mention], lesson: _Lesson, left: Operand) -> Operand | None:
-    here = [m for m in mentions if m.kind == "indicator" and m.end <= ref.start and m.indicator != left.indicator]
+def _recent_other(
+    c: Clause, ref: Mention, mentions: list[Mention], lesson: _Lesson, left: Operand
+) -> Operand | None:
+    here = [
+        m for m in mentions if m.kind == "indicator" and m.end <= ref.start and m.indicator != left.indicator
+    ]
     if here:
         return _operand(here[-1], lesson, c.index)
-    before = [s for s in lesson.said if s.clause < c.index and s.name != left.indicator and s.name not in vocab.PRICE]
+    before = [
+        s
+        for s in lesson.said
+        if s.clause < c.index and s.name != left.indicator and s.name not in vocab.PRICE
+    ]
     if before:
         s = before[-1]
         try:
-            return Operand(indicator=s.name, params=s.params if s.explicit else
-                           (lesson.explicit_params(s.name, c.index) or {}))
+            return Operand(
+                indicator=s.name,
+                params=s.params if s.explicit else (lesson.explicit_params(s.name, c.index) or {}),
+            )
         except ValueError:
             return None
     return None
@@ -754,22 +997,36 @@ def _recent_other(c: Clause, ref: Mention, mentions: list[Mention], lesson: _Les
 
 # A channel drawn with today's bar can never be broken by today's close; "breaks above the upper Donchian
 # channel" means above the channel as it stood before today (registry: highest_high covers the prior bars).
-_PRIOR_BARS = {("donchian_high", ">"): "highest_high", ("donchian_high", "crosses_above"): "highest_high",
-               ("donchian_low", "<"): "lowest_low", ("donchian_low", "crosses_below"): "lowest_low"}
+_PRIOR_BARS = {
+    ("donchian_high", ">"): "highest_high",
+    ("donchian_high", "crosses_above"): "highest_high",
+    ("donchian_low", "<"): "lowest_low",
+    ("donchian_low", "crosses_below"): "lowest_low",
+}
 
 
 def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> Condition | None:
     """A condition whose two sides live on the same scale (RSI with 0..100, price with price), else None."""
     ls = _scale(left)
     if isinstance(right, Operand) and (left.indicator == "atr") != (right.indicator == "atr"):
-        return None  # the ATR is a distance in price units, not a price level: "2 ATR from the entry" is a stop
+        return (
+            None  # the ATR is a distance in price units, not a price level: "2 ATR from the entry" is a stop
+        )
     if isinstance(right, Operand) and left.indicator in vocab.PRICE and (right.indicator, op) in _PRIOR_BARS:
         right = right.model_copy(update={"indicator": _PRIOR_BARS[(right.indicator, op)]})
     if isinstance(right, Operand):
-        if left.indicator == "volume" and REGISTRY[right.indicator].takes_source and "source" not in right.params:
+        if (
+            left.indicator == "volume"
+            and REGISTRY[right.indicator].takes_source
+            and "source" not in right.params
+        ):
             # "volume above its 20-day average": the average of volume
-            right = Operand(indicator=right.indicator, params={**right.params, "source": "volume"},
-                            offset=right.offset, scale=right.scale)
+            right = Operand(
+                indicator=right.indicator,
+                params={**right.params, "source": "volume"},
+                offset=right.offset,
+                scale=right.scale,
+            )
         rs = _scale(right)
         if left.series_key() == right.series_key() and left.offset == right.offset:
             return None  # "seven percent under my entry price": a series against itself is a stop distance
@@ -790,10 +1047,21 @@ def _checked(left: Operand, op: str, right: Operand | float, for_bars: int) -> C
     return Condition(left=left, op=op, right=num, for_bars=for_bars)  # type: ignore[arg-type]
 
 
-def _add_rule(reading: Reading, setup: int, act: Action, cond: Condition, c: Clause, comp: Comparison,
-              recap: bool, marks: ClauseMarks) -> None:
-    reading.rules.append(RuleFrame(setup, act.part, cond.model_dump(mode="json"), _evidence(c), c.index, recap,
-                                   marks.side_context))
+def _add_rule(
+    reading: Reading,
+    setup: int,
+    act: Action,
+    cond: Condition,
+    c: Clause,
+    comp: Comparison,
+    recap: bool,
+    marks: ClauseMarks,
+) -> None:
+    reading.rules.append(
+        RuleFrame(
+            setup, act.part, cond.model_dump(mode="json"), _evidence(c), c.index, recap, marks.side_context
+        )
+    )
 
 
 __all__ = ["Evidence", "Reading", "RuleFrame", "SettingFrame", "StopFrame", "read_lesson"]

@@ -61,7 +61,9 @@ def _settings(reading: Reading, setup: int, kind: str) -> list[SettingFrame]:
 
 def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | None:
     frames = [r for r in reading.rules if r.setup == setup]
-    flags = {k: bool(_settings(reading, setup, k)) for k in ("long_only", "short_only", "mirror", "always_in")}
+    flags = {
+        k: bool(_settings(reading, setup, k)) for k in ("long_only", "short_only", "mirror", "always_in")
+    }
     # which side an "exit" closes
     has_long = any(r.part == "long.entry" for r in frames)
     has_short = any(r.part == "short.entry" for r in frames)
@@ -77,15 +79,26 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
             part = "short.entry" if r.part == "long.exit" and not has_short else "short.exit"
         parts[part].append(r)
     conds = {p: _clean(parts[p]) for p in _PARTS}
-    if flags["always_in"] and conds["long.entry"] and not conds["short.entry"] and not flags["long_only"]:
+    taught_short = any(not r.recap for r in parts["short.entry"])
+    if flags["always_in"] and conds["long.entry"] and not taught_short and not flags["long_only"]:
         conds["short.entry"] = list(conds["long.exit"])
         conds["short.exit"] = list(conds["long.entry"])
-    if flags["mirror"] and conds["long.entry"] and not conds["short.entry"] and not flags["long_only"] \
-            and not flags["short_only"]:
+    if (
+        flags["mirror"]
+        and conds["long.entry"]
+        and not conds["short.entry"]
+        and not flags["long_only"]
+        and not flags["short_only"]
+    ):
         conds["short.entry"] = [_mirror(c) for c in conds["long.entry"]]
         conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
-    if flags["mirror"] and conds["long.entry"] and conds["short.entry"] and not conds["short.exit"] \
-            and conds["long.exit"]:
+    if (
+        flags["mirror"]
+        and conds["long.entry"]
+        and conds["short.entry"]
+        and not conds["short.exit"]
+        and conds["long.exit"]
+    ):
         conds["short.exit"] = [_mirror(c) for c in conds["long.exit"]]
     if flags["mirror"] and conds["long.entry"] and conds["short.entry"]:
         # "in both directions": conditions that read the same upside down (an inside bar, a volume filter)
@@ -96,10 +109,21 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
         conds["short.entry"] += [c for c in neutral if c.key() not in have]
     # "long only" / "short only" keep the other side from being derived (mirror, always in); rules the
     # lesson states for that side outright still stand (a passing "we're not shorting into a bounce")
-    long_side = Side(entry=ConditionSet.of("all", conds["long.entry"]),
-                     exit=ConditionSet.of("any", conds["long.exit"])) if conds["long.entry"] else None
-    short_side = Side(entry=ConditionSet.of("all", conds["short.entry"]),
-                      exit=ConditionSet.of("any", conds["short.exit"])) if conds["short.entry"] else None
+    long_side = (
+        Side(
+            entry=ConditionSet.of("all", conds["long.entry"]), exit=ConditionSet.of("any", conds["long.exit"])
+        )
+        if conds["long.entry"]
+        else None
+    )
+    short_side = (
+        Side(
+            entry=ConditionSet.of("all", conds["short.entry"]),
+            exit=ConditionSet.of("any", conds["short.exit"]),
+        )
+        if conds["short.entry"]
+        else None
+    )
     if long_side is None and short_side is None:
         return None
     timeframe = _timeframe(reading, setup)
@@ -111,13 +135,27 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
     for p in _PARTS:
         side, part = p.split(".")
         for i, r in enumerate(_first_frames(parts[p])):
-            prov.append(Provenance(part=f"{side}.{part}[{i}]", start_s=r.evidence.start_s, end_s=r.evidence.end_s,
-                                   text=r.evidence.text))
+            prov.append(
+                Provenance(
+                    part=f"{side}.{part}[{i}]",
+                    start_s=r.evidence.start_s,
+                    end_s=r.evidence.end_s,
+                    text=r.evidence.text,
+                )
+            )
     prov += stop_prov
     name = _settings(reading, setup, "setup_name")
-    return StrategySpec(testable=True, name=str(name[0].value) if name and several else "",
-                        timeframe=timeframe, long=long_side, short=short_side, stops=stops,
-                        assumptions=assumptions, provenance=prov, confidence=0.5)
+    return StrategySpec(
+        testable=True,
+        name=str(name[0].value) if name and several else "",
+        timeframe=timeframe,
+        long=long_side,
+        short=short_side,
+        stops=stops,
+        assumptions=assumptions,
+        provenance=prov,
+        confidence=0.5,
+    )
 
 
 def _first_frames(frames: list[RuleFrame]) -> list[RuleFrame]:
@@ -131,7 +169,7 @@ def _first_frames(frames: list[RuleFrame]) -> list[RuleFrame]:
 
 
 def _clean(frames: list[RuleFrame]) -> list[Condition]:
-    """Conditions of one part: deduplicated, later values replacing earlier ones, scene-setting states dropped."""
+    """Conditions of one part: deduplicated, later values replacing earlier ones, scene-setters dropped."""
     conds = [Condition.model_validate(r.condition) for r in frames]
     # The teaching part decides which comparisons there are; a recap only restates them. For the same
     # comparison said with another number ("four percent ... what I actually trade is three percent"),
@@ -170,11 +208,20 @@ def _direction(op: str) -> str:
 def _same_pair(a: Condition, b: Condition) -> bool:
     def key(x: Operand | float | int) -> Any:
         return x.key() if isinstance(x, Operand) else ("num", float(x))
+
     return {key(a.left), key(a.right)} == {key(b.left), key(b.right)}
 
 
-_SWAP = {"upper": "lower", "lower": "upper", "high": "low", "low": "high", "highest": "lowest",
-         "lowest": "highest", "plus": "minus", "minus": "plus"}
+_SWAP = {
+    "upper": "lower",
+    "lower": "upper",
+    "high": "low",
+    "low": "high",
+    "highest": "lowest",
+    "lowest": "highest",
+    "plus": "minus",
+    "minus": "plus",
+}
 
 
 def _partner(name: str) -> str | None:
@@ -191,8 +238,10 @@ def _directionless(op: Operand) -> bool:
     if d.scale == Scale.VOLUME or op.params.get("source") == "volume":
         return True
     if d.family and _partner(op.indicator) is None:
-        return any(_partner(x) for x in REGISTRY if REGISTRY[x].family == d.family and x != op.indicator) \
+        return (
+            any(_partner(x) for x in REGISTRY if REGISTRY[x].family == d.family and x != op.indicator)
             and d.scale == Scale.OSCILLATOR
+        )
     return False
 
 
@@ -200,8 +249,12 @@ def mirror_operand(op: Operand) -> Operand:
     """The operand a short side reads where the long side reads `op`, seen upside down: the upper band
     becomes the lower one, the highest high the lowest low, and 3 % below becomes 3 % above."""
     name = _partner(op.indicator) or op.indicator
-    return Operand(indicator=name, params=op.params, offset=op.offset,
-                   scale=round(2 - op.scale, 6) if op.scale != 1.0 else 1.0)
+    return Operand(
+        indicator=name,
+        params=op.params,
+        offset=op.offset,
+        scale=round(2 - op.scale, 6) if op.scale != 1.0 else 1.0,
+    )
 
 
 def _mirror_number(left: Operand, value: float) -> float | int:
@@ -220,20 +273,24 @@ def _mirror(c: Condition) -> Condition:
     ops = c.operands()
     if all(_directionless(o) for o in ops):
         return c  # "ADX above 20", "volume above its average" hold for both sides
-    if isinstance(c.right, Operand) and all(REGISTRY[o.indicator].scale != Scale.PRICE and _partner(o.indicator)
-                                            for o in ops):
+    if isinstance(c.right, Operand) and all(
+        REGISTRY[o.indicator].scale != Scale.PRICE and _partner(o.indicator) for o in ops
+    ):
         # "+DI above -DI" -> "-DI above +DI": the two lines trade places, the comparison stays
-        return Condition(left=mirror_operand(c.left), op=c.op, right=mirror_operand(c.right),
-                         for_bars=c.for_bars)
+        return Condition(
+            left=mirror_operand(c.left), op=c.op, right=mirror_operand(c.right), for_bars=c.for_bars
+        )
     left = mirror_operand(c.left)
-    right: Operand | float | int = mirror_operand(c.right) if isinstance(c.right, Operand) \
-        else _mirror_number(c.left, float(c.right))
+    right: Operand | float | int = (
+        mirror_operand(c.right) if isinstance(c.right, Operand) else _mirror_number(c.left, float(c.right))
+    )
     return Condition(left=left, op=FLIPPED[c.op], right=right, for_bars=c.for_bars)  # type: ignore[arg-type]
 
 
 def _timeframe(reading: Reading, setup: int) -> str:
-    said = [s for s in reading.settings if s.kind == "timeframe" and s.setup == setup] or \
-        [s for s in reading.settings if s.kind == "timeframe"]
+    said = [s for s in reading.settings if s.kind == "timeframe" and s.setup == setup] or [
+        s for s in reading.settings if s.kind == "timeframe"
+    ]
     if not said:
         return "1d"
     counts = Counter(str(s.value) for s in said)

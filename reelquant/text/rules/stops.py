@@ -24,17 +24,47 @@ class StopFrame:
     unit: str = ""  # time exits: the unit the speaker used ("day", "week", ...)
 
 
-_STOP_WORDS = {("stop", "loss"): "stop", ("stop", "-", "loss"): "stop", ("stoploss",): "stop", ("stop",): "stop",
-               ("stops",): "stop", ("stopped",): "stop",
-               ("take", "profit"): "target", ("target",): "target", ("targets",): "target",
-               ("profit", "target"): "target", ("take", "my", "profit"): "target",
-               ("trailing", "stop"): "trail", ("trail",): "trail", ("trailing",): "trail",
-               ("time", "stop"): "time", ("time", "exit"): "time"}
-_TIME_UNITS = {"day": "day", "days": "day", "bar": "bar", "bars": "bar", "candle": "bar", "candles": "bar",
-               "session": "day", "sessions": "day", "week": "week", "weeks": "week", "month": "month",
-               "months": "month", "hour": "hour", "hours": "hour"}
-_BARS_PER = {"1d": {"day": 1, "week": 5, "month": 21}, "1w": {"week": 1, "month": 4},
-             "1h": {"hour": 1}, "15m": {"hour": 4}, "4h": {"hour": 0.25}}
+_STOP_WORDS = {
+    ("stop", "loss"): "stop",
+    ("stop", "-", "loss"): "stop",
+    ("stoploss",): "stop",
+    ("stop",): "stop",
+    ("stops",): "stop",
+    ("stopped",): "stop",
+    ("take", "profit"): "target",
+    ("target",): "target",
+    ("targets",): "target",
+    ("profit", "target"): "target",
+    ("take", "my", "profit"): "target",
+    ("trailing", "stop"): "trail",
+    ("trail",): "trail",
+    ("trailing",): "trail",
+    ("time", "stop"): "time",
+    ("time", "exit"): "time",
+}
+_TIME_UNITS = {
+    "day": "day",
+    "days": "day",
+    "bar": "bar",
+    "bars": "bar",
+    "candle": "bar",
+    "candles": "bar",
+    "session": "day",
+    "sessions": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "hour": "hour",
+    "hours": "hour",
+}
+_BARS_PER = {
+    "1d": {"day": 1, "week": 5, "month": 21},
+    "1w": {"week": 1, "month": 4},
+    "1h": {"hour": 1},
+    "15m": {"hour": 4},
+    "4h": {"hour": 0.25},
+}
 
 
 def stop_words(words: list[str]) -> list[tuple[int, str]]:
@@ -43,10 +73,10 @@ def stop_words(words: list[str]) -> list[tuple[int, str]]:
     i = 0
     while i < len(words):
         for n in (3, 2, 1):
-            kind = _STOP_WORDS.get(tuple(words[i:i + n]))
+            kind = _STOP_WORDS.get(tuple(words[i : i + n]))
             if kind:
                 # "stop and reverse" is a way of trading, not a stop
-                if kind == "stop" and words[i + 1:i + 3] in (["and", "reverse"], ["-", "and"]):
+                if kind == "stop" and words[i + 1 : i + 3] in (["and", "reverse"], ["-", "and"]):
                     kind = None
                     break
                 out.append((i, kind))
@@ -61,14 +91,21 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
     the clause says there is no stop ("no stop loss", "I don't use a stop")."""
     w = clause.words
     kinds = stop_words(w)
-    negated = any(k == "stop" and any(x in ("no", "don't", "without", "never", "not") for x in w[max(0, i - 4):i])
-                  for i, k in kinds)
+    negated = any(
+        k == "stop" and any(x in ("no", "don't", "without", "never", "not") for x in w[max(0, i - 4) : i])
+        for i, k in kinds
+    )
     frames: list[StopFrame] = []
     atrs = [m for m in mentions if m.kind == "indicator" and m.indicator == "atr"]
     windows = [a for a in atrs if a.explicit and "window" in a.params and not a.bare_number_before]
     for m in mentions:
-        if m.kind == "indicator" and m.indicator == "atr" and m.bare_number_before and m.scale == 1.0 and (
-                kinds or context):
+        if (
+            m.kind == "indicator"
+            and m.indicator == "atr"
+            and m.bare_number_before
+            and m.scale == 1.0
+            and (kinds or context)
+        ):
             # "a stop at 2 ATR": with a stop said, a number right before "ATR" is a multiple, not a window
             m = Mention("number", m.start, m.start + 1, value=float(m.params["window"]))
             atr: Mention | None = Mention("indicator", m.start + 1, m.start + 2, indicator="atr")
@@ -91,17 +128,22 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
             continue
         if negated and kind == "stop":
             continue
-        if any(x in vocab.NEGATIONS for x in w[max(0, m.start - 5):m.start]):
+        if any(x in vocab.NEGATIONS for x in w[max(0, m.start - 5) : m.start]):
             continue  # "not the 14", "not 2 percent"
         # the distance must be measured from the trade ("under your entry", "stop at 2 %"), not a level
         if atr is not None:
             field = {"stop": "stop_loss_atr", "target": "take_profit_atr"}.get(kind)
         else:
-            field = {"stop": "stop_loss_pct", "target": "take_profit_pct", "trail": "trailing_stop_pct"}.get(kind)
+            field = {"stop": "stop_loss_pct", "target": "take_profit_pct", "trail": "trailing_stop_pct"}.get(
+                kind
+            )
         if field:
             frames.append(StopFrame(field, float(m.value), m.start))
-            said = atr if atr is not None and atr.explicit and "window" in atr.params else (
-                windows[0] if atr is not None and windows else None)
+            said = (
+                atr
+                if atr is not None and atr.explicit and "window" in atr.params
+                else (windows[0] if atr is not None and windows else None)
+            )
             if said is not None:
                 frames.append(StopFrame("atr_window", float(said.params["window"]), said.start))
     frames += _time_exit(w, clause, kinds)
@@ -111,9 +153,11 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
 def _atr_after(w: list[str], mentions: list[Mention], m: Mention) -> Mention | None:
     for x in mentions:
         if x.kind == "indicator" and x.indicator == "atr" and m.end <= x.start <= m.end + 3:
-            between = w[m.end:x.start]
-            if all(b in ("times", "x", "the", "an", "a", "of", "same", "day", "-", "hourly", "daily", "weekly")
-                   for b in between):
+            between = w[m.end : x.start]
+            if all(
+                b in ("times", "x", "the", "an", "a", "of", "same", "day", "-", "hourly", "daily", "weekly")
+                for b in between
+            ):
                 return x
     return None
 
@@ -128,12 +172,13 @@ def _nearest_kind(kinds: list[tuple[int, str]], at: int) -> str | None:
     return cands[0][1] if cands else None
 
 
-_EXIT_HINTS = frozenset(["out", "exit", "close", "sell", "cover", "held", "hold", "holding", "time", "anyway",
-                         "regardless"])
+_EXIT_HINTS = frozenset(
+    ["out", "exit", "close", "sell", "cover", "held", "hold", "holding", "time", "anyway", "regardless"]
+)
 
 
 def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> list[StopFrame]:
-    """"within ten trading days", "after five days", "a ten-day time stop", "held seven trading days"."""
+    """ "within ten trading days", "after five days", "a ten-day time stop", "held seven trading days"."""
     toks = clause.tokens
     if not (_EXIT_HINTS & set(w)) and not any(k == "time" for _, k in kinds):
         return []
@@ -147,15 +192,21 @@ def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> li
         if k >= len(w) or w[k] not in _TIME_UNITS:
             continue
         unit = _TIME_UNITS[w[k]]
-        prev = w[max(0, i - 3):i]
-        after = w[k + 1:k + 4]
+        prev = w[max(0, i - 3) : i]
+        after = w[k + 1 : k + 4]
         time_word = any(kd == "time" and abs(j - i) <= 4 for j, kd in kinds)
         if after[:1] and after[0] in ("ago", "earlier", "back", "before"):
             continue  # "higher than it was 10 days earlier" is an offset
-        if any(x in ("within", "after", "for") for x in prev) or time_word or (
-                "held" in prev or "hold" in prev) or (after[:1] == ["time"]):
+        if (
+            any(x in ("within", "after", "for") for x in prev)
+            or time_word
+            or ("held" in prev or "hold" in prev)
+            or (after[:1] == ["time"])
+        ):
             # "the lowest low of the last ten days" is a window, not a time exit
-            if any(x in vocab.LOOKBACK for x in prev) or (after and after[0] in ("ago", "average", "high", "low")):
+            if any(x in vocab.LOOKBACK for x in prev) or (
+                after and after[0] in ("ago", "average", "high", "low")
+            ):
                 continue
             out.append(StopFrame("max_bars_held", float(t.value), i, unit))
     return out
@@ -169,12 +220,27 @@ def bars(value: float, unit: str, timeframe: str) -> int | None:
     return int(round(value * per)) if per else None
 
 
-_TIMEFRAMES = {("daily",): "1d", ("day", "chart"): "1d", ("daily", "chart"): "1d", ("hourly",): "1h",
-               ("1", "hour"): "1h", ("1", "-", "hour"): "1h", ("60", "minute"): "1h", ("hour", "chart"): "1h",
-               ("weekly",): "1w", ("week", "chart"): "1w", ("4", "hour"): "4h", ("4", "-", "hour"): "4h",
-               ("15", "minute"): "15m", ("15", "-", "minute"): "15m", ("5", "minute"): "5m",
-               ("5", "-", "minute"): "5m", ("30", "minute"): "30m", ("30", "-", "minute"): "30m",
-               ("monthly",): "1M"}
+_TIMEFRAMES = {
+    ("daily",): "1d",
+    ("day", "chart"): "1d",
+    ("daily", "chart"): "1d",
+    ("hourly",): "1h",
+    ("1", "hour"): "1h",
+    ("1", "-", "hour"): "1h",
+    ("60", "minute"): "1h",
+    ("hour", "chart"): "1h",
+    ("weekly",): "1w",
+    ("week", "chart"): "1w",
+    ("4", "hour"): "4h",
+    ("4", "-", "hour"): "4h",
+    ("15", "minute"): "15m",
+    ("15", "-", "minute"): "15m",
+    ("5", "minute"): "5m",
+    ("5", "-", "minute"): "5m",
+    ("30", "minute"): "30m",
+    ("30", "-", "minute"): "30m",
+    ("monthly",): "1M",
+}
 
 
 def timeframes(words: list[str]) -> list[tuple[int, str]]:
@@ -183,7 +249,7 @@ def timeframes(words: list[str]) -> list[tuple[int, str]]:
     while i < len(words):
         step = 1
         for n in (3, 2, 1):
-            tf = _TIMEFRAMES.get(tuple(words[i:i + n]))
+            tf = _TIMEFRAMES.get(tuple(words[i : i + n]))
             if tf:
                 out.append((i, tf))
                 step = n
@@ -194,18 +260,38 @@ def timeframes(words: list[str]) -> list[tuple[int, str]]:
 
 # Data the backtester does not have; a rule that needs it cannot be tested. Each entry: words -> what.
 DATA_NEEDS: dict[tuple[str, ...], str] = {
-    ("earnings",): "earnings data", ("revenue",): "fundamental data", ("guidance",): "fundamental data",
-    ("eps",): "earnings data", ("fundamentals",): "fundamental data", ("p", "/", "e"): "fundamental data",
-    ("news",): "news", ("headline",): "news", ("headlines",): "news", ("order", "book"): "order book data",
-    ("level", "2"): "order book data", ("level", "two"): "order book data", ("bid",): "order book data",
-    ("time", "and", "sales"): "time and sales (the tape)", ("the", "tape"): "time and sales (the tape)",
-    ("options",): "options data", ("implied", "volatility"): "options data", ("open", "interest"): "options data",
-    ("put", "/", "call"): "options data", ("vix",): "another symbol (the VIX)",
-    ("breadth",): "market breadth (other symbols)", ("advance", "decline"): "market breadth (other symbols)",
-    ("advancers",): "market breadth (other symbols)", ("decliners",): "market breadth (other symbols)",
-    ("new", "highs", "minus"): "market breadth (other symbols)", ("tick",): "market breadth (the NYSE TICK)",
-    ("dividend",): "dividend data", ("analyst",): "analyst data", ("upgrade",): "analyst data",
-    ("insider",): "insider data", ("float",): "share float data", ("short", "interest"): "short interest data",
+    ("earnings",): "earnings data",
+    ("revenue",): "fundamental data",
+    ("guidance",): "fundamental data",
+    ("eps",): "earnings data",
+    ("fundamentals",): "fundamental data",
+    ("p", "/", "e"): "fundamental data",
+    ("news",): "news",
+    ("headline",): "news",
+    ("headlines",): "news",
+    ("order", "book"): "order book data",
+    ("level", "2"): "order book data",
+    ("level", "two"): "order book data",
+    ("bid",): "order book data",
+    ("time", "and", "sales"): "time and sales (the tape)",
+    ("the", "tape"): "time and sales (the tape)",
+    ("options",): "options data",
+    ("implied", "volatility"): "options data",
+    ("open", "interest"): "options data",
+    ("put", "/", "call"): "options data",
+    ("vix",): "another symbol (the VIX)",
+    ("breadth",): "market breadth (other symbols)",
+    ("advance", "decline"): "market breadth (other symbols)",
+    ("advancers",): "market breadth (other symbols)",
+    ("decliners",): "market breadth (other symbols)",
+    ("new", "highs", "minus"): "market breadth (other symbols)",
+    ("tick",): "market breadth (the NYSE TICK)",
+    ("dividend",): "dividend data",
+    ("analyst",): "analyst data",
+    ("upgrade",): "analyst data",
+    ("insider",): "insider data",
+    ("float",): "share float data",
+    ("short", "interest"): "short interest data",
     ("sentiment",): "sentiment data",
 }
 

@@ -41,9 +41,9 @@ FAMILY_MEMBERS: dict[str, list[str]] = _family_members()
 
 
 def role_of(d: IndicatorDef) -> str:
-    """A family member's role: its name without the family prefix ("upper", "signal", "k"); "" for the head."""
+    """A family member's role: its name without the family prefix ("upper", "signal"); "" for the head."""
     if d.family and d.name.startswith(d.family + "_"):
-        return d.name[len(d.family) + 1:]
+        return d.name[len(d.family) + 1 :]
     return "" if d.family == d.name else d.name
 
 
@@ -86,7 +86,12 @@ def role_words() -> dict[str, dict[str, str]]:
             d = REGISTRY[name]
             for w in d.words:
                 for t in phrase_tokens(w):
-                    if t not in fam_tokens and t not in generic and len(t) > 1 and not t.startswith("percent"):
+                    if (
+                        t not in fam_tokens
+                        and t not in generic
+                        and len(t) > 1
+                        and not t.startswith("percent")
+                    ):
                         out.setdefault(fam, {}).setdefault(t, name)
     return out
 
@@ -133,12 +138,46 @@ DEFAULT_WORDS: frozenset[tuple[str, ...]] = frozenset(phrase_tokens(w) for w in 
 # ---------------------------------------------------------------- grammar (English, not indicators)
 
 # Units a window is counted in; the number before them is a parameter ("the 200-day", "20 period").
-BAR_UNITS = frozenset(["day", "days", "period", "periods", "bar", "bars", "week", "weeks", "hour", "hours",
-                       "minute", "minutes", "candle", "candles", "session", "sessions", "month", "months",
-                       "length", "trading"])
+BAR_UNITS = frozenset(
+    [
+        "day",
+        "days",
+        "period",
+        "periods",
+        "bar",
+        "bars",
+        "week",
+        "weeks",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "candle",
+        "candles",
+        "session",
+        "sessions",
+        "month",
+        "months",
+        "length",
+        "trading",
+    ]
+)
 LOOKBACK = frozenset(["last", "past", "prior", "previous", "preceding"])
-SETTING_WORDS = frozenset(["setting", "settings", "window", "set", "period", "periods", "length", "parameters",
-                           "parameter", "inputs", "input"])
+SETTING_WORDS = frozenset(
+    [
+        "setting",
+        "settings",
+        "window",
+        "set",
+        "period",
+        "periods",
+        "length",
+        "parameters",
+        "parameter",
+        "inputs",
+        "input",
+    ]
+)
 
 ABOVE = frozenset(["above", "over", "higher", "greater", "more", "exceeds", "exceed", "beyond", "positive"])
 BELOW = frozenset(["below", "under", "beneath", "lower", "less", "underneath", "negative"])
@@ -147,5 +186,24 @@ ENTRY_REFS = frozenset(["entry", "fill", "paid", "cost", "purchase", "got", "bou
 CROSS = frozenset(["cross", "crosses", "crossed", "crossing", "crossover", "crossunder"])
 PRONOUN_SUBJECTS = frozenset(["i", "we", "you", "i'm", "we're", "you're", "i'll", "we'll", "you'll", "they"])
 PRONOUNS = frozenset(["it", "its", "it's", "that", "this", "them", "they", "both", "each"])
-NEGATIONS = frozenset(["not", "don't", "dont", "never", "no", "doesn't", "didn't", "won't", "isn't", "aren't",
-                       "nothing", "without", "nope", "neither", "nor", "can't", "cannot"])
+NEGATIONS = frozenset(
+    [
+        "not",
+        "don't",
+        "dont",
+        "never",
+        "no",
+        "doesn't",
+        "didn't",
+        "won't",
+        "isn't",
+        "aren't",
+        "nothing",
+        "without",
+        "nope",
+        "neither",
+        "nor",
+        "can't",
+        "cannot",
+    ]
+)

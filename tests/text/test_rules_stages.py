@@ -1,0 +1,264 @@
+"""Each stage of the rule reader on its own: normalize, operands, frames, stops, specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelquant.speech.transcript import Segment, Transcript, Word, transcript_from_text
+from reelquant.strategy.spec import Condition, Operand
+from reelquant.text.rules import vocab
+from reelquant.text.rules.frames import clause_marks, find_actions, find_comparisons
+from reelquant.text.rules.normalize import clauses, tokenize_segment
+from reelquant.text.rules.operands import find_mentions
+from reelquant.text.rules.specs import _mirror, mirror_operand
+from reelquant.text.rules.stops import bars, read_stops, timeframes
+
+
+def _clause(text: str):
+    return clauses(transcript_from_text(text))[0]
+
+
+# ---------------------------------------------------------------- normalize
+
+
+@pytest.mark.parametrize(
+    ("said", "values"),
+    [
+        ("the 200-day average", [200.0]),
+        ("the two hundred day average", [200.0]),
+        ("a 3% stop", [3.0]),
+        ("one and a half times ATR", [1.5]),
+        ("the twenty-one EMA", [21.0]),
+        ("three quarters of a percent", [0.75]),
+        ("MACD 12, 26, 9", [12.0, 26.0, 9.0]),
+        ("point oh two and point two", [0.02, 0.2]),
+    ],
+)
+def test_numbers_become_values(said: str, values: list[float]) -> None:
+    toks = tokenize_segment(Segment(0, 0.0, 1.0, said))
+    assert [t.value for t in toks if t.is_number] == values
+
+
+def test_tokens_keep_the_times_of_their_words() -> None:
+    words = [Word("RSI", 3.0, 3.4), Word("under", 3.5, 3.8), Word("twenty", 3.9, 4.2), Word("five", 4.3, 4.6)]
+    toks = tokenize_segment(Segment(7, 3.0, 4.6, "RSI under twenty five", words))
+    num = next(t for t in toks if t.is_number)
+    assert (num.value, num.start, num.end, num.segment) == (25.0, 3.9, 4.6, 7)
+
+
+def test_punctuated_text_splits_at_sentences_and_speech_at_cue_words() -> None:
+    assert len(clauses(transcript_from_text("Buy when the RSI is under 30. Sell above 70."))) == 2
+    heard = Transcript(
+        [
+            Segment(
+                0,
+                0,
+                9,
+                "so on the daily chart we buy when the r s i is under thirty and we sell "
+                "when it is over seventy",
+            )
+        ],
+        engine="pocketsphinx",
+    )
+    pieces = [c.text() for c in clauses(heard)]
+    assert len(pieces) >= 2 and all("r s" not in p or "i" in p.split() for p in pieces)
+
+
+# ---------------------------------------------------------------- operands
+
+
+def _mentions(text: str, families: list[str] | None = None) -> list[tuple[str, dict]]:
+    c = _clause(text)
+    return [(m.indicator, m.params) for m in find_mentions(c, set(), families or []) if m.kind == "indicator"]
+
+
+@pytest.mark.parametrize(
+    ("said", "name", "params"),
+    [
+        ("the 9 EMA", "ema", {"window": 9}),
+        ("RSI two", "rsi", {"window": 2}),
+        ("RSI(14)", "rsi", {"window": 14}),
+        ("the 2-period RSI", "rsi", {"window": 2}),
+        ("MACD 12 26 9", "macd", {"fast": 12, "slow": 26, "signal": 9}),
+        ("Bollinger 20, 2.5", "bb_upper", {"window": 20, "std": 2.5}),
+        ("stochastic 14 3", "stoch_k", {"window": 14, "smooth": 3}),
+        ("the highest high of the last 20 days", "highest_high", {"window": 20}),
+        ("the average volume of the last 50 days", "sma", {"source": "volume", "window": 50}),
+    ],
+)
+def test_a_mention_reads_its_settings(said: str, name: str, params: dict) -> None:
+    assert _mentions(said)[0] == (name, params)
+
+
+def test_a_number_before_a_threshold_is_not_a_setting() -> None:
+    assert _mentions("the CCI 100 breakout")[0] == ("cci", {})
+    assert _mentions("the RSI under 30")[0] == ("rsi", {})
+
+
+def test_a_generic_band_word_belongs_to_the_family_the_lesson_named() -> None:
+    assert _mentions("the lower band", ["keltner"])[0][0] == "keltner_lower"
+    assert _mentions("the lower band", ["bb"])[0][0] == "bb_lower"
+    assert _mentions("the upper channel", ["donchian"])[0][0] == "donchian_high"
+
+
+def test_offsets_and_scales() -> None:
+    c = _clause("yesterday's low and 1.5 times the 20 day average")
+    ms = [m for m in find_mentions(c, set(), []) if m.kind == "indicator"]
+    assert (ms[0].indicator, ms[0].offset) == ("low", 1)
+    assert (ms[1].indicator, ms[1].scale) == ("sma", 1.5)
+
+
+# ---------------------------------------------------------------- frames
+
+
+@pytest.mark.parametrize(
+    ("said", "parts"),
+    [
+        ("I buy", ["long.entry"]),
+        ("you're out", ["exit"]),
+        ("I sell short", ["short.entry"]),
+        ("I cover", ["short.exit"]),
+        ("go short", ["short.entry"]),
+        ("I buy back the short", ["short.exit"]),
+        ("I stay long until it drops", ["long.exit"]),
+        ("the short side", []),
+        ("a short-term trade", []),
+    ],
+)
+def test_actions(said: str, parts: list[str]) -> None:
+    assert [a.part for a in find_actions(_clause(said)) if not a.negated] == parts
+
+
+def test_a_negated_or_someone_elses_action_is_marked() -> None:
+    assert all(a.negated for a in find_actions(_clause("I don't short this")))
+    assert all(a.negated for a in find_actions(_clause("beginners buy the first dip")))
+
+
+@pytest.mark.parametrize(
+    ("said", "op"),
+    [
+        ("the 9 EMA crosses above the 21 EMA", "crosses_above"),
+        ("the 9 EMA crosses back under the 21 EMA", "crosses_below"),
+        ("Williams %R crosses up through minus 80", "crosses_above"),
+        ("the RSI drops below 30", "<"),
+        ("the RSI gets above 70", ">"),
+        ("the RSI is higher than 50", ">"),
+        ("the MACD line turns positive", ">"),
+    ],
+)
+def test_comparison_words(said: str, op: str) -> None:
+    c = _clause(said)
+    comps = find_comparisons(c, find_mentions(c, set(), []))
+    assert [x.op for x in comps] == [op]
+
+
+@pytest.mark.parametrize(
+    ("said", "flag"),
+    [
+        ("below five is even better", "hedge"),
+        ("some people add the MACD", "optional"),
+        ("long only", "long_only"),
+        ("shorts are the mirror image", "mirror"),
+        ("it's a stop and reverse system", "always_in"),
+        ("Mike asks whether it works on crypto", "question"),
+        ("to recap", "recap"),
+        ("we do nothing", "stay_out"),
+    ],
+)
+def test_clause_marks(said: str, flag: str) -> None:
+    assert getattr(clause_marks(_clause(said)), flag) is True
+
+
+def test_parabolic_stop_and_reverse_the_name_is_not_a_way_of_trading() -> None:
+    c = _clause("the parabolic stop and reverse")
+    named = {k for m in find_mentions(c, set(), []) if m.kind == "indicator" for k in range(m.start, m.end)}
+    assert clause_marks(c, named).always_in is False
+
+
+# ---------------------------------------------------------------- stops
+
+
+@pytest.mark.parametrize(
+    ("said", "field", "value"),
+    [
+        ("stop loss 2 percent under your entry", "stop_loss_pct", 2.0),
+        ("take profit at 6 percent", "take_profit_pct", 6.0),
+        ("a trailing stop of 8 percent", "trailing_stop_pct", 8.0),
+        ("the stop is 2 times the ATR", "stop_loss_atr", 2.0),
+        ("a stop at 2 ATR from the entry price", "stop_loss_atr", 2.0),
+        ("the target is three quarters of a percent", "take_profit_pct", 0.75),
+    ],
+)
+def test_stop_fields(said: str, field: str, value: float) -> None:
+    c = _clause(said)
+    found, _ = read_stops(c, find_mentions(c, set(), []), None)
+    assert (found[0].field, found[0].value) == (field, value)
+
+
+def test_no_stop_and_a_distance_that_is_not_a_stop() -> None:
+    c = _clause("I don't use a stop loss")
+    assert read_stops(c, find_mentions(c, set(), []), None)[1] is True
+    c = _clause("the stop is 2 N, not a price move of 2 percent")
+    assert not [f for f in read_stops(c, find_mentions(c, set(), []), None)[0] if f.field == "stop_loss_pct"]
+
+
+@pytest.mark.parametrize(
+    ("said", "tf"),
+    [("daily bars", "1d"), ("the one-hour chart", "1h"), ("weekly", "1w"), ("15 minute candles", "15m")],
+)
+def test_timeframes(said: str, tf: str) -> None:
+    assert [t for _, t in timeframes(_clause(said).words)] == [tf]
+
+
+def test_time_exits_convert_to_bars() -> None:
+    assert (bars(2, "week", "1d"), bars(6, "week", "1w"), bars(12, "hour", "1h"), bars(3, "day", "1w")) == (
+        10,
+        6,
+        12,
+        None,
+    )
+
+
+# ---------------------------------------------------------------- specs: mirroring
+
+
+def _op(name: str, **params: float) -> Operand:
+    return Operand(indicator=name, params=params)
+
+
+@pytest.mark.parametrize(
+    ("long", "short"),
+    [
+        (Condition(left=_op("close"), op=">", right=_op("bb_upper")), "close < bb_lower(20,2)"),
+        (Condition(left=_op("rsi"), op="<", right=30), "rsi(14) > 70"),
+        (Condition(left=_op("williams_r"), op="<", right=-80), "williams_r(14) > -20"),
+        (Condition(left=_op("cci"), op="crosses_above", right=100), "cci(20) crosses_below -100"),
+        (Condition(left=_op("plus_di"), op=">", right=_op("minus_di")), "minus_di(14) > plus_di(14)"),
+        (Condition(left=_op("adx"), op=">", right=20), "adx(14) > 20"),
+        (
+            Condition(left=_op("volume"), op=">", right=_op("sma", window=50, source="volume")),
+            "volume > sma(50,volume)",
+        ),
+        (
+            Condition(left=_op("close"), op=">", right=_op("highest_high", window=20)),
+            "close < lowest_low(20)",
+        ),
+    ],
+)
+def test_mirrored_conditions(long: Condition, short: str) -> None:
+    assert _mirror(long).describe() == short
+
+
+def test_mirror_operand_of_a_scaled_average() -> None:
+    assert mirror_operand(Operand(indicator="ema", params={"window": 20}, scale=0.97)).scale == pytest.approx(
+        1.03
+    )
+
+
+def test_vocabulary_comes_from_the_registry() -> None:
+    from reelquant.indicators import REGISTRY
+
+    table = vocab.phrases()
+    for d in REGISTRY.values():
+        for w in d.words:
+            assert any(e.indicator == d.name for e in table[vocab.phrase_tokens(w)])
