@@ -63,7 +63,6 @@ _SUBJECTS = frozenset(
     ["i", "we", "you", "i'll", "we'll", "you'll", "then", "and", "just", "to", "i'd", "we'd"]
 )
 # "a short", "the short side", "if I'm short": the word names a position, not the act of shorting
-_CONDITIONAL_WORDS = frozenset(["if", "when", "while", "whenever", "once", "as"])
 _NOT_A_SHORT = frozenset(
     [
         "a",
@@ -179,7 +178,7 @@ def find_actions(clause: Clause) -> list[Action]:
         elif (
             word in ("short", "long")
             and prev in ("i'm", "we're", "you're")
-            and not any(x in _CONDITIONAL_WORDS for x in w[max(0, i - 3) : i])
+            and not any(x in vocab.CONDITIONAL for x in w[max(0, i - 3) : i])
         ):
             part = f"{word}.entry"  # "..., I'm short on the next bar" (but "if I'm short, ..." is a side)
         elif (
@@ -490,9 +489,9 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     elif sides and shorts:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
-    # "used to" tells a habit given up; "obviously" remarks on a consequence of the rules
+    # "used to" tells a habit given up
     m.story = (
-        _has(w, (("used", "to"), ("obviously",)))
+        _has(w, (("used", "to"),))
         or any(x in _CALENDAR for x in w)
         or any(
             x
@@ -662,7 +661,7 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
 
 
 def _multiples(w: list[str], mentions: list[Mention], found: list[Comparison]) -> list[Comparison]:
-    """"Volume is twice its 50-day average": a multiple said as a state means at least that much."""
+    """ "Volume is twice its 50-day average": a multiple said as a state means at least that much."""
     out = []
     for m in mentions:
         if (
@@ -681,7 +680,7 @@ def _multiples(w: list[str], mentions: list[Mention], found: list[Comparison]) -
 
 
 def _runs(w: list[str], clause: Clause) -> list[Comparison]:
-    """"Three lower closes in a row": each close below the one before, N bars running."""
+    """ "Three lower closes in a row": each close below the one before, N bars running."""
     out = []
     toks = clause.tokens
     for i in range(len(w) - 2):
@@ -744,7 +743,7 @@ def _right_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | N
 
 
 def _for_bars(w: list[str], clause: Clause, comps: list[Comparison]) -> None:
-    """"Two closes in a row", "three consecutive closes", "for 3 bars": held N bars running."""
+    """ "Two closes in a row", "three consecutive closes", "for 3 bars": held N bars running."""
     toks = clause.tokens
     for i, t in enumerate(toks):
         if not t.is_number or not t.value or not float(t.value).is_integer() or t.value < 2 or t.value > 10:

@@ -448,7 +448,7 @@ def read_lesson(transcript: Transcript) -> Reading:
             and any(
                 pc.index == c.index - 1
                 and not modal
-                and any(x in _CONDITIONAL for x in pc.words[: pcomp.start])
+                and any(x in vocab.CONDITIONAL for x in pc.words[: pcomp.start])
                 for _, pc, pcomp, modal in pending
             )
             else set()
@@ -572,7 +572,6 @@ _PENDING_REACH = 15  # clauses: how far back an action's unattached conditions m
 
 
 _LEADS = frozenset(["a", "an", "on", "the", "close", "closes", "daily", "weekly", "hourly", "it", "price"])
-_CONDITIONAL = frozenset(["when", "whenever", "if", "once", "as", "until", "after"])
 
 
 def _action_for(
@@ -590,12 +589,12 @@ def _action_for(
         if a.at in (bound or set()):
             return True
         prev_end = max([b.end for b in live if b.end <= a.at], default=0)
-        if prev_end and any(x in _CONDITIONAL for x in words[prev_end : prev_end + 3]):
+        if prev_end and any(x in vocab.CONDITIONAL for x in words[prev_end : prev_end + 3]):
             return False  # "buy when X and sell when Y": that "when" was the action before's
         return any(
             c.end <= a.at + 1
             and c.start >= prev_end
-            and any(x in _CONDITIONAL for x in words[prev_end : c.start + 1])
+            and any(x in vocab.CONDITIONAL for x in words[prev_end : c.start + 1])
             for c in comps or []
         )
 
@@ -605,7 +604,7 @@ def _action_for(
         if bound_back(a):
             return False
         for k, x in enumerate(words[a.end : a.end + 7]):
-            if x in _CONDITIONAL:
+            if x in vocab.CONDITIONAL:
                 return True
             if x in (",", "and", "but", "then", "so") or x in vocab.PRONOUN_SUBJECTS:
                 return False
@@ -621,7 +620,7 @@ def _action_for(
     after = [a for a in live if a.at >= comp.end - 1 and not forward(a)]
     if after:
         return after[0]
-    if before and any(x in _CONDITIONAL for x in words[before[-1].end : comp.start + 1]):
+    if before and any(x in vocab.CONDITIONAL for x in words[before[-1].end : comp.start + 1]):
         return None  # "i buy and when it goes above 70 | i sell": its action is said next
     return min(live, key=lambda a: abs(a.at - comp.at))
 
@@ -765,7 +764,7 @@ _CORRECTION = frozenset(
 
 
 def _apply_corrections(c: Clause) -> None:
-    """"Seventy, no sorry, eighty" -> eighty: a number taken back goes, with the words taking it back."""
+    """ "Seventy, no sorry, eighty" -> eighty: a number taken back goes, with the words taking it back."""
     toks = c.tokens
     i = 0
     while i < len(toks):

@@ -285,7 +285,6 @@ DATA_NEEDS: dict[tuple[str, ...], str] = {
     ("advancers",): "market breadth (other symbols)",
     ("decliners",): "market breadth (other symbols)",
     ("new", "highs", "minus"): "market breadth (other symbols)",
-    ("tick",): "market breadth (the NYSE TICK)",
     ("dividend",): "dividend data",
     ("analyst",): "analyst data",
     ("upgrade",): "analyst data",

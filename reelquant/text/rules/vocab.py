@@ -185,7 +185,8 @@ BELOW = frozenset(["below", "under", "beneath", "lower", "less", "underneath", "
 ENTRY_REFS = frozenset(["entry", "fill", "paid", "cost", "purchase", "got", "bought"])
 CROSS = frozenset(["cross", "crosses", "crossed", "crossing", "crossover", "crossunder"])
 PRONOUN_SUBJECTS = frozenset(["i", "we", "you", "i'm", "we're", "you're", "i'll", "we'll", "you'll", "they"])
-PRONOUNS = frozenset(["it", "its", "it's", "that", "this", "them", "they", "both", "each"])
+# Words that make what follows a condition ("when it drops below 10", "until the cross").
+CONDITIONAL = frozenset(["when", "whenever", "if", "once", "as", "until", "after", "while"])
 NEGATIONS = frozenset(
     [
         "not",
