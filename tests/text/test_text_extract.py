@@ -535,3 +535,18 @@ def test_a_chart_story_with_dates_is_not_a_rule() -> None:
         "25, I buy, and four days later it's back above 60."
     )
     assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}
+
+
+def test_bare_numbers_as_the_subject_of_a_cross() -> None:
+    spec = one(
+        "Ten EMA and thirty EMA on the daily. Entry: ten crosses above thirty, buy. Exit: ten crosses back "
+        "below thirty, sell."
+    )
+    assert part(spec, "long.entry") == {"ema(10) crosses_above ema(30)"}
+    assert part(spec, "long.exit") == {"ema(10) crosses_below ema(30)"}
+
+
+@pytest.mark.parametrize("buyer", ["I'm a buyer", "you're a buyer", "we are a buyer"])
+def test_being_a_buyer_is_an_entry(buyer: str) -> None:
+    spec = one(f"When the RSI drops below 30, {buyer}. I get out when the RSI is above 70.")
+    assert part(spec, "long.entry") == {"rsi(14) < 30"}

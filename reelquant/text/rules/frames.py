@@ -157,7 +157,9 @@ def find_actions(clause: Clause) -> list[Action]:
             side = "long" if "long" in w[i:until] else "short" if "short" in w[i:until] else ""
             out.append(Action(f"{side}.exit" if side else "exit", i, until, False))
             continue
-        if word in ("buy", "buys") and nxt == "back":
+        if word in ("buyer", "seller") and prev in ("a", "net"):
+            part = "long.entry" if word == "buyer" else "long.exit"  # "I'm a buyer"
+        elif word in ("buy", "buys") and nxt == "back":
             part = "short.exit"  # "I buy back the short"
         elif word in ("buy", "buys") or (
             word == "long" and (prev in ("go", "get", "goes", "going", "enter") or n <= 3)

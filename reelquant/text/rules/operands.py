@@ -432,8 +432,12 @@ def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
         # "the 200-day" with no name after it: a window that points at an average the lesson named
         m.kind = "window"
         m.end = i + 2
-    elif i > 0 and words[i - 1] == "the" and float(value).is_integer() and value >= 2:
-        m.kind = "window"
+    elif (
+        (i > 0 and words[i - 1] == "the" or i + 1 < len(words) and words[i + 1] in vocab.CROSS)
+        and float(value).is_integer()
+        and value >= 2
+    ):
+        m.kind = "window"  # "the nine crosses ...", "ten crosses back below thirty": averages named before
     return m
 
 

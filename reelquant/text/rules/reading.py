@@ -943,6 +943,10 @@ def _resolve(
             name = _recent_other(c, right_m, mentions, lesson, lefts[0])
             if name is not None:
                 right = name.model_copy(update={"scale": right_m.scale}) if right_m.scale != 1.0 else name
+    if isinstance(right, float) and lefts and _scale(lefts[0]) == Scale.PRICE and right.is_integer():
+        said = lesson.by_window(int(right), c.index)  # "... crosses back below thirty": the 30 average
+        if said is not None:
+            right = Operand(indicator=said.name, params=said.params)
     if right is None:
         return []
     out = []
