@@ -1,6 +1,6 @@
 import pytest
 
-from reelquant.text.numbers import normalize_numbers, spell_number
+from reelquant.text.numbers import normalize_numbers, number_spans, spell_number
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,22 @@ def test_spell_number_round_trips_through_normalize(n: int, words: str) -> None:
 def test_spell_number_refuses_out_of_range() -> None:
     with pytest.raises(ValueError, match="0 to 999999"):
         spell_number(-1)
+
+
+@pytest.mark.parametrize(
+    ("words", "spans"),
+    [
+        ("the two hundred day", [(1, 2, "200")]),
+        ("twenty - one ema", [(0, 2, "21")]),
+        ("one and a half percent", [(0, 3, "1.5")]),
+        ("point oh two and point two", [(0, 2, "0.02"), (4, 5, "0.2")]),
+        ("three quarters of a percent", [(0, 3, "0.75")]),
+        ("half a percent", [(0, 1, "0.5")]),
+        ("a hundred day", [(0, 1, "100")]),
+        ("this one is simple", []),
+        ("the first half of the day", []),
+        ("two quarters in a row", [(0, 0, "2")]),
+    ],
+)
+def test_number_spans_point_at_the_words_of_each_number(words: str, spans: list) -> None:
+    assert number_spans(words.split()) == spans
