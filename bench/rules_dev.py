@@ -1,9 +1,9 @@
 """Dev loop for the rule reader: extract every labeled lesson, score with the reference scorer, time it.
 
-usage: python bench/rules_dev.py [--set shared|own|hold] [--asr [--one-segment]] [--show NAME ...] [--diff]
+usage: python bench/rules_dev.py [--set shared|own|hold|hold2] [--asr [--one-segment]] [--show NAME ...] [--diff]
 
 Runs `reelquant.text.rules.extract_specs` over the shared lessons (../shared/lessons), the project's own
-(tests/lessons, `hold_` ones only with --set hold), as written or as a recognizer would hear them (--asr,
+(tests/lessons; the held-out batches `hold_` and `hold2_` only with --set hold / hold2), as written or as a recognizer would hear them (--asr,
 tests/text/asr_like.py), writes REPORT_DIR/<name>/report.json and prints the reference scorer's lines
 (../shared/tools/score_specs.py) and the reader's speed in ms per 1,000 words.
 """
@@ -42,15 +42,15 @@ def names(which: str) -> list[str]:
     folder = lesson_dir(which)
     out = sorted(p.stem for p in folder.glob("*.txt"))
     if which == "own":
-        out = [n for n in out if not n.startswith("hold_")]
-    if which == "hold":
-        out = [n for n in out if n.startswith("hold_")]
+        out = [n for n in out if not n.startswith("hold")]
+    if which in ("hold", "hold2"):
+        out = [n for n in out if n.startswith(f"{which}_")]
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="shared", choices=["shared", "own", "hold"])
+    ap.add_argument("--set", default="shared", choices=["shared", "own", "hold", "hold2"])
     ap.add_argument("--asr", action="store_true", help="read the recognizer-like variant")
     ap.add_argument("--one-segment", action="store_true", help="with --asr: the whole lesson as one segment")
     ap.add_argument("--show", nargs="*", default=[], help="print extraction and label of these lessons")
