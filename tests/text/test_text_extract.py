@@ -550,3 +550,116 @@ def test_bare_numbers_as_the_subject_of_a_cross() -> None:
 def test_being_a_buyer_is_an_entry(buyer: str) -> None:
     spec = one(f"When the RSI drops below 30, {buyer}. I get out when the RSI is above 70.")
     assert part(spec, "long.entry") == {"rsi(14) < 30"}
+
+
+# ---------------------------------------------------------------- an average's kind, filters and sides
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We use two exponential moving averages, a fast twenty day average and a slow fifty day average. Buy "
+        "when the twenty day average crosses above the fifty day average. Sell when the twenty day average "
+        "crosses back below the fifty day average.",
+        "My averages are the 10 EMA and the 40 EMA... no wait. Okay: I buy when the twenty day exponential "
+        "moving average crosses above the fifty day exponential moving average, and I sell when the twenty day "
+        "average crosses back below the fifty day average.",
+        "Twenty EMA, fifty EMA, daily. The twenty day line crosses over the fifty day line, you're long. The "
+        "twenty day line crosses under the fifty day line, you're out.",
+    ],
+)
+def test_an_average_said_without_its_kind_takes_the_kind_the_lesson_gave_it(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"ema(20) crosses_above ema(50)"}
+    assert part(spec, "long.exit") == {"ema(20) crosses_below ema(50)"}
+
+
+def test_an_average_of_unknown_kind_is_simple_and_says_so() -> None:
+    spec = one(
+        "Buy when the close is above the 50-day average. Sell when the close is below the 50-day average."
+    )
+    assert part(spec, "long.entry") == {"close > sma(50)"}
+    assert any("without its kind" in a for a in spec.assumptions)
+    named = one("Buy when the close is above the 50-day simple moving average. Sell when it closes below it.")
+    assert not any("without its kind" in a for a in named.assumptions)
+
+
+def test_a_volume_average_does_not_take_the_kind_of_a_price_average() -> None:
+    spec = one(
+        "Buy when the close is above the 50 EMA and volume is more than twice the 50-day average volume. "
+        "Sell when the close is below the 50 EMA."
+    )
+    assert part(spec, "long.entry") == {"close > ema(50)", "volume > sma(50,volume)x2"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "First, the trend filter. The daily close must be above the two hundred day simple moving average. If "
+        "price is below that line, we do nothing. Second, the trigger: a very short RSI, the two period RSI. "
+        "When it falls below ten, that is our buy signal. Both conditions must be true on the same day. We sell "
+        "when the two period RSI climbs back above seventy. Long only.",
+        "Price has to be above the 200-day SMA, and if it's under it I stand aside. Then I want the 2-period RSI "
+        "under 10, and I buy. I sell when the 2-period RSI is over 70. We never short this.",
+        "Rule one, the close needs to be above the 200 day simple moving average, otherwise stay out. Rule two, "
+        "the RSI two drops under ten. Both true, I'm a buyer. When RSI two gets above seventy, I'm out. I don't go "
+        "short with it.",
+    ],
+)
+def test_a_filter_and_its_stay_out_join_the_entry_of_the_side_the_lesson_trades(
+    text: str, heard: bool
+) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") in (
+        {"close > sma(200)", "rsi(2) < 10"},
+        {"close >= sma(200)", "rsi(2) < 10"},
+    )
+    assert part(spec, "long.exit") == {"rsi(2) > 70"}
+    assert spec.short is None
+
+
+@pytest.mark.parametrize(
+    "short_word",
+    [
+        "a very short RSI, the 3-period RSI",
+        "the short RSI, the 5-period RSI",
+        "a rather short RSI, the RSI 3",
+    ],
+)
+def test_short_as_a_length_is_not_a_short_trade(short_word: str) -> None:
+    spec = one(f"We use {short_word}. Buy when it drops below 20, sell when it gets above 80.")
+    assert spec.short is None and spec.long is not None
+
+
+@pytest.mark.parametrize("only", ["Long only.", "We never short it.", "I don't short this one."])
+def test_long_only_forbids_any_short_side(only: str) -> None:
+    spec = one(
+        "Buy when the close crosses above the 20 EMA, sell when it crosses below the 20 EMA. "
+        f"Go short when the RSI is above 80. {only}"
+    )
+    assert spec.short is None
+    assert part(spec, "long.entry") == {"close crosses_above ema(20)"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Daily chart. Go short when the close falls below the 50-day average. Cover when the close gets back "
+        "above the 50-day average.",
+        "We trade both sides. Go long when the close rises above the 50-day average, and sell when it falls back "
+        "below it. Go short when the close falls below the 50-day average. Cover when it gets back above it.",
+        "Buy when the close rises above the 50-day average. Sell when it falls below. Go short when the close "
+        "falls below the 50-day average. Cover when it gets back above.",
+    ],
+)
+def test_a_short_entry_below_an_average_and_pronouns_for_both_sides(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "short.entry") == {"close < sma(50)"}
+    assert part(spec, "short.exit") == {"close > sma(50)"}
+    if spec.long is not None:
+        assert part(spec, "long.entry") == {"close > sma(50)"} and part(spec, "long.exit") == {
+            "close < sma(50)"
+        }

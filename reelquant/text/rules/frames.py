@@ -175,6 +175,8 @@ def find_actions(clause: Clause) -> list[Action]:
             part, end = "short.entry", i + 2
         elif word == "short" and prev == "sell":
             continue  # read with the word before
+        elif word == "short" and (prev in _DEGREE or _starts_name(w, i + 1)):
+            continue  # "a very short RSI", "the short EMA": a length, not a trade
         elif word == "short" and prev in ("go", "goes", "going", "get", "gets"):
             part = "short.entry"
         elif (
@@ -228,8 +230,8 @@ def find_actions(clause: Clause) -> list[Action]:
         ):
             # "the entry needs both: ...", "here is the entry.", "long entry." announce the entry's conditions
             part = "short.entry" if prev == "short" else "long.entry"
-        elif word == "out" and prev in _BE:
-            part = "exit"
+        elif word == "out" and (prev in _BE or (i == 0 and nxt in vocab.CONDITIONAL and nxt != "as")):
+            part = "exit"  # "I'm out", and "Out when ..." said as a heading of its own
         elif (
             word in ("closed", "closes")
             and prev in ("is", "are", "gets", "get", "be")
@@ -256,6 +258,16 @@ def find_actions(clause: Clause) -> list[Action]:
         neg = any(x in vocab.NEGATIONS for x in w[lo:i]) or prev in _OTHERS
         out.append(Action(part, i, end, neg))
     return out
+
+
+# Words that grade an adjective: "a very short RSI" is about a length.
+_DEGREE = frozenset(["very", "too", "so", "quite", "really", "pretty", "fairly", "rather", "super", "extra"])
+
+
+def _starts_name(words: list[str], k: int) -> bool:
+    """Whether an indicator's name starts at `k` ("short RSI", "short moving average")."""
+    table = vocab.phrases()
+    return any(tuple(words[k : k + n]) in table for n in range(1, vocab.max_phrase_len() + 1))
 
 
 def _short_context(words: list[str]) -> bool:
@@ -571,6 +583,21 @@ _CROSS_DIRECTION_SKIP = frozenset(
 )
 
 
+# Verbs of movement before "above" / "below" with nothing after ("sell when it falls back below"): the line
+# it moved against is the one the lesson compared with last.
+_MOTION = frozenset(
+    ["falls", "drops", "gets", "goes", "moves", "back", "closes", "comes", "slips", "climbs", "rises", "dips"]
+)
+
+
+# Words that cannot begin the line compared with: "when it crosses back above, ...", and in unpunctuated
+# speech "sell when it falls below go short when ...", where the next words start another rule.
+_ELIDED_NEXT = frozenset(
+    [",", "and", "or", "again", "then", "so", "but", "go", "buy", "sell", "cover", "short", "i", "we", "you"]
+    + sorted(vocab.CONDITIONAL)
+)
+
+
 def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison]:
     """Comparison frames in a clause; left and right are the nearest operands around the comparison word."""
     w = clause.words
@@ -639,8 +666,8 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
         right = _right_operand(w, mentions, right_from)
         if (
             right is None
-            and op.startswith("crosses")
-            and (right_from >= n or w[right_from] in (",", "and", "or", "again"))
+            and (op.startswith("crosses") or (i > 0 and w[i - 1] in _MOTION))
+            and (right_from >= n or w[right_from] in _ELIDED_NEXT)
         ):
             right = Mention("ref", right_from, right_from, elided=True)  # "when it crosses back above, ..."
         if right is None or _entry_ref(w, right_from):

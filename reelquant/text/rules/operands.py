@@ -79,6 +79,8 @@ class Mention:
     said_default: bool = False
     elided: bool = False  # a missing right side: the one the lesson compared with last
     bare_number_before: bool = False  # "2 ATR": a number right before the name, no "day" between
+    generic: bool = False  # an average said without its kind ("the 20-day average", "the 50-day line")
+    plural_name: bool = False  # the name said in the plural ("two exponential moving averages")
 
     @property
     def is_operand(self) -> bool:
@@ -236,6 +238,9 @@ def _indicator_mention(
     assert name is not None
     m = Mention("indicator", i, j, indicator=name, family=family)
     d = REGISTRY[name]
+    phrase = words[i:j]
+    m.plural_name = len(phrase[-1]) > 2 and phrase[-1].endswith("s")
+    m.generic = name == "sma" and not any(x in _KIND_WORDS for x in phrase)
     # Parameters said before: "the 9 EMA", "200-day simple moving average", "2-period RSI".
     k = i - 1
     while k >= 0 and words[k] in ("-", "simple", "exponential"):
@@ -245,7 +250,18 @@ def _indicator_mention(
         k -= 1
         while k >= 0 and words[k] == "-":
             k -= 1
-    if k >= 0 and toks[k].is_number and d.params and k >= i - 4:
+    # "two exponential moving averages": a small number right before a plural average counts them ("2 ATRs"
+    # is a distance)
+    counted = (
+        k >= 0
+        and m.plural_name
+        and name in _AVERAGE_KINDS
+        and not unit
+        and toks[k].is_number
+        and toks[k].value in (2, 3, 4)
+        and not (k > 0 and (words[k - 1] in ("and", ",", "/", "-") or toks[k - 1].is_number))
+    )
+    if k >= 0 and toks[k].is_number and d.params and k >= i - 4 and not counted:
         got = _take_params(name, [toks[k].value or 0.0])
         if got:
             m.params.update(got)
@@ -331,6 +347,10 @@ def _indicator_mention(
         m.start = k - 1
     return m
 
+
+# Words that say an average's kind; "moving average", "the 50-day line" alone do not.
+_KIND_WORDS = frozenset(["simple", "sma", "s"])
+_AVERAGE_KINDS = ("sma", "ema", "wma")
 
 _GENERIC_PARTS = frozenset(["band", "bands", "channel", "channels", "line"])
 

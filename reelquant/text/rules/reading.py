@@ -133,6 +133,11 @@ class _Said:
     params: dict[str, Any]
     explicit: bool
     clause: int
+    generic: bool = False  # an average said without its kind
+    plural: bool = False
+
+
+_AVERAGES = ("sma", "ema", "wma")
 
 
 class _Lesson:
@@ -144,6 +149,32 @@ class _Lesson:
         self.last_pair: tuple[Mention, Mention] | None = None
         self.last_right: Operand | float | None = None
         self.last_left: Operand | None = None
+        # window -> clause: averages read as simple for want of a kind
+        self.assumed_simple: dict[int, int] = {}
+
+    def average_kind(self, window: int | None, source: Any = None) -> str | None:
+        """The kind of an average said without one ("the 20-day average"): the kind the lesson tied to that
+        window ("the 20-day exponential moving average"); else the kind it said its averages are ("two
+        exponential moving averages"); for an average said with no window, the one average the lesson named
+        by kind. Only averages of the same series count (a volume average is not a price average).
+        None: the lesson does not say (read as simple, with an assumption)."""
+        kinds = [
+            s for s in self.said if s.name in _AVERAGES and not s.generic and s.params.get("source") == source
+        ]
+        if window is not None:
+            tied = {s.name for s in kinds if s.explicit and s.params.get("window") == window}
+            if len(tied) == 1:
+                return tied.pop()
+            if tied:
+                return None
+        declared = {s.name for s in kinds if s.plural and not s.explicit}
+        if len(declared) == 1:
+            return declared.pop()
+        if window is None:
+            named = {(s.name, s.params.get("window")) for s in kinds if s.explicit}
+            if len(named) == 1 and not any(s.generic and s.explicit for s in self.said):
+                return named.pop()[0]
+        return None
 
     def explicit_params(self, name: str, clause: int) -> dict[str, Any] | None:
         """Parameters of the nearest mention of `name` that said them: before this clause, else after."""
@@ -161,12 +192,16 @@ class _Lesson:
             and s.params.get("window") == window
             and REGISTRY[s.name].scale == Scale.PRICE
             and s.name not in vocab.PRICE
-            and s.name in ("sma", "ema", "wma")
+            and s.name in _AVERAGES
         ]
         before = [s for s in cands if s.clause <= clause]
-        if before:
-            return before[-1]
-        return cands[0] if cands else None
+        said = before[-1] if before else (cands[0] if cands else None)
+        if said is not None and said.generic:
+            kind = self.average_kind(window, said.params.get("source"))
+            if kind is None:
+                self.assumed_simple.setdefault(window, clause)
+            return replace(said, name=kind or said.name, generic=False)
+        return said
 
 
 def _evidence(c: Clause, i: int = 0, j: int | None = None) -> Evidence:
@@ -221,7 +256,9 @@ def read_lesson(transcript: Transcript) -> Reading:
             _settings_said(c, mentions, lesson)
             for m in mentions:
                 if m.kind == "indicator" and m.indicator:
-                    lesson.said.append(_Said(m.indicator, dict(m.params), m.explicit, c.index))
+                    lesson.said.append(
+                        _Said(m.indicator, dict(m.params), m.explicit, c.index, m.generic, m.plural_name)
+                    )
         per_clause.append((c, marks, actions, mentions))
     lesson.families = families
     # Pass 2: frames.
@@ -365,17 +402,23 @@ def read_lesson(transcript: Transcript) -> Reading:
         if marks.stay_out and not (marks.question or marks.optional or marks.story):
             # "If price is below the 200-day, we do nothing": a filter for the next entry, the other way round
             at = stay_out_at(w) or 0
-            if at <= 2:  # "... below the 200-day | we do nothing": said in the clause before
+            # "..., otherwise stay out": what was said before is the filter itself, not its opposite
+            otherwise = "otherwise" in w[max(0, at - 3) : at]
+            # "... below the 200-day | we do nothing": said in the clause before
+            if at <= 2 and not otherwise:
                 flipped = [
                     (_negation(cond), pc, comp, True)
                     for cond, pc, comp, _ in pending
                     if pc.index == c.index - 1 and not cond.op.startswith("crosses")
                 ]
                 pending = [p for p in pending if p[1].index != c.index - 1] + flipped
-            before = [(comp, cond) for comp, cond in resolved if comp.at < at]
-            for comp, cond in before:
-                if not cond.op.startswith("crosses"):
-                    pending.append((_negation(cond), c, comp, True))
+            # "price has to be above it, and if it's under it I stand aside": only the "if" stretch is the
+            # condition to stay out on; a comparison said before that "if" is the filter as it is
+            cue = max((k for k, x in enumerate(w[:at]) if x in vocab.CONDITIONAL), default=-1)
+            for comp, cond in resolved:
+                if comp.at < at and not cond.op.startswith("crosses"):
+                    plain = otherwise or comp.at < cue
+                    pending.append((cond if plain else _negation(cond), c, comp, True))
             resolved = [(comp, cond) for comp, cond in resolved if comp.at > at]
             marks.negated = c.punctuated and marks.negated and not live
             if not resolved and not live:
@@ -492,6 +535,16 @@ def read_lesson(transcript: Transcript) -> Reading:
                 unattached.append((cond, pc, comp))
         pending = keep
     _restatements(reading, unattached + [(cond, pc, comp) for cond, pc, comp, _ in pending])
+    for window, at in sorted(lesson.assumed_simple.items()):
+        reading.settings.append(
+            SettingFrame(
+                0,
+                "assumption",
+                f"the {window}-bar average is said without its kind: read as a simple moving average",
+                _evidence(cls[at]),
+                at,
+            )
+        )
     reading.rules.sort(key=lambda r: r.clause)
     return reading
 
@@ -854,6 +907,12 @@ def _operand(m: Mention, lesson: _Lesson, clause: int) -> Operand | None:
     if name is None:
         return None
     params = dict(m.params)
+    if m.generic:
+        window = params.get("window") if m.explicit else None
+        kind = lesson.average_kind(int(window) if window is not None else None, params.get("source"))
+        if kind is None and window is not None:
+            lesson.assumed_simple.setdefault(int(window), clause)
+        name = kind or name
     if not m.explicit and REGISTRY[name].params:
         said = lesson.explicit_params(name, clause)
         if said:
@@ -910,6 +969,16 @@ def _resolve(
     elif left_m.kind == "ref":
         if right_m.kind == "ref" and right_m.elided and lesson.last_left is not None:
             lefts = [lesson.last_left]  # "first it has to cross up": the two lines that were crossing
+        elif (
+            right_m.kind == "ref"
+            and not right_m.offset
+            and not left_m.plural
+            and lesson.last_left is not None
+            and isinstance(lesson.last_right, Operand)
+        ):
+            # "sell when it falls back below it": the subject and the line of the comparison said last
+            lefts = [lesson.last_left]
+            right = lesson.last_right
         elif left_m.plural and lesson.last_pair is not None:
             lefts = [
                 x
@@ -935,6 +1004,8 @@ def _resolve(
         return []
     if right_m.kind == "ref" and right_m.elided:
         right = lesson.last_right
+    elif right_m.kind == "ref" and isinstance(right, Operand) and left_m.kind == "ref":
+        pass  # taken from the comparison said last, above
     elif right_m.kind == "ref":
         if right_m.offset:
             right = Operand(indicator=lefts[0].indicator, params=lefts[0].params, offset=right_m.offset)

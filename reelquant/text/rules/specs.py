@@ -107,8 +107,12 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
         neutral = [c for c in conds["long.entry"] if _mirror(c).key() in keys]
         have = {c.key() for c in conds["short.entry"]}
         conds["short.entry"] += [c for c in neutral if c.key() not in have]
-    # "long only" / "short only" keep the other side from being derived (mirror, always in); rules the
-    # lesson states for that side outright still stand (a passing "we're not shorting into a bounce")
+    # "long only" / "we never short" forbid a short side in the setup, whatever else was read as one (and
+    # the same the other way round)
+    if flags["long_only"] and not flags["short_only"] and conds["long.entry"]:
+        conds["short.entry"], conds["short.exit"] = [], []
+    if flags["short_only"] and not flags["long_only"] and conds["short.entry"]:
+        conds["long.entry"], conds["long.exit"] = [], []
     long_side = (
         Side(
             entry=ConditionSet.of("all", conds["long.entry"]), exit=ConditionSet.of("any", conds["long.exit"])
@@ -131,6 +135,7 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
     if not stops.any_set() and not conds["long.exit"] and not conds["short.exit"]:
         return StrategySpec.untestable([NO_EXIT])  # a trade that never ends cannot be tested
     assumptions += _default_assumptions(long_side, short_side, reading)
+    assumptions += _read_as(reading, setup, long_side, short_side)
     prov = []
     for p in _PARTS:
         side, part = p.split(".")
@@ -344,6 +349,21 @@ def _default_assumptions(long_side: Side | None, short_side: Side | None, readin
                         settings = ", ".join(f"{k} {v:g}" for k, v in d.defaults.items())
                         out.append(f"{d.title} at the registry's default settings ({settings})")
     return out
+
+
+def _read_as(reading: Reading, setup: int, long_side: Side | None, short_side: Side | None) -> list[str]:
+    """Reading decisions the reader noted (an average without its kind read as simple), for a setup that
+    uses a simple moving average."""
+    uses_sma = any(
+        op.indicator == "sma"
+        for side in (long_side, short_side)
+        if side is not None
+        for cs in (side.entry, side.exit)
+        for c in cs.conditions
+        for op in c.operands()
+    )
+    notes = [s.value for s in reading.settings if s.kind == "assumption" and s.setup in (0, setup)]
+    return list(dict.fromkeys(notes)) if uses_sma else []
 
 
 def _prov(part: str, s: SettingFrame) -> Provenance:
