@@ -64,6 +64,41 @@ def test_punctuated_text_splits_at_sentences_and_speech_at_cue_words() -> None:
     assert len(pieces) >= 2 and all("r s" not in p or "i" in p.split() for p in pieces)
 
 
+def _heard(text: str) -> list[str]:
+    return [c.text() for c in clauses(Transcript([Segment(0, 0, 9, text)], engine="pocketsphinx"))]
+
+
+@pytest.mark.parametrize(
+    ("heard", "pieces"),
+    [
+        # a condition starts a clause at once; the consequence stays with it
+        (
+            "risk is not optional i always place a stop two percent below my entry",
+            ["risk is not optional", "i always place a stop 2 percent below my entry"],
+        ),
+        (
+            "the trend is up when the close crosses above the line i go long",
+            ["the trend is up", "when the close crosses above the line i go long"],
+        ),
+        # "we buy when", "the exit is when", "trade when": the condition belongs to the words before it
+        ("we buy when it drops under ten", ["we buy when it drops under 10"]),
+        ("the exit is when it crosses back down", ["the exit is when it crosses back down"]),
+        # after the consequence, the next subject starts again; "r s i" is one word
+        (
+            "when the r s i drops under ten i'm in i don't short it",
+            ["when the r s i drops under 10 i'm in", "i don't short it"],
+        ),
+        # a name with a cue word inside is not cut
+        (
+            "it is a stop and reverse system always in the market",
+            ["it is a stop and reverse system always in the market"],
+        ),
+    ],
+)
+def test_unpunctuated_speech_is_cut_where_a_thought_starts(heard: str, pieces: list[str]) -> None:
+    assert _heard(heard) == pieces
+
+
 # ---------------------------------------------------------------- operands
 
 

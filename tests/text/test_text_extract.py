@@ -663,3 +663,64 @@ def test_a_short_entry_below_an_average_and_pronouns_for_both_sides(text: str, h
         assert part(spec, "long.entry") == {"close > sma(50)"} and part(spec, "long.exit") == {
             "close < sma(50)"
         }
+
+
+# ---------------------------------------------------------------- unpunctuated speech
+
+
+def heard_one(text: str) -> StrategySpec:
+    """One spec from text as a recognizer without punctuation returns it, as one segment."""
+    got = extract_specs(
+        Transcript([Segment(0, 0, 30, text)], engine="pocketsphinx")  # one pause-free stretch of speech
+    )
+    assert len(got) == 1, [s.summary() for s in got]
+    return got[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "step four the exit a long is closed when the close falls below the lowest low of the last twenty days "
+        "a short is closed when the close rises above the highest high of the last twenty days",
+        "the exit longs get closed when the close drops under the lowest low of the last twenty days and "
+        "shorts get closed when the close gets over the highest high of the last twenty days",
+    ],
+)
+def test_an_action_waiting_for_its_condition_takes_the_when_clause_after_it(text: str) -> None:
+    lead = (
+        "daily bars go long when the close is above the highest high of the last fifty five days go short "
+        "when the close is below the lowest low of the last fifty five days "
+    )
+    spec = heard_one(lead + text)
+    assert part(spec, "long.exit") == {"close < lowest_low(20)"}
+    assert part(spec, "short.exit") == {"close > highest_high(20)"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "twenty e m a and fifty e m a daily the twenty crosses over the fifty you're long the twenty crosses "
+        "under the fifty you're out",
+        "we use the twenty e m a and the fifty e m a on the daily when the twenty crosses above the fifty i "
+        "buy when the twenty crosses below the fifty i sell",
+        "the twenty e m a and the fifty e m a daily i buy when the twenty crosses above the fifty and i sell "
+        "when the twenty crosses below the fifty",
+    ],
+)
+def test_unpunctuated_conditions_pair_with_their_own_action(text: str) -> None:
+    spec = heard_one(text)
+    assert part(spec, "long.entry") == {"ema(20) crosses_above ema(50)"}
+    assert part(spec, "long.exit") == {"ema(20) crosses_below ema(50)"}
+
+
+@pytest.mark.parametrize(
+    "remark",
+    ["", "that's the whole system ", "so simple even my dad trades it "],
+)
+def test_an_unpunctuated_stop_said_after_the_rules_is_read(remark: str) -> None:
+    spec = heard_one(
+        f"buy when the r s i drops below thirty sell when the r s i rises above seventy {remark}i always place "
+        "a stop loss two percent below my entry price"
+    )
+    assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}
+    assert spec.stops.stop_loss_pct == 2.0

@@ -324,6 +324,8 @@ _ALWAYS_IN = (
 )
 _LONG_ONLY = (
     ("long", "only"),
+    ("only", "long", "trades"),
+    ("only", "long", "positions"),
     ("long", "side", "only"),
     ("only", "trade", "the", "long"),
     ("only", "the", "long"),

@@ -166,6 +166,102 @@ def tokenize_segment(seg: Segment) -> list[Token]:
     return out
 
 
+# Unpunctuated speech is cut before these at once (not only in a long run): a condition or a new step starts.
+_STRONG_CUES = frozenset(["when", "whenever", "once", "if", "then", "because", "otherwise"])
+# "i" / "we" / "you" start a thought unless a word before binds them ("when i", "that we", "and you").
+_SUBJECTS = frozenset(["i", "we", "you", "i'm", "we're", "you're"])
+_BINDS_SUBJECT = frozenset(
+    [
+        "when",
+        "whenever",
+        "if",
+        "once",
+        "until",
+        "that",
+        "where",
+        "what",
+        "which",
+        "how",
+        "so",
+        "and",
+        "then",
+        "because",
+        "before",
+        "after",
+        "as",
+        "but",
+        "or",
+        "unless",
+        "while",
+        "do",
+        "did",
+        "can",
+        "should",
+        "would",
+        "will",
+        "could",
+        "must",
+        "let",
+        "tell",
+        "show",
+        "thing",
+        "time",
+        "than",
+        "like",
+        "say",
+        "said",
+        "since",
+        "why",
+        "think",
+        "know",
+        "mean",
+        "guess",
+        "see",
+    ]
+)
+# Names with a cue word inside, never cut
+_FIXED = frozenset([("stop", "and", "reverse"), ("buy", "and", "hold")])
+_TRADE_VERBS = frozenset(["trade", "trades", "enter", "enters", "buys", "sells", "covers", "shorts", "act"])
+_SHORT_CLAUSE = 2  # tokens: a clause cut at a strong cue keeps at least this many
+
+
+def _awaits_consequence(current: list[Token]) -> bool:
+    """A clause opened by "when" / "if" with no action word nor subject yet: the subject that follows says
+    what to do."""
+    return (
+        bool(current)
+        and current[0].text in _STRONG_CUES
+        and not any(
+            t.text in _ACTION_WORDS or (t.text in _SUBJECTS and len(p.text) > 1)
+            for p, t in zip(current, current[1:], strict=False)
+        )
+    )
+
+
+def _starts_thought(current: list[Token], tok: Token) -> bool:
+    """Whether `tok` starts a new clause in unpunctuated speech, however short the run before it."""
+    prev = current[-1].text if current else ""
+    if tok.text in _STRONG_CUES:
+        # "we buy when ...", "sell if ...": a condition right after an action word belongs to its clause
+        # "the exit is when ...": the condition completes the clause it follows
+        return (
+            prev not in _ACTION_WORDS
+            and prev not in _TRADE_VERBS
+            and prev not in _SUBJECTS
+            and prev not in _BINDS_SUBJECT
+            and prev not in ("is", "was", "are", "it's", "that's", "only", "even", "except", "not")
+        )
+    if tok.text in _SUBJECTS:
+        # "if it hasn't snapped back in ten days you're out": the consequence stays with its condition
+        return (
+            not _awaits_consequence(current)
+            and prev not in _BINDS_SUBJECT
+            and prev not in _SUBJECTS
+            and len(prev) > 1
+        )
+    return False
+
+
 def is_punctuated(transcript: Transcript) -> bool:
     """Whether the text carries sentence punctuation (a script, Whisper, subtitles) or not (pocketsphinx)."""
     return any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
@@ -192,18 +288,25 @@ def clauses(transcript: Transcript) -> list[Clause]:
     for seg in transcript.segments:
         tokens = tokenize_segment(seg)
         run = 0
-        for tok in tokens:
+        for at, tok in enumerate(tokens):
             if tok.text in SENTENCE_END:
                 flush(True, tok.text)
                 run = 0
                 continue
-            if (
+            nxt = tokens[at + 1].text if at + 1 < len(tokens) else ""
+            if current and (current[-1].text, tok.text, nxt) in _FIXED:
+                pass  # "stop and reverse" is one name
+            elif not punctuated and run >= _SHORT_CLAUSE and _starts_thought(current, tok):
+                flush(True)
+                run = 0
+            elif (
                 not punctuated
                 and run >= _LONG_CLAUSE
                 and tok.text in _CUES
                 and not (current and current[-1].text in _ACTION_WORDS and tok.text in ("when", "if", "once"))
-                and not (tok.text == "i" and current and len(current[-1].text) == 1)
-            ):  # "r s i" is a word spelled out
+                and not (tok.text == "i" and current and len(current[-1].text) == 1)  # "r s i": one word
+                and not (tok.text in _SUBJECTS and _awaits_consequence(current) and run < 2 * _LONG_CLAUSE)
+            ):  # "when the close crosses above the line i go long": the consequence stays with its condition
                 flush(True)
                 run = 0
             current.append(tok)

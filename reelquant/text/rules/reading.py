@@ -221,6 +221,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     said_at: list[tuple[int, str]] = [(c.index, f) for c in cls for f in _family_scan(c)]
     families = {f for _, f in said_at}
     example_from: int | None = None
+    example_words = 0
     for c in cls:
         _apply_corrections(c)
         actions = find_actions(c)
@@ -237,9 +238,11 @@ def read_lesson(transcript: Transcript) -> Reading:
         # summary) or says the numbers were only an example; none of it is a rule.
         if any(x in _EXAMPLE_WORDS for x in c.words):
             example_from = c.index
+            example_words = 0
             marks.story = True
         elif example_from is not None:
-            if any(x in _BACK_TO_RULES for x in c.words) or c.index - example_from > _EXAMPLE_REACH:
+            example_words += len(c.words)
+            if any(x in _BACK_TO_RULES for x in c.words) or example_words > _EXAMPLE_REACH:
                 example_from = None
             else:
                 marks.story = True
@@ -267,6 +270,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     recap = False
     pending: list[tuple[Condition, Clause, Comparison, bool]] = []
     last_action_clause: tuple[int, Action] | None = None
+    hungry: tuple[int, Action] | None = None  # an action that ended its clause without a condition
     header: tuple[int, Action] | None = None
     dangling: list[tuple[Condition, Clause, Comparison]] = []
     unattached: list[tuple[Condition, Clause, Comparison]] = []
@@ -466,7 +470,16 @@ def read_lesson(transcript: Transcript) -> Reading:
                 and w[0] in ("when", "if", "once", "whenever", "as")
             ):
                 for comp, cond in resolved:
-                    _add_rule(reading, setup, last_action_clause[1], cond, c, comp, recap, marks)
+                    _add_rule(
+                        reading,
+                        setup,
+                        last_action_clause[1],
+                        cond,
+                        c,
+                        comp,
+                        recap,
+                        per_clause[last_action_clause[0]][1],
+                    )
                 continue
             for comp, cond in resolved:
                 pending.append((cond, c, comp, marks.modal))
@@ -479,6 +492,24 @@ def read_lesson(transcript: Transcript) -> Reading:
             if heading and not resolved and (live[-1].end >= len(w) or w[live[-1].end] == ":")
             else None
         )
+        # unpunctuated: "a long is closed | when X a short is closed | when Y": an action that ended its
+        # clause with no condition of its own takes the "when" clause after it, even one that goes on to
+        # the next action
+        if (
+            not c.punctuated
+            and hungry is not None
+            and hungry[0] == c.index - 1
+            and w[:1]
+            and w[0] in ("when", "if", "once", "whenever")
+        ):
+            first = live[0].at
+            mine = [(comp, cond) for comp, cond in resolved if comp.end <= first]
+            for comp, cond in mine:
+                _add_rule(reading, setup, hungry[1], cond, c, comp, recap, per_clause[hungry[0]][1])
+            resolved = [x for x in resolved if x not in mine]
+        hungry = None
+        waiting = (c.index, live[-1]) if ends and not resolved else None
+        rules_before = len(reading.rules)
         last_action_clause = (c.index, live[-1]) if not resolved or ends else None
         if dangling and dangling[0][1].index == c.index - 1:
             for cond, pc, comp in dangling:
@@ -498,7 +529,7 @@ def read_lesson(transcript: Transcript) -> Reading:
         )
         chosen: dict[tuple[int, Any], tuple[int, Comparison, Condition, Action]] = {}
         for comp, cond in resolved:
-            act = _action_for(comp, live, w, comps, bound)
+            act = _action_for(comp, live, w, comps, bound, c.punctuated)
             if act is None:
                 dangling.append((cond, c, comp))
                 continue
@@ -534,6 +565,8 @@ def read_lesson(transcript: Transcript) -> Reading:
             else:
                 unattached.append((cond, pc, comp))
         pending = keep
+        # the action took conditions said before it ("... both true | i'm a buyer"): it is not waiting
+        hungry = waiting if len(reading.rules) == rules_before else None
     _restatements(reading, unattached + [(cond, pc, comp) for cond, pc, comp, _ in pending])
     for window, at in sorted(lesson.assumed_simple.items()):
         reading.settings.append(
@@ -618,7 +651,7 @@ _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "h
 _BACK_TO_RULES = frozenset(
     ["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"]
 )
-_EXAMPLE_REACH = 8  # clauses
+_EXAMPLE_REACH = 90  # words (not clauses: unpunctuated speech cuts into more, shorter clauses)
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _LOOSE_REACH = 5  # clauses: a condition said without "has to" / "must" reaches only the next action or two
 _PENDING_REACH = 15  # clauses: how far back an action's unattached conditions may lie
@@ -633,6 +666,7 @@ def _action_for(
     words: list[str],
     comps: list[Comparison] | None = None,
     bound: set[int] | None = None,
+    punctuated: bool = True,
 ) -> Action | None:
     """The action a comparison belongs to. "Sell when X": an action followed by "when" takes what comes
     after it; "when X, I buy": any other action takes what was said before it."""
@@ -675,6 +709,15 @@ def _action_for(
         return after[0]
     if before and any(x in vocab.CONDITIONAL for x in words[before[-1].end : comp.start + 1]):
         return None  # "i buy and when it goes above 70 | i sell": its action is said next
+    if (
+        before
+        and not punctuated
+        and words[before[-1].at] not in ("entry", "exit")
+        and words[before[-1].end : before[-1].end + 1] not in (["is"], ["are"], [":"])
+    ):
+        # "... you're long the 20 day line crosses under the 50 | you're out": the next action's; but "the
+        # entry needs both price must be above ..." names what follows
+        return None
     return min(live, key=lambda a: abs(a.at - comp.at))
 
 
