@@ -15,7 +15,7 @@ from reelquant.strategy.markets import Instrument, infer_timeframe, normalize_ti
 
 class MarketDataResource(dg.ConfigurableResource):
     """The markets setups are tested on. `bundled`: every file shipped in the package's data folder (daily GOOG
-    2004-2013). A folder or file of CSV/Parquet: `symbol` plus any `symbols`, `<SYMBOL>.csv` or
+    2004-2013, hourly EURUSD 2017-2018). A folder or file of CSV/Parquet: `symbol` plus any `symbols`, `<SYMBOL>.csv` or
     `<SYMBOL>.parquet` each. A market's bar size is read from its timestamps unless `timeframes` names it
     (`{"EURUSD": "1h"}`)."""
 

@@ -19,6 +19,7 @@ import pytest
 import talib
 
 from reelquant import indicators as ind
+from reelquant.backtest.data import bundled_sample_path
 from reelquant.indicators import INDICATOR_NAMES, REGISTRY, IndicatorError, compute
 
 from .text.lessons import REFERENCE_SCORER, require
@@ -41,10 +42,8 @@ def goog() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def eurusd() -> pd.DataFrame:
-    """Hourly EURUSD bars shipped with backtesting.py (dev extra): the intraday sample for VWAP."""
-    import backtesting.test
-
-    return _bars(Path(backtesting.test.__file__).parent / "EURUSD.csv")
+    """The bundled hourly EURUSD bars: the intraday sample for VWAP."""
+    return _bars(bundled_sample_path("EURUSD"))
 
 
 # (high, low, close, volume, open)

@@ -54,9 +54,9 @@ class OHLCVSchema(pa.DataFrameModel):
         return bool((gaps.fillna(0) <= MAX_GAP_DAYS).all())
 
 
-def bundled_sample_path() -> Path:
-    """The daily GOOG 2004-2013 sample shipped inside the package."""
-    return Path(__file__).resolve().parent.parent / "data" / "GOOG.csv"
+def bundled_sample_path(symbol: str = "GOOG") -> Path:
+    """A sample shipped inside the package: daily GOOG 2004-2013 (the default) or hourly EURUSD 2017-2018."""
+    return Path(__file__).resolve().parent.parent / "data" / f"{symbol}.csv"
 
 
 def _normalise(raw: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -226,11 +226,10 @@ def test_every_labelled_lesson_spec_backtests(goog: pd.DataFrame) -> None:
 
 
 def test_every_hourly_lesson_spec_backtests_on_hourly_bars() -> None:
-    """The team's hourly labels (session VWAP among them) on the hourly EURUSD bars backtesting.py ships."""
-    backtesting_test = pytest.importorskip("backtesting.test")
-    from reelquant.backtest.data import load_ohlcv
+    """The team's hourly labels (session VWAP among them) on the bundled hourly EURUSD bars."""
+    from reelquant.backtest.data import bundled_sample_path, load_ohlcv
 
-    bars = load_ohlcv(Path(backtesting_test.__file__).parent / "EURUSD.csv")
+    bars = load_ohlcv(bundled_sample_path("EURUSD"))
     specs = [s for p in sorted(SHARED_LESSONS.glob("*.spec.json")) for s in load_specs(json.loads(p.read_text()))]
     hourly = [s for s in specs if s.testable and s.timeframe == "1h"]
     assert any(o.indicator == "vwap" for s in hourly for o in s.operands())
