@@ -14,6 +14,10 @@ specs, each maybe with `accept_also` alternatives; an extraction is a list of sp
   extraction is left over. Left-over specs' conditions count as false positives.
 - `wrong_testable`: a testable spec produced for a lesson labeled not testable. `missed_testable` (extra, not
   in the reference): no testable spec for a lesson that teaches one; saying "cannot tell" is not a wrong rule.
+
+Known differences from the reference, both outside what labels and the extractor write: `Condition.key()`
+rounds numbers to 6 decimals where the reference rounds to 4, and a v1 spec without a `testable` key is not
+testable here (StrategySpec's default) where the reference reads it as testable.
 """
 
 from __future__ import annotations
