@@ -245,7 +245,7 @@ def test_every_hourly_lesson_spec_backtests_on_hourly_bars() -> None:
 @pytest.mark.parametrize("direction", ["long", "reverse"])
 def test_matches_backtesting_py_on_sma_crossover(goog: pd.DataFrame, direction: str) -> None:
     """Same commission, next-open fills, exclusive orders, whole shares from full cash."""
-    backtesting = pytest.importorskip("backtesting")
+    import backtesting
     from backtesting.lib import crossover
 
     def sma(values: np.ndarray, n: int) -> pd.Series:
@@ -284,7 +284,7 @@ def test_matches_backtesting_py_on_rsi_rule_with_percent_stop(goog: pd.DataFrame
     The stop sits `stop_pct` below the actual fill price from the bar after the fill on, filling at the
     stop price, or at the open when the bar gaps through it, in both engines.
     """
-    backtesting = pytest.importorskip("backtesting")
+    import backtesting
 
     def rsi(values: np.ndarray, n: int) -> np.ndarray:
         return compute("rsi", {"window": n}, pd.DataFrame({"close": pd.Series(values)})).to_numpy()
@@ -328,7 +328,7 @@ def test_matches_backtesting_py_on_a_time_exit_with_a_percent_stop(goog: pd.Data
     backtesting.py decides on each close and fills at the next open, as here: a trade filled on bar e is
     closed by the order placed on the close of bar e + 4 (five bars held), filling at bar e + 5's open.
     """
-    backtesting = pytest.importorskip("backtesting")
+    import backtesting
     long = direction == "long"
     held, stop = 5, 0.03
 

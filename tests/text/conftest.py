@@ -11,5 +11,5 @@ import pytest
 @pytest.fixture(scope="session")
 def lesson_video_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("text2wave") is None:
-        pytest.skip("Festival (text2wave) is not installed; install festival and festvox-us-slt-hts.")
+        pytest.fail("Festival (text2wave) is not installed: run `make debian-packages` (festival, festvox-us-slt-hts).")
     return tmp_path_factory.mktemp("lesson-videos")
