@@ -242,8 +242,26 @@ def normalize_numbers(text: str) -> str:
 
 
 _SAY_ONES = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 )
 _SAY_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 
@@ -308,9 +326,16 @@ def number_spans(words: list[str]) -> list[tuple[int, int, str]]:
                         k = got[1] + 1
                         continue
             got = reader.read(k)
-            if got is None and tok in ("half", "quarter") or (got is None and tok == "a" and reader.next_word(k)
-                                                             is not None and alt[reader.next_word(k) or 0].lower()
-                                                             in ("half", "quarter")):
+            if (
+                got is None
+                and tok in ("half", "quarter")
+                or (
+                    got is None
+                    and tok == "a"
+                    and reader.next_word(k) is not None
+                    and alt[reader.next_word(k) or 0].lower() in ("half", "quarter")
+                )
+            ):
                 # "half a percent", "a quarter of a percent"
                 start = k
                 if tok == "a":
@@ -327,8 +352,12 @@ def number_spans(words: list[str]) -> list[tuple[int, int, str]]:
                 digits, end = got
                 # "three quarters of a percent": a count of quarters
                 nxt = reader.next_word(end)
-                if nxt is not None and alt[nxt].lower() in ("quarters", "quarter", "halves") and "." not in digits \
-                        and _of_a(reader, alt, nxt) != nxt:
+                if (
+                    nxt is not None
+                    and alt[nxt].lower() in ("quarters", "quarter", "halves")
+                    and "." not in digits
+                    and _of_a(reader, alt, nxt) != nxt
+                ):
                     digits = _fmt(float(digits) * (0.25 if alt[nxt].lower().startswith("quarter") else 0.5))
                     end = _of_a(reader, alt, nxt)
                 spans.append((where[k], where[end], digits))
@@ -336,6 +365,20 @@ def number_spans(words: list[str]) -> list[tuple[int, int, str]]:
                 continue
         k += 1
     return spans
+
+
+def split_reading(words: list[str]) -> tuple[float, float] | None:
+    """The other way to hear a run of number words that joins a tens word to what follows: "twenty two"
+    is 22 or 20 and 2, "twenty two point five" is 22.5 or 20 and 2.5 (a setting said as "Bollinger twenty,
+    two point five" without the pause). None when the words allow one reading only."""
+    low = [w.lower() for w in words if w != "-"]
+    if len(low) < 2 or low[0] not in TENS or _kind(low[1]) != "unit":
+        return None
+    rest = normalize_numbers(" ".join(low[1:]))
+    try:
+        return float(TENS[low[0]]), float(rest)
+    except ValueError:
+        return None
 
 
 def _of_a(reader: _Reader, alt: list[str], k: int) -> int:

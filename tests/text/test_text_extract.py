@@ -724,3 +724,47 @@ def test_an_unpunctuated_stop_said_after_the_rules_is_read(remark: str) -> None:
     )
     assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}
     assert spec.stops.stop_loss_pct == 2.0
+
+
+@pytest.mark.parametrize(
+    ("setting", "band"),
+    [
+        ("the keltner channel twenty two point five", "keltner_upper(20,2.5)"),
+        ("keltner channels set to twenty two point five", "keltner_upper(20,2.5)"),
+        ("bollinger bands twenty two", "bb_upper(20,2)"),
+        ("bollinger bands twenty two point five", "bb_upper(20,2.5)"),
+    ],
+)
+def test_a_run_of_number_words_is_read_as_the_settings_it_fits(setting: str, band: str) -> None:
+    spec = heard_one(
+        f"i use {setting} daily buy when the close crosses above the upper band sell when the close crosses "
+        "below the upper band"
+    )
+    assert part(spec, "long.entry") == {f"close crosses_above {band}"}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "i trade the twenty two e m a buy when the close crosses above it sell when the close crosses below it",
+            "close crosses_above ema(22)",
+        ),
+        ("the r s i twenty two buy when it is below thirty sell when it is above seventy", "rsi(22) < 30"),
+    ],
+)
+def test_a_name_with_one_setting_keeps_the_joined_number(text: str, rule: str) -> None:
+    assert rule in part(heard_one(text), "long.entry")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RSI 14. Buy when it is below 30, sell above 70.",
+        "The RSI, 14 periods. I buy when it's under 30 and sell above 70.",
+        "rsi fourteen buy when it is below thirty sell above seventy",
+    ],
+)
+def test_a_later_action_takes_a_comparison_whose_subject_was_said_before_it(text: str) -> None:
+    spec = one(text)
+    assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}

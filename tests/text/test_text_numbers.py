@@ -1,6 +1,6 @@
 import pytest
 
-from reelquant.text.numbers import normalize_numbers, number_spans, spell_number
+from reelquant.text.numbers import normalize_numbers, number_spans, spell_number, split_reading
 
 
 @pytest.mark.parametrize(
@@ -49,10 +49,18 @@ def test_numbers_inside_a_sentence_keep_the_rest_verbatim() -> None:
     assert out == "When the RSI drops below 30, I buy; stop at 1.5 percent."
 
 
-@pytest.mark.parametrize(("n", "words"), [
-    (0, "zero"), (14, "fourteen"), (21, "twenty one"), (200, "two hundred"), (252, "two hundred fifty two"),
-    (2013, "two thousand thirteen"), (10_000, "ten thousand"),
-])
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "zero"),
+        (14, "fourteen"),
+        (21, "twenty one"),
+        (200, "two hundred"),
+        (252, "two hundred fifty two"),
+        (2013, "two thousand thirteen"),
+        (10_000, "ten thousand"),
+    ],
+)
 def test_spell_number_round_trips_through_normalize(n: int, words: str) -> None:
     assert spell_number(n) == words
     assert normalize_numbers(words) == str(n)
@@ -80,3 +88,19 @@ def test_spell_number_refuses_out_of_range() -> None:
 )
 def test_number_spans_point_at_the_words_of_each_number(words: str, spans: list) -> None:
     assert number_spans(words.split()) == spans
+
+
+@pytest.mark.parametrize(
+    ("words", "split"),
+    [
+        ("twenty two point five", (20.0, 2.5)),
+        ("twenty two", (20.0, 2.0)),
+        ("fifty - three", (50.0, 3.0)),
+        ("twenty", None),
+        ("two hundred", None),
+        ("fourteen three", None),
+        ("two point five", None),
+    ],
+)
+def test_split_reading_of_a_tens_word_joined_to_what_follows(words: str, split: tuple | None) -> None:
+    assert split_reading(words.split()) == split

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from reelquant.speech.transcript import Segment, Transcript
-from reelquant.text.numbers import number_spans
+from reelquant.text.numbers import number_spans, split_reading
 
 # One token per word, number, or mark that matters to a rule ("%" "+" "-" "(" ","); apostrophes stay
 # inside words ("don't", "yesterday's").
@@ -63,6 +63,7 @@ class Token:
     segment: int
     value: float | None = None
     confidence: float | None = None  # the recognizer's word confidence, where it gave one
+    split: tuple[float, float] | None = None  # "twenty two point five" heard as 20 and 2.5 instead
 
     @property
     def is_number(self) -> bool:
@@ -139,7 +140,13 @@ def tokenize_segment(seg: Segment) -> list[Token]:
             confs = [t.confidence for t in raw[i : j + 1] if t.confidence is not None]
             out.append(
                 Token(
-                    digits, tok.start, raw[j].end, tok.segment, float(digits), min(confs) if confs else None
+                    digits,
+                    tok.start,
+                    raw[j].end,
+                    tok.segment,
+                    float(digits),
+                    min(confs) if confs else None,
+                    split_reading([t.text for t in raw[i : j + 1]]),
                 )
             )
             i = j + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reelquant.indicators import REGISTRY, Scale
+from reelquant.indicators import REGISTRY, Param, Scale
 from reelquant.text.rules import vocab
 from reelquant.text.rules.normalize import Clause, Token
 
@@ -286,7 +286,11 @@ def _indicator_mention(
                     q += 1
                 if q < len(words) and _match_phrase(words, q) is not None and q > k:
                     break
-                values.append(toks[k].value or 0.0)
+                split = toks[k].split
+                if split and not values and split_fits(d.params, toks[k].value or 0.0, split, toks, k):
+                    values.extend(split)  # "Bollinger twenty two point five": 20 and 2.5
+                else:
+                    values.append(toks[k].value or 0.0)
                 last_used = k + 1
                 k += 1
                 continue
@@ -401,6 +405,24 @@ def _read_offset_after(words: list[str], m: Mention) -> None:
         ):
             m.offset = int(n)
             m.end = k + 3
+
+
+def _fits(p: Param, v: float) -> bool:
+    return v >= p.minimum and (not p.integer or float(v).is_integer())
+
+
+def split_fits(
+    params: tuple[Param, ...], merged: float, split: tuple[float, float], toks: list[Token], k: int
+) -> bool:
+    """Whether a run of number words said alone after a name ("Keltner twenty two point five") is better
+    heard as two settings: the name takes two or more, both fit (a whole number where one is needed, a
+    multiplier near its usual size), and the joined value does not fit as well."""
+    if len(params) < 2 or any(t.is_number for t in toks[k + 1 : k + 4]):
+        return False
+    first, second = params[0], params[1]
+    if not (_fits(first, split[0]) and _fits(second, split[1]) and split[1] <= 5 * float(second.default)):
+        return False
+    return not _fits(first, merged) or not second.integer
 
 
 def _lookback_window(words: list[str], toks: list[Token], k: int) -> tuple[float, int] | None:

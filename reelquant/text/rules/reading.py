@@ -24,7 +24,7 @@ from reelquant.text.rules.frames import (
     stay_out_at,
 )
 from reelquant.text.rules.normalize import UNCLEAR_CONFIDENCE, Clause, clauses, render
-from reelquant.text.rules.operands import Mention, find_mentions
+from reelquant.text.rules.operands import Mention, find_mentions, split_fits
 from reelquant.text.rules.stops import StopFrame, data_needs, read_stops, stop_words, timeframes
 
 
@@ -702,6 +702,11 @@ def _action_for(
         return False
 
     before = [a for a in live if a.end <= comp.start]
+    # "buy when it is below 30, sell above 70": the subject was carried from before the action, and the
+    # action said right before the comparison word takes it
+    between = [a for a in live if comp.start < a.at and a.end <= comp.at and forward(a)]
+    if between:
+        return between[-1]
     if before and forward(before[-1]):
         return before[-1]
     after = [a for a in live if a.at >= comp.end - 1 and not forward(a)]
@@ -932,6 +937,11 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
             params[key] = float(m.value or 0)
         else:
             positional.append(float(m.value or 0))
+    if len(loose) == 1 and not params:
+        # "keltner channels set to twenty two point five": 20 and 2.5, where the joined 22.5 fits worse
+        tok = c.tokens[loose[0].start]
+        if tok.split and split_fits(decl.params, float(tok.value or 0), tok.split, c.tokens, loose[0].start):
+            positional = list(tok.split)
     for p in decl.params:
         if p.name not in params and positional:
             params[p.name] = positional.pop(0)
