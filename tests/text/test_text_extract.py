@@ -768,3 +768,29 @@ def test_a_name_with_one_setting_keeps_the_joined_number(text: str, rule: str) -
 def test_a_later_action_takes_a_comparison_whose_subject_was_said_before_it(text: str) -> None:
     spec = one(text)
     assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When the RSI drops below 30 the market is oversold, and that is where I buy. I sell when the RSI is "
+        "above 70.",
+        "Once the RSI falls under 30, it's oversold. That's where we buy. We sell when the RSI is above 70.",
+        "If the RSI is below 30 the stock is oversold, and this is when you buy. You sell when the RSI is over 70.",
+    ],
+)
+def test_an_action_that_points_back_takes_the_zone_just_described(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}
+
+
+@BOTH
+@pytest.mark.parametrize("ease", ["even simpler", "even easier", "even shorter"])
+def test_an_exit_said_to_be_even_simpler_is_not_a_hedge(ease: str, heard: bool) -> None:
+    spec = one(
+        f"Buy when the close is below the lowest low of the last 7 days. The exit is {ease}: the first day it "
+        "closes above the previous day's high, I'm out.",
+        heard,
+    )
+    assert part(spec, "long.exit") == {"close > high[1]"}

@@ -468,6 +468,9 @@ def _has(words: list[str], pats: tuple[tuple[str, ...], ...]) -> bool:
     return any(" " + " ".join(pat) + " " in text for pat in pats)
 
 
+_EASE = frozenset(["simpler", "easier", "clearer", "shorter", "quicker"])
+
+
 def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     """How to read a clause. Tokens in `named` belong to indicator names ("Parabolic Stop and Reverse")
     and do not count as the words that mark a way of trading."""
@@ -475,8 +478,10 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     masked = [x if i not in (named or set()) else "_" for i, x in enumerate(w)]
     m = ClauseMarks()
     m.negated = any(x in vocab.NEGATIONS for x in w)
+    # "below five is even better" (a stricter threshold); "the exit is even simpler" says how easy it is
     m.hedge = any(
-        w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") for i in range(len(w))
+        w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") and w[i + 1] not in _EASE
+        for i in range(len(w))
     ) or _has(w, (("ideally",), ("better", "still"), ("even", "more")))
     m.optional = _has(w, _OPTIONAL)
     m.recap = _has(w, _RECAP)

@@ -163,7 +163,12 @@ def find_mentions(clause: Clause, claimed: set[int], families_said: list[str]) -
             j = i + 1
             while j < len(words) and words[j] == "-":
                 j += 1
-            if j < len(words) and j not in claimed and _match_phrase(words, j) is not None:
+            if (
+                j < len(words)
+                and j not in claimed
+                and words[j] not in _ARTICLES  # "below 30 the stock is ...": a new noun phrase starts
+                and _match_phrase(words, j) is not None
+            ):
                 i += 1  # "the 20 day low", "the 9 EMA": the number is the setting of the name after it
                 continue
             m = _number_mention(words, toks, i)
@@ -353,6 +358,7 @@ def _indicator_mention(
 
 
 # Words that say an average's kind; "moving average", "the 50-day line" alone do not.
+_ARTICLES = frozenset(["the", "a", "an", "its", "their", "our", "my", "your"])
 _KIND_WORDS = frozenset(["simple", "sma", "s"])
 _AVERAGE_KINDS = ("sma", "ema", "wma")
 

@@ -271,6 +271,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     pending: list[tuple[Condition, Clause, Comparison, bool]] = []
     last_action_clause: tuple[int, Action] | None = None
     hungry: tuple[int, Action] | None = None  # an action that ended its clause without a condition
+    described: tuple[int, list[tuple[Comparison, Condition]], ClauseMarks] | None = None  # a zone described
     header: tuple[int, Action] | None = None
     dangling: list[tuple[Condition, Clause, Comparison]] = []
     unattached: list[tuple[Condition, Clause, Comparison]] = []
@@ -455,6 +456,9 @@ def read_lesson(transcript: Transcript) -> Reading:
         if not live:
             # a clause that sets an indicator up ("bands 2 standard deviations above and below it") or tells
             # a story is not a rule until an action says so
+            if marks.definition and resolved and not (marks.story or marks.settings):
+                # "when the RSI drops below 30 the market is oversold | and that is where I buy"
+                described = (c.index, resolved, marks)
             if marks.story or marks.definition or marks.settings or not resolved:
                 continue
             # "Here is the entry. The MACD line crosses above zero.": the heading's action takes them
@@ -511,6 +515,17 @@ def read_lesson(transcript: Transcript) -> Reading:
         waiting = (c.index, live[-1]) if ends and not resolved else None
         rules_before = len(reading.rules)
         last_action_clause = (c.index, live[-1]) if not resolved or ends else None
+        if (
+            described is not None
+            and described[0] == c.index - 1
+            and not resolved
+            and _points_back(w[: live[0].at])
+        ):
+            for comp, cond in described[1]:
+                _add_rule(
+                    reading, setup, live[0], cond, per_clause[described[0]][0], comp, recap, described[2]
+                )
+        described = None
         if dangling and dangling[0][1].index == c.index - 1:
             for cond, pc, comp in dangling:
                 _add_rule(reading, setup, live[0], cond, pc, comp, recap, marks)
@@ -750,6 +765,15 @@ _SCOPE_BREAKS = frozenset(
         "or",
     ]
 )
+
+
+def _points_back(words: list[str]) -> bool:
+    """ "that is where I buy", "this is when we sell": the action points at what was just described."""
+    return any(
+        words[i] in ("that", "this", "that's", "this's")
+        and (words[i + 1] in ("where", "when") or words[i + 1 : i + 3] in (["is", "where"], ["is", "when"]))
+        for i in range(len(words) - 1)
+    )
 
 
 def _negated_near(words: list[str], at: int) -> bool:
