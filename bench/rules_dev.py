@@ -1,16 +1,22 @@
 """Dev loop for the rule reader: extract every labeled lesson, score with the reference scorer, time it.
 
-usage: python bench/rules_dev.py [--set shared|own|hold|hold2] [--asr [--one-segment]] [--show NAME ...] [--diff]
+usage: python bench/rules_dev.py [--set shared|own|hold|hold2] [--asr [--one-segment] | --real-asr] [--show NAME ...]
+                                [--diff]
 
 Runs `reelquant.text.rules.extract_specs` over the shared lessons (../shared/lessons), the project's own
 (tests/lessons; the held-out batches `hold_` and `hold2_` only with --set hold / hold2), as written or as a recognizer would hear them (--asr,
 tests/text/asr_like.py), writes REPORT_DIR/<name>/report.json and prints the reference scorer's lines
 (../shared/tools/score_specs.py) and the reader's speed in ms per 1,000 words.
+
+--real-asr reads what pocketsphinx heard from the Festival-voiced video (reelquant.strategy.evaluate, the
+same as `bench/extraction.py --sets asr`), decoding each lesson once and keeping the transcript under
+~/.cache/reelquant/rules-dev-asr, so that later runs take seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -23,10 +29,26 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
-from reelquant.speech.transcript import transcript_from_text  # noqa: E402
+from reelquant.speech.transcript import Transcript, transcript_from_text  # noqa: E402
 from reelquant.strategy.spec import StrategySpec  # noqa: E402
 from reelquant.text.rules import extract_specs  # noqa: E402
 from tests.text.asr_like import asr_like  # noqa: E402
+
+HEARD_CACHE = Path.home() / ".cache" / "reelquant" / "rules-dev-asr"
+
+
+def real_asr(text: str) -> Transcript:
+    """pocketsphinx's transcript of the lesson's Festival-voiced video, decoded once and cached."""
+    from reelquant.strategy.evaluate import default_cache_dir, lesson_transcript
+
+    key = HEARD_CACHE / (hashlib.sha256(text.encode()).hexdigest()[:16] + ".json")
+    if key.is_file():
+        return Transcript.from_dict(json.loads(key.read_text()))
+    tr = lesson_transcript(text, "asr", default_cache_dir())
+    HEARD_CACHE.mkdir(parents=True, exist_ok=True)
+    key.with_suffix(".part").write_text(json.dumps(tr.to_dict()))
+    key.with_suffix(".part").replace(key)
+    return tr
 
 
 def lesson_dir(which: str) -> Path:
@@ -53,6 +75,7 @@ def main() -> None:
     ap.add_argument("--set", default="shared", choices=["shared", "own", "hold", "hold2"])
     ap.add_argument("--asr", action="store_true", help="read the recognizer-like variant")
     ap.add_argument("--one-segment", action="store_true", help="with --asr: the whole lesson as one segment")
+    ap.add_argument("--real-asr", action="store_true", help="read what pocketsphinx heard (decoded once)")
     ap.add_argument("--show", nargs="*", default=[], help="print extraction and label of these lessons")
     ap.add_argument("--diff", action="store_true", help="print extraction and label of every inexact lesson")
     args = ap.parse_args()
@@ -75,7 +98,7 @@ def main() -> None:
             text = asr_like(text)
             if args.one_segment:
                 text = text.replace("\n", " ")
-        tr = transcript_from_text(text)
+        tr = real_asr(text) if args.real_asr else transcript_from_text(text)
         t0 = time.perf_counter()
         specs = extract_specs(tr)
         elapsed += time.perf_counter() - t0
@@ -106,7 +129,9 @@ def main() -> None:
             print("  GOT  ", s.summary())
         for s in data if isinstance(data, list) else [data]:
             print("  LABEL", StrategySpec.from_dict(s).summary())
-    variant = (" asr-like" if args.asr else "") + (" one segment" if args.asr and args.one_segment else "")
+    variant = (" asr-like" if args.asr else " real asr" if args.real_asr else "") + (
+        " one segment" if args.asr and args.one_segment else ""
+    )
     print(lines[-1], f"({args.set}{variant})")
     print(f"speed: {1000 * elapsed / max(words, 1) * 1000:.1f} ms per 1,000 words ({words} words)")
     shutil.rmtree(tmp)
