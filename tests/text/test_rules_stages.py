@@ -297,3 +297,31 @@ def test_vocabulary_comes_from_the_registry() -> None:
     for d in REGISTRY.values():
         for w in d.words:
             assert any(e.indicator == d.name for e in table[vocab.phrase_tokens(w)])
+
+
+@pytest.mark.parametrize(
+    ("said", "k", "count"),
+    [
+        ("2 closes in a row", 0, True),
+        ("the 2 outer lines are the bands", 1, True),
+        ("band 2 daily candles in a row", 1, True),
+        ("2 standard deviations", 0, False),
+        ("20 days", 0, False),
+        ("setup 2 uses the rsi", 1, False),
+        ("rsi 14 below 30", 1, False),
+    ],
+)
+def test_a_number_that_counts_things_is_not_a_setting(said: str, k: int, count: bool) -> None:
+    assert vocab.counts_things(said.split(), k) is count
+
+
+@pytest.mark.parametrize(
+    ("said", "setup"),
+    [
+        ("that's the whole setup two closes under the lower band", None),
+        ("setup two the breakout", 2),
+        ("setup number two uses the rsi", 2),
+    ],
+)
+def test_a_setup_number_is_not_a_count(said: str, setup: int | None) -> None:
+    assert clause_marks(_clause(said)).setup == setup

@@ -794,3 +794,20 @@ def test_an_exit_said_to_be_even_simpler_is_not_a_hedge(ease: str, heard: bool) 
         heard,
     )
     assert part(spec, "long.exit") == {"close > high[1]"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bollinger bands, default settings; the two outer lines are the bands. We wait for two closes in a row "
+        "below the lower band, two daily candles, then we buy. We sell when the price closes back "
+        "above the middle band.",
+        "Default Bollinger bands. When we get two closes in a row under the lower band, I buy. I sell when the "
+        "close is above the middle band.",
+    ],
+)
+def test_counted_closes_are_neither_a_setting_nor_a_setup_number(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"close < bb_lower(20,2) for 2 bars"}
+    assert part(spec, "long.exit") == {"close > bb_middle(20,2)"}

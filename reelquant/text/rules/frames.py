@@ -558,6 +558,8 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
                 k += 1
             if k < len(w):
                 num = _ORDINALS.get(w[k]) or (int(float(w[k])) if _is_int(w[k]) else None)
+                if num is not None and vocab.counts_things(w, k):
+                    num = None  # "that's the whole setup two closes under the band": a count
                 if num is not None:
                     m.setup = num
                     m.setup_name = _name_after(w, k + 1)

@@ -226,6 +226,7 @@ _BINDS_SUBJECT = frozenset(
         "see",
     ]
 )
+_DETERMINERS = frozenset(["the", "whole", "this", "that", "my", "our", "your", "a", "first", "next", "same"])
 # Names with a cue word inside, never cut
 _FIXED = frozenset([("stop", "and", "reverse"), ("buy", "and", "hold")])
 _TRADE_VERBS = frozenset(["trade", "trades", "enter", "enters", "buys", "sells", "covers", "shorts", "act"])
@@ -312,6 +313,10 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 and tok.text in _CUES
                 and not (current and current[-1].text in _ACTION_WORDS and tok.text in ("when", "if", "once"))
                 and not (tok.text == "i" and current and len(current[-1].text) == 1)  # "r s i": one word
+                # "that's the whole setup", "my first rule": a noun after its determiner, not a heading
+                and not (
+                    tok.text in ("setup", "rule", "step") and current and current[-1].text in _DETERMINERS
+                )
                 and not (tok.text in _SUBJECTS and _awaits_consequence(current) and run < 2 * _LONG_CLAUSE)
             ):  # "when the close crosses above the line i go long": the consequence stays with its condition
                 flush(True)

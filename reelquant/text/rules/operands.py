@@ -291,6 +291,8 @@ def _indicator_mention(
                     q += 1
                 if q < len(words) and _match_phrase(words, q) is not None and q > k:
                     break
+                if vocab.counts_things(words, k):
+                    break  # "below the lower band 2 daily candles in a row": a count
                 split = toks[k].split
                 if split and not values and split_fits(d.params, toks[k].value or 0.0, split, toks, k):
                     values.extend(split)  # "Bollinger twenty two point five": 20 and 2.5

@@ -936,6 +936,7 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
         and not any(x in vocab.NEGATIONS for x in w[max(0, m.start - 3) : m.start])
         and not (m.start > 0 and (w[m.start - 1] in vocab.ABOVE or w[m.start - 1] in vocab.BELOW))
         and (said_settings or unit_after(m) in _PARAM_UNITS)
+        and (unit_after(m) in _PARAM_UNITS or not vocab.counts_things(w, m.start))  # "the two outer lines"
     ]
     if not loose:
         return

@@ -208,3 +208,52 @@ NEGATIONS = frozenset(
         "cannot",
     ]
 )
+
+
+# Verbs that end in "s" after a number ("RSI two drops under ten"); "closes" stays a noun ("two closes")
+_VERBS_IN_S = frozenset(
+    [
+        "is",
+        "was",
+        "has",
+        "does",
+        "uses",
+        "needs",
+        "works",
+        "says",
+        "looks",
+        "goes",
+        "trades",
+        "drops",
+        "falls",
+        "rises",
+        "crosses",
+        "gets",
+        "moves",
+        "climbs",
+        "dips",
+        "breaks",
+        "stays",
+        "turns",
+        "hits",
+        "touches",
+    ]
+)
+_BAR_ADJECTIVES = frozenset(["daily", "weekly", "hourly", "monthly"])
+
+
+def counts_things(words: list[str], k: int) -> bool:
+    """Whether the number at `k` counts the plural noun after it ("two closes", "two outer lines", "2 daily
+    candles"), rather than being a setting ("2 standard deviations", "20 days") or a setup's number."""
+    described = False
+    for x in words[k + 1 : k + 3]:
+        if x in _BAR_ADJECTIVES:
+            described = True  # "2 daily candles" are candles, not a 2-day setting
+            continue
+        if x in BAR_UNITS and described and x.endswith("s"):
+            return True
+        if x in BAR_UNITS or x in _VERBS_IN_S:
+            return False
+        if len(x) > 3 and x.endswith("s") and x not in ("deviations", "times", "percents"):
+            return True
+    return False
