@@ -325,3 +325,16 @@ def test_a_number_that_counts_things_is_not_a_setting(said: str, k: int, count: 
 )
 def test_a_setup_number_is_not_a_count(said: str, setup: int | None) -> None:
     assert clause_marks(_clause(said)).setup == setup
+
+
+@pytest.mark.parametrize(
+    ("said", "negated"),
+    [
+        ("buy when it crosses back above minus 100 not before", False),
+        ("not until the close is above the band", False),
+        ("do not buy when the rsi is above 70", True),
+        ("i don't short this", True),
+    ],
+)
+def test_not_before_is_not_a_negation(said: str, negated: bool) -> None:
+    assert clause_marks(_clause(said)).negated is negated

@@ -811,3 +811,19 @@ def test_counted_closes_are_neither_a_setting_nor_a_setup_number(text: str, hear
     spec = one(text, heard)
     assert part(spec, "long.entry") == {"close < bb_lower(20,2) for 2 bars"}
     assert part(spec, "long.exit") == {"close > bb_middle(20,2)"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Weekly chart, CCI 20. You buy when it crosses back up above minus 100, not before. You sell when the CCI, "
+        "having been up over plus 100, crosses back down below plus 100.",
+        "On the weekly, the CCI at 20 periods. Buy when the CCI crosses above minus one hundred, not until then. "
+        "Sell when it crosses below plus one hundred.",
+    ],
+)
+def test_not_before_narrows_a_rule_and_a_signed_level_is_not_an_average(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"cci(20) crosses_above -100"}
+    assert part(spec, "long.exit") == {"cci(20) crosses_below 100"}

@@ -477,7 +477,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     w = clause.words
     masked = [x if i not in (named or set()) else "_" for i, x in enumerate(w)]
     m = ClauseMarks()
-    m.negated = any(x in vocab.NEGATIONS for x in w)
+    m.negated = any(vocab.negates(w, i) for i in range(len(w)))
     # "below five is even better" (a stricter threshold); "the exit is even simpler" says how easy it is
     m.hedge = any(
         w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") and w[i + 1] not in _EASE

@@ -486,6 +486,8 @@ def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
         (i > 0 and words[i - 1] == "the" or i + 1 < len(words) and words[i + 1] in vocab.CROSS)
         and float(value).is_integer()
         and value >= 2
+        and start == i  # "over plus 100 crosses back down": a level said with its sign, not an average
+        and not (i > 0 and (words[i - 1] in vocab.ABOVE or words[i - 1] in vocab.BELOW))
     ):
         m.kind = "window"  # "the nine crosses ...", "ten crosses back below thirty": averages named before
     return m

@@ -785,7 +785,7 @@ def _negated_near(words: list[str], at: int) -> bool:
     hi = at
     while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
         hi += 1
-    return any(x in vocab.NEGATIONS for x in words[lo:hi])
+    return any(vocab.negates(words, k) for k in range(lo, hi))
 
 
 def _defines(words: list[str]) -> tuple[str, ...] | None:

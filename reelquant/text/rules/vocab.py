@@ -257,3 +257,14 @@ def counts_things(words: list[str], k: int) -> bool:
         if len(x) > 3 and x.endswith("s") and x not in ("deviations", "times", "percents"):
             return True
     return False
+
+
+# "buy when it crosses back above -100, not before": a word of time after "not" narrows the rule
+_NOT_NEGATING_AFTER = frozenset(["before", "until", "till", "only", "just", "earlier", "sooner"])
+
+
+def negates(words: list[str], i: int) -> bool:
+    """Whether the word at `i` negates what is said ("don't buy"), not "not before" / "not only"."""
+    return words[i] in NEGATIONS and not (
+        words[i] == "not" and i + 1 < len(words) and words[i + 1] in _NOT_NEGATING_AFTER
+    )
