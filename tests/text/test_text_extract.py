@@ -827,3 +827,19 @@ def test_not_before_narrows_a_rule_and_a_signed_level_is_not_an_average(text: st
     spec = one(text, heard)
     assert part(spec, "long.entry") == {"cci(20) crosses_above -100"}
     assert part(spec, "long.exit") == {"cci(20) crosses_below 100"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "daily bars the two period r s i when it drops under ten we buy honestly below five is even better we sell "
+        "when the r s i gets above seventy",
+        "two period r s i daily when it drops under ten we buy ideally we'd see it lower we sell when the r s i "
+        "gets above seventy that usually happens a few days later",
+        "on the daily the r s i two we buy when it drops under ten that is even better near five we exit when the "
+        "r s i gets above seventy which usually comes three or four days later",
+    ],
+)
+def test_unpunctuated_hedges_and_stories_reach_only_their_own_words(text: str) -> None:
+    spec = heard_one(text)
+    assert part(spec, "long.entry") == {"rsi(2) < 10"} and part(spec, "long.exit") == {"rsi(2) > 70"}

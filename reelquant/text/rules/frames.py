@@ -471,6 +471,40 @@ def _has(words: list[str], pats: tuple[tuple[str, ...], ...]) -> bool:
 _EASE = frozenset(["simpler", "easier", "clearer", "shorter", "quicker"])
 
 
+_STORY_WORDS = frozenset(
+    [
+        "dipped",
+        "bought",
+        "sold",
+        "noticed",
+        "had",
+        "later",
+        "suppose",
+        "example",
+        "dollars",
+        "dollar",
+        "cents",
+    ]
+)
+
+
+def story_cues(words: list[str]) -> list[int]:
+    """Where a clause tells a story rather than a rule: a date, a past trade, prices in dollars."""
+    return [i for i, x in enumerate(words) if x in _CALENDAR or x in _STORY_WORDS]
+
+
+def hedge_cues(words: list[str]) -> list[int]:
+    """Where a clause hedges ("below five is even better", "ideally"); "even simpler" says how easy it is."""
+    return [
+        i
+        for i, x in enumerate(words)
+        if (x == "even" and i + 1 < len(words) and words[i + 1].endswith("er") and words[i + 1] not in _EASE)
+        or x == "ideally"
+        or (x == "better" and words[i + 1 : i + 2] == ["still"])
+        or (x == "even" and words[i + 1 : i + 2] == ["more"])
+    ]
+
+
 def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     """How to read a clause. Tokens in `named` belong to indicator names ("Parabolic Stop and Reverse")
     and do not count as the words that mark a way of trading."""
@@ -479,10 +513,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     m = ClauseMarks()
     m.negated = any(vocab.negates(w, i) for i in range(len(w)))
     # "below five is even better" (a stricter threshold); "the exit is even simpler" says how easy it is
-    m.hedge = any(
-        w[i] == "even" and i + 1 < len(w) and w[i + 1].endswith("er") and w[i + 1] not in _EASE
-        for i in range(len(w))
-    ) or _has(w, (("ideally",), ("better", "still"), ("even", "more")))
+    m.hedge = bool(hedge_cues(w))
     m.optional = _has(w, _OPTIONAL)
     m.recap = _has(w, _RECAP)
     # "the short side is the mirror image" (not "the exit is the mirror image of the entry")
@@ -511,27 +542,7 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
         m.side_context = "both"
     m.definition = any(x in ("overbought", "oversold") for x in w)
     # "used to" tells a habit given up
-    m.story = (
-        _has(w, (("used", "to"),))
-        or any(x in _CALENDAR for x in w)
-        or any(
-            x
-            in (
-                "dipped",
-                "bought",
-                "sold",
-                "noticed",
-                "had",
-                "later",
-                "suppose",
-                "example",
-                "dollars",
-                "dollar",
-                "cents",
-            )
-            for x in w
-        )
-    )
+    m.story = _has(w, (("used", "to"),)) or bool(story_cues(w))
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
     m.question = _has(
         w,

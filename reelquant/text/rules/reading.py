@@ -21,7 +21,9 @@ from reelquant.text.rules.frames import (
     clause_marks,
     find_actions,
     find_comparisons,
+    hedge_cues,
     stay_out_at,
+    story_cues,
 )
 from reelquant.text.rules.normalize import UNCLEAR_CONFIDENCE, Clause, clauses, render
 from reelquant.text.rules.operands import Mention, find_mentions, split_fits
@@ -222,6 +224,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     families = {f for _, f in said_at}
     example_from: int | None = None
     example_words = 0
+    told: set[int] = set()  # clauses inside a worked example or a habit given up
     for c in cls:
         _apply_corrections(c)
         actions = find_actions(c)
@@ -240,12 +243,14 @@ def read_lesson(transcript: Transcript) -> Reading:
             example_from = c.index
             example_words = 0
             marks.story = True
+            told.add(c.index)
         elif example_from is not None:
             example_words += len(c.words)
             if any(x in _BACK_TO_RULES for x in c.words) or example_words > _EXAMPLE_REACH:
                 example_from = None
             else:
                 marks.story = True
+                told.add(c.index)
         # "Yeah, I used to do that. Only take the longs above the 200 day.": the habit is told on
         if (
             per_clause
@@ -254,6 +259,7 @@ def read_lesson(transcript: Transcript) -> Reading:
             and not any(x in ("now", "changed", "today", "nowadays") for x in c.words)
         ):
             marks.story = True
+            told.add(c.index)
         # settings count where the lesson sets its tools up, not in a story ("an ADX of 15 goes nowhere")
         if not (marks.story or marks.question or marks.optional):
             _settings_said(c, mentions, lesson)
@@ -398,6 +404,22 @@ def read_lesson(transcript: Transcript) -> Reading:
         for m in mentions:
             if m.kind == "indicator" and m.indicator not in vocab.PRICE and m.indicator not in ("atr",):
                 topic = m.indicator
+        if (
+            not c.punctuated
+            and resolved
+            and (marks.hedge or marks.story)
+            and not _used_to(w)
+            and c.index not in told
+        ):
+            # likewise a hedge ("... we buy honestly below 5 is even better") or a story cue ("... that usually
+            # happens a few days later") reaches only its own stretch of words
+            cues = (hedge_cues(w) if marks.hedge else []) + (story_cues(w) if marks.story else [])
+            kept = [
+                (comp, cond) for comp, cond in resolved if not any(_same_stretch(w, comp.at, k) for k in cues)
+            ]
+            if kept:
+                marks.hedge = marks.story = False
+                resolved = kept
         if not c.punctuated and marks.negated:
             # without punctuation a negation reaches only its own stretch of words ("... you're in long
             # that's it i don't short this"): keep the comparisons outside it
@@ -743,6 +765,8 @@ def _action_for(
 
 _SCOPE_BREAKS = frozenset(
     [
+        "that",
+        "honestly",
         "when",
         "whenever",
         "if",
@@ -774,6 +798,17 @@ def _points_back(words: list[str]) -> bool:
         and (words[i + 1] in ("where", "when") or words[i + 1 : i + 3] in (["is", "where"], ["is", "when"]))
         for i in range(len(words) - 1)
     )
+
+
+def _same_stretch(words: list[str], at: int, k: int) -> bool:
+    """Whether word `k` lies in the stretch of words (between cue words) around the comparison at `at`."""
+    lo = at
+    while lo > 0 and words[lo - 1] not in _SCOPE_BREAKS:
+        lo -= 1
+    hi = at
+    while hi < len(words) and (hi == at or words[hi] not in _SCOPE_BREAKS):
+        hi += 1
+    return lo - 1 <= k < hi
 
 
 def _negated_near(words: list[str], at: int) -> bool:
