@@ -843,3 +843,22 @@ def test_not_before_narrows_a_rule_and_a_signed_level_is_not_an_average(text: st
 def test_unpunctuated_hedges_and_stories_reach_only_their_own_words(text: str) -> None:
     spec = heard_one(text)
     assert part(spec, "long.entry") == {"rsi(2) < 10"} and part(spec, "long.exit") == {"rsi(2) > 70"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "daily chart for the buy the plus d i crosses over the minus d i i buy for the sell the minus d i crosses "
+        "over the plus d i and i go short when i exit if i am long and the plus d i crosses back under the minus "
+        "d i i close if i am short and the minus d i crosses back under the plus d i i close",
+        "daily chart i go long when the plus d i crosses above the minus d i i go short when the minus d i "
+        "crosses above the plus d i if i'm long and the plus d i crosses below the minus d i i get out if i'm "
+        "short and the minus d i crosses below the plus d i i get out",
+    ],
+)
+def test_unpunctuated_sides_said_in_the_condition_and_headings(text: str) -> None:
+    spec = heard_one(text)
+    assert part(spec, "long.entry") == {"plus_di(14) crosses_above minus_di(14)"}
+    assert part(spec, "short.entry") == {"minus_di(14) crosses_above plus_di(14)"}
+    assert part(spec, "long.exit") == {"plus_di(14) crosses_below minus_di(14)"}
+    assert part(spec, "short.exit") == {"minus_di(14) crosses_below plus_di(14)"}

@@ -234,21 +234,29 @@ _SHORT_CLAUSE = 2  # tokens: a clause cut at a strong cue keeps at least this ma
 
 
 def _awaits_consequence(current: list[Token]) -> bool:
-    """A clause opened by "when" / "if" with no action word nor subject yet: the subject that follows says
-    what to do."""
+    """A clause opened by "when" / "if" with no action word nor second subject yet: the subject that follows
+    says what to do (the condition's own subject, "if I'm long and ...", comes right after the cue)."""
     return (
         bool(current)
         and current[0].text in _STRONG_CUES
         and not any(
-            t.text in _ACTION_WORDS or (t.text in _SUBJECTS and len(p.text) > 1)
-            for p, t in zip(current, current[1:], strict=False)
+            (t.text in _ACTION_WORDS and p.text not in _SUBJECTS)  # "if I'm long and ..." is a side
+            or (t.text in _SUBJECTS and len(p.text) > 1 and k > 0)
+            for k, (p, t) in enumerate(zip(current, current[1:], strict=False))
         )
     )
+
+
+def _spelled_then_pronoun(current: list[Token], tok: Token) -> bool:
+    """ "the minus d i i go short": after a name spelled out that ends in "i", the next "i" is the speaker."""
+    return tok.text == "i" and len(current) >= 2 and current[-1].text == "i" and len(current[-2].text) == 1
 
 
 def _starts_thought(current: list[Token], tok: Token) -> bool:
     """Whether `tok` starts a new clause in unpunctuated speech, however short the run before it."""
     prev = current[-1].text if current else ""
+    if tok.text in _STRONG_CUES and current and current[0].text in _STRONG_CUES and prev in _ACTION_WORDS:
+        return True  # "if X i get out | if Y i get out": the first condition has its consequence already
     if tok.text in _STRONG_CUES:
         # "we buy when ...", "sell if ...": a condition right after an action word belongs to its clause
         # "the exit is when ...": the condition completes the clause it follows
@@ -264,8 +272,7 @@ def _starts_thought(current: list[Token], tok: Token) -> bool:
         return (
             not _awaits_consequence(current)
             and prev not in _BINDS_SUBJECT
-            and prev not in _SUBJECTS
-            and len(prev) > 1
+            and (_spelled_then_pronoun(current, tok) or (prev not in _SUBJECTS and len(prev) > 1))
         )
     return False
 

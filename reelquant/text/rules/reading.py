@@ -504,7 +504,7 @@ def read_lesson(transcript: Transcript) -> Reading:
                         c,
                         comp,
                         recap,
-                        per_clause[last_action_clause[0]][1],
+                        _sided(marks, per_clause[last_action_clause[0]][1]),
                     )
                 continue
             for comp, cond in resolved:
@@ -530,8 +530,21 @@ def read_lesson(transcript: Transcript) -> Reading:
         ):
             first = live[0].at
             mine = [(comp, cond) for comp, cond in resolved if comp.end <= first]
+            # the side said before the condition ("if I am short and ..."), not the next action's ("a short is")
+            said_side = clause_marks(
+                replace(c, tokens=c.tokens[: min([comp.start for comp, _ in mine], default=0)])
+            )
             for comp, cond in mine:
-                _add_rule(reading, setup, hungry[1], cond, c, comp, recap, per_clause[hungry[0]][1])
+                _add_rule(
+                    reading,
+                    setup,
+                    hungry[1],
+                    cond,
+                    c,
+                    comp,
+                    recap,
+                    _sided(said_side, per_clause[hungry[0]][1]),
+                )
             resolved = [x for x in resolved if x not in mine]
         hungry = None
         waiting = (c.index, live[-1]) if ends and not resolved else None
@@ -755,6 +768,7 @@ def _action_for(
         before
         and not punctuated
         and words[before[-1].at] not in ("entry", "exit")
+        and not (before[-1].at > 0 and words[before[-1].at - 1] in ("the", "for"))  # "for the buy: ..."
         and words[before[-1].end : before[-1].end + 1] not in (["is"], ["are"], [":"])
     ):
         # "... you're long the 20 day line crosses under the 50 | you're out": the next action's; but "the
@@ -789,6 +803,12 @@ _SCOPE_BREAKS = frozenset(
         "or",
     ]
 )
+
+
+def _sided(condition: ClauseMarks, action: ClauseMarks) -> ClauseMarks:
+    """The marks that say which side a rule is for: the condition's ("if I am short and ..."), else the
+    action's ("a long is closed | when ...")."""
+    return condition if condition.side_context in ("long", "short") else action
 
 
 def _points_back(words: list[str]) -> bool:
