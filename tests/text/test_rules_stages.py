@@ -332,7 +332,10 @@ def test_a_setup_number_is_not_a_count(said: str, setup: int | None) -> None:
     [
         ("buy when it crosses back above minus 100 not before", False),
         ("not until the close is above the band", False),
+        ("two closes below the lower band not one two in a row", False),
+        ("the rsi set to 2 not the usual 14", False),
         ("do not buy when the rsi is above 70", True),
+        ("it is not above 70", True),
         ("i don't short this", True),
     ],
 )

@@ -862,3 +862,19 @@ def test_unpunctuated_sides_said_in_the_condition_and_headings(text: str) -> Non
     assert part(spec, "short.entry") == {"minus_di(14) crosses_above plus_di(14)"}
     assert part(spec, "long.exit") == {"plus_di(14) crosses_below minus_di(14)"}
     assert part(spec, "short.exit") == {"minus_di(14) crosses_below plus_di(14)"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Standard Bollinger bands. I want two consecutive daily closes below the lower band, not one, two in a row, "
+        "and I buy at the next open. I sell when a daily close gets back above the middle band.",
+        "Bollinger bands on default. Two closes in a row under the lower band - not just one - then I buy. I sell "
+        "when the close is back above the middle band.",
+    ],
+)
+def test_not_before_a_count_takes_the_count_back_and_keeps_the_rule(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"close < bb_lower(20,2) for 2 bars"}
+    assert part(spec, "long.exit") == {"close > bb_middle(20,2)"}

@@ -265,6 +265,7 @@ _NOT_NEGATING_AFTER = frozenset(["before", "until", "till", "only", "just", "ear
 
 def negates(words: list[str], i: int) -> bool:
     """Whether the word at `i` negates what is said ("don't buy"), not "not before" / "not only"."""
-    return words[i] in NEGATIONS and not (
-        words[i] == "not" and i + 1 < len(words) and words[i + 1] in _NOT_NEGATING_AFTER
-    )
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    # "two closes below the band, not one": "not" before a number takes back a count or a setting
+    count = nxt == "one" or nxt.replace(".", "", 1).isdigit() or words[i + 1 : i + 3] == ["the", "usual"]
+    return words[i] in NEGATIONS and not (words[i] == "not" and (nxt in _NOT_NEGATING_AFTER or count))
