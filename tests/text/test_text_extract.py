@@ -677,6 +677,14 @@ def heard_one(text: str) -> StrategySpec:
     return got[0]
 
 
+def heard_lines(lines: list[str]) -> StrategySpec:
+    """One spec from unpunctuated speech with a pause (a segment border) after each line."""
+    segments = [Segment(i, 3.0 * i, 3.0 * i + 3, line) for i, line in enumerate(lines)]
+    got = extract_specs(Transcript(segments, engine="pocketsphinx"))
+    assert len(got) == 1, [s.summary() for s in got]
+    return got[0]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -878,3 +886,40 @@ def test_not_before_a_count_takes_the_count_back_and_keeps_the_rule(text: str, h
     spec = one(text, heard)
     assert part(spec, "long.entry") == {"close < bb_lower(20,2) for 2 bars"}
     assert part(spec, "long.exit") == {"close > bb_middle(20,2)"}
+
+
+@pytest.mark.parametrize("heard", [False, True], ids=["written", "heard with pauses"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Buy when the close crosses above the 20 day EMA. But do not buy when the RSI is above 70. Exit when the "
+        "close crosses below the 20 day EMA.",
+        "I go long when the close crosses above the 20 day EMA. Don't go long when the RSI is over 70. I sell when "
+        "the close crosses under the 20 day EMA.",
+    ],
+)
+def test_a_negated_entry_said_on_its_own_is_a_filter(text: str, heard: bool) -> None:
+    spec = heard_lines(asr_like(text.replace(". ", ".\n")).splitlines()) if heard else one(text)
+    assert part(spec, "long.entry") == {"close crosses_above ema(20)", "rsi(14) <= 70"}
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [
+            "daily chart the entry needs both price must be above the two hundred day simple moving average",
+            "and the two period r s i must drop below ten",
+            "sell when the two period r s i rises above ninety",
+        ],
+        [
+            "on daily bars i buy when two things are true the close has to be above the two hundred day simple "
+            "moving average",
+            "and the two period r s i has to be below ten",
+            "i sell when the two period r s i rises above ninety",
+        ],
+    ],
+)
+def test_unpunctuated_required_conditions_joined_by_and_stay_on_the_entry(lines: list[str]) -> None:
+    spec = heard_lines(lines)
+    assert part(spec, "long.entry") == {"close > sma(200)", "rsi(2) < 10"}
+    assert part(spec, "long.exit") == {"rsi(2) > 90"}

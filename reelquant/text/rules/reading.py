@@ -277,6 +277,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     pending: list[tuple[Condition, Clause, Comparison, bool]] = []
     last_action_clause: tuple[int, Action] | None = None
     hungry: tuple[int, Action] | None = None  # an action that ended its clause without a condition
+    listing: tuple[int, Action] | None = None  # an entry that took required conditions ("needs both ...")
     described: tuple[int, list[tuple[Comparison, Condition]], ClauseMarks] | None = None  # a zone described
     header: tuple[int, Action] | None = None
     dangling: list[tuple[Condition, Clause, Comparison]] = []
@@ -464,6 +465,26 @@ def read_lesson(transcript: Transcript) -> Reading:
                     )
             resolved = own
             marks.negated = False
+        # "do not buy" (not "beginners buy", someone else's action)
+        negated_entries = [
+            a
+            for a in actions
+            if a.negated
+            and a.part.endswith("entry")
+            and any(vocab.negates(w, k) for k in range(max(0, a.at - 3), a.at))
+        ]
+        if (
+            not live
+            and negated_entries
+            and len(negated_entries) == len(actions)
+            and resolved
+            and not (marks.question or marks.story or marks.optional)
+        ):
+            # "Do not buy when the RSI is above 70." said on its own: the opposite is a filter of that entry
+            for comp, cond in resolved:
+                if not cond.op.startswith("crosses"):
+                    pending.append((_negation(cond), c, comp, True))
+            continue
         skip = (
             marks.negated
             or marks.hedge
@@ -507,6 +528,19 @@ def read_lesson(transcript: Transcript) -> Reading:
                         _sided(marks, per_clause[last_action_clause[0]][1]),
                     )
                 continue
+            # unpunctuated: "the entry needs both price must be above the 200-day | and the RSI must drop below
+            # 10": a required condition joined by "and" goes on the list of the entry said just before
+            if (
+                not c.punctuated
+                and marks.modal
+                and w[:1] == ["and"]
+                and listing is not None
+                and listing[0] == c.index - 1
+            ):
+                for comp, cond in resolved:
+                    _add_rule(reading, setup, listing[1], cond, c, comp, recap, per_clause[listing[0]][1])
+                listing = (c.index, listing[1])
+                continue
             for comp, cond in resolved:
                 pending.append((cond, c, comp, marks.modal))
             continue
@@ -548,6 +582,8 @@ def read_lesson(transcript: Transcript) -> Reading:
             resolved = [x for x in resolved if x not in mine]
         hungry = None
         waiting = (c.index, live[-1]) if ends and not resolved else None
+        entries = [a for a in live if a.part.endswith("entry")]
+        listing = (c.index, entries[-1]) if entries and resolved and marks.modal else None
         rules_before = len(reading.rules)
         last_action_clause = (c.index, live[-1]) if not resolved or ends else None
         if (
@@ -612,12 +648,37 @@ def read_lesson(transcript: Transcript) -> Reading:
                 keep.append((cond, pc, comp, modal))  # "for short trades, ...": waits for the short entry
             elif not entry and not resolved and pc.index >= c.index - 1:
                 _add_rule(reading, setup, live[0], cond, pc, comp, recap, per_clause[pc.index][1])
+            elif modal and not entry:
+                keep.append((cond, pc, comp, modal))  # a required condition waits for an entry (or the end)
             else:
                 unattached.append((cond, pc, comp))
         pending = keep
         # the action took conditions said before it ("... both true | i'm a buyer"): it is not waiting
         hungry = waiting if len(reading.rules) == rules_before else None
-    _restatements(reading, unattached + [(cond, pc, comp) for cond, pc, comp, _ in pending])
+    # "Buy when the close crosses above the EMA. Do not buy when the RSI is above 70.": a filter said after
+    # the entry, with no entry after it, belongs to the entry said before it
+    left = []
+    for cond, pc, comp, modal in pending:
+        before = [
+            r
+            for r in reading.rules
+            if r.part.endswith("entry")
+            and not r.recap
+            and r.clause < pc.index
+            and pc.index - r.clause <= _LOOSE_REACH
+        ]
+        if (
+            modal
+            and before
+            and not any(slot(Condition.model_validate(r.condition)) == slot(cond) for r in before)
+        ):
+            last = before[-1]
+            reading.rules.append(
+                RuleFrame(last.setup, last.part, cond.model_dump(mode="json"), _evidence(pc), pc.index, False)
+            )
+        else:
+            left.append((cond, pc, comp))
+    _restatements(reading, unattached + left)
     for window, at in sorted(lesson.assumed_simple.items()):
         reading.settings.append(
             SettingFrame(
