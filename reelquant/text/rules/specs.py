@@ -188,6 +188,8 @@ def _clean(frames: list[RuleFrame]) -> list[Condition]:
             continue  # a recap confirms; it neither adds a comparison nor changes a number
         if key not in by_slot:
             order.append(key)
+        elif by_slot[key].key() == c.key():
+            continue  # the same rule again ("must be above it ... if it's below, we do nothing"): as first said
         by_slot[key] = c
     out = [by_slot[s] for s in order]
     # "having been over +100, crosses back below +100": the state only sets the scene for the crossing
