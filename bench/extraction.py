@@ -6,7 +6,7 @@ Ways of hearing (`--sets`): `text` (the script), `sidecar` (the SRT of a Festiva
 sentence times) and `asr` (pocketsphinx with the trading language model on that video). The default run is
 `text` (seconds). Videos are made once and kept in the cache (default ~/.cache/reelquant/lesson-videos):
 voicing all ~70 lessons (22,000 words) took 22 minutes on a busy 2-core machine, after which `sidecar` takes
-seconds; `asr` decodes every lesson again on each run (about 16 minutes for all three label sets).
+seconds; `asr` decodes every lesson again on each run (16 to 22 minutes for all three label sets there).
 
 Prints per set one line in the reference scorer's format, the extractor's time per 1,000 words (median over
 lessons, text), the "wrong why" check (each lesson labeled not testable: the label's reason beside the
