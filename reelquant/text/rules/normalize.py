@@ -2,8 +2,13 @@
 
 Numbers become values whether they were written ("200-day", "3%", "1.5x") or spoken ("two hundred day",
 "one and a half times", "twenty-one"). Written scripts and Whisper/subtitle text are split into clauses at
-sentence punctuation; recognizer text without punctuation (pocketsphinx) is split at segment borders and,
-when a segment runs long, before the words that start a new thought ("when", "so", "now", ...).
+sentence punctuation; recognizer text without punctuation (pocketsphinx) is split at segment borders, at
+once before a condition ("when", "if", "then" ...) or a new subject ("i", "we", "you") unless the word before
+binds it ("we buy when", "the exit is when", "that we"), keeping a condition's consequence with it ("if it
+hasn't moved in ten days you're out") and names with a cue inside whole ("stop and reverse"), and, when a run
+goes on long, before the other words that start a new thought ("so", "now", "and", ...). A run of number
+words that could be heard two ways keeps its other reading (`Token.split`: "twenty two point five" as 20 and
+2.5) for the setting it fits.
 """
 
 from __future__ import annotations
