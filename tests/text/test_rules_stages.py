@@ -341,3 +341,11 @@ def test_a_setup_number_is_not_a_count(said: str, setup: int | None) -> None:
 )
 def test_not_before_is_not_a_negation(said: str, negated: bool) -> None:
     assert clause_marks(_clause(said)).negated is negated
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["unit four lesson two keltner channel breakouts", "module 5 keltner channel", "step 3 keltner channel"],
+)
+def test_a_number_that_labels_a_lesson_is_not_a_setting(said: str) -> None:
+    assert _mentions(said, ["keltner"])[0][1] == {}

@@ -266,7 +266,8 @@ def _indicator_mention(
         and toks[k].value in (2, 3, 4)
         and not (k > 0 and (words[k - 1] in ("and", ",", "/", "-") or toks[k - 1].is_number))
     )
-    if k >= 0 and toks[k].is_number and d.params and k >= i - 4 and not counted:
+    labelled = k > 0 and words[k - 1] in _LABEL_NOUNS  # "lesson two keltner channel breakouts"
+    if k >= 0 and toks[k].is_number and d.params and k >= i - 4 and not counted and not labelled:
         got = _take_params(name, [toks[k].value or 0.0])
         if got:
             m.params.update(got)
@@ -360,6 +361,10 @@ def _indicator_mention(
 
 
 # Words that say an average's kind; "moving average", "the 50-day line" alone do not.
+# Nouns a number labels ("lesson two", "step 3", "module 5"): that number is no setting of a name after it
+_LABEL_NOUNS = frozenset(
+    ["lesson", "unit", "module", "chapter", "part", "step", "rule", "setup", "number", "episode", "video"]
+)
 _ARTICLES = frozenset(["the", "a", "an", "its", "their", "our", "my", "your"])
 _KIND_WORDS = frozenset(["simple", "sma", "s"])
 _AVERAGE_KINDS = ("sma", "ema", "wma")
