@@ -88,6 +88,11 @@ def _heard(text: str) -> list[str]:
             "when the r s i drops under ten i'm in i don't short it",
             ["when the r s i drops under 10 i'm in", "i don't short it"],
         ),
+        # a side said for what follows starts a clause
+        (
+            "for long trades the close must be above the average for short trades it must be below",
+            ["for long trades the close must be above the average", "for short trades it must be below"],
+        ),
         # a name with a cue word inside is not cut
         (
             "it is a stop and reverse system always in the market",

@@ -257,9 +257,11 @@ def _spelled_then_pronoun(current: list[Token], tok: Token) -> bool:
     return tok.text == "i" and len(current) >= 2 and current[-1].text == "i" and len(current[-2].text) == 1
 
 
-def _starts_thought(current: list[Token], tok: Token) -> bool:
+def _starts_thought(current: list[Token], tok: Token, nxt: str = "") -> bool:
     """Whether `tok` starts a new clause in unpunctuated speech, however short the run before it."""
     prev = current[-1].text if current else ""
+    if tok.text == "for" and nxt in ("long", "short", "longs", "shorts"):
+        return True  # "... for long trades the close must be above ... | for short trades it must ..."
     if tok.text in _STRONG_CUES and current and current[0].text in _STRONG_CUES and prev in _ACTION_WORDS:
         return True  # "if X i get out | if Y i get out": the first condition has its consequence already
     if tok.text in _STRONG_CUES:
@@ -316,7 +318,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
             nxt = tokens[at + 1].text if at + 1 < len(tokens) else ""
             if current and (current[-1].text, tok.text, nxt) in _FIXED:
                 pass  # "stop and reverse" is one name
-            elif not punctuated and run >= _SHORT_CLAUSE and _starts_thought(current, tok):
+            elif not punctuated and run >= _SHORT_CLAUSE and _starts_thought(current, tok, nxt):
                 flush(True)
                 run = 0
             elif (
