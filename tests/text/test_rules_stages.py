@@ -93,6 +93,11 @@ def _heard(text: str) -> list[str]:
             "for long trades the close must be above the average for short trades it must be below",
             ["for long trades the close must be above the average", "for short trades it must be below"],
         ),
+        # someone else's way starts a clause of its own
+        (
+            "sell at the next open some traders hold until it falls to zero",
+            ["sell at the next open", "some traders hold until it falls to 0"],
+        ),
         # a name with a cue word inside is not cut
         (
             "it is a stop and reverse system always in the market",

@@ -921,3 +921,22 @@ def test_unpunctuated_required_conditions_joined_by_and_stay_on_the_entry(lines:
     spec = heard_lines(lines)
     assert part(spec, "long.entry") == {"close > sma(200)", "rsi(2) < 10"}
     assert part(spec, "long.exit") == {"rsi(2) > 90"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hourly bars, CCI 20. Long entry: when the CCI crosses above plus 100, buy. Long exit: when the CCI crosses "
+        "back below plus 100, sell. Short entry: when the CCI crosses below minus 100, sell short. Short exit: "
+        "when the CCI crosses back above minus 100, cover.",
+        "Step one long entry when the CCI 20 crosses above plus 100 buy. Step two long exit when it crosses back "
+        "below plus 100 sell. Some traders hold until zero. Step three short entry when the CCI crosses below "
+        "minus 100 sell short. Step four short exit when the CCI crosses back above minus 100 get out.",
+    ],
+)
+def test_a_side_said_before_its_part_is_that_sides_part(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.exit") == {"cci(20) crosses_below 100"}
+    assert part(spec, "short.entry") == {"cci(20) crosses_below -100"}
+    assert part(spec, "short.exit") == {"cci(20) crosses_above -100"}

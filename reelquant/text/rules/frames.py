@@ -209,8 +209,14 @@ def find_actions(clause: Clause) -> list[Action]:
                 "of",
                 "run",
                 "version",
+                "exit",
+                "exits",
+                "entry",
+                "entries",
+                "stop",
+                "target",
             ):
-                continue
+                continue  # "the short exit", "short entry": which side, not a trade
             part = "short.entry"
         elif word in ("sell", "sells", "selling") and prev not in ("the", "a", "for", "this", "that"):
             part = "long.exit"
@@ -523,17 +529,14 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     m.short_only = _has(w, _SHORT_ONLY)
     m.modal = _has(w, _MODAL)
     m.stay_out = stay_out_at(w) is not None
+
     # "if I am long", "for long trades", "a long is closed": which side the clause talks about
-    sides = {
-        x
-        for i, x in enumerate(w)
-        if x in ("long", "longs") and (i == 0 or w[i - 1] in _SIDE_BEFORE) or x == "longs"
-    }
-    shorts = {
-        x
-        for i, x in enumerate(w)
-        if x in ("short", "shorts") and (i == 0 or w[i - 1] in _SIDE_BEFORE) or x == "shorts"
-    }
+    # "for longs", "if I am long", and "the short exit", "long entry" (a side said before a part)
+    def said_as_side(i: int) -> bool:
+        return i == 0 or w[i - 1] in _SIDE_BEFORE or w[i + 1 : i + 2] in (["exit"], ["entry"], ["exits"])
+
+    sides = {x for i, x in enumerate(w) if x in ("long", "longs") and said_as_side(i) or x == "longs"}
+    shorts = {x for i, x in enumerate(w) if x in ("short", "shorts") and said_as_side(i) or x == "shorts"}
     if sides and not shorts:
         m.side_context = "long"
     elif shorts and not sides:

@@ -262,6 +262,8 @@ def _starts_thought(current: list[Token], tok: Token, nxt: str = "") -> bool:
     prev = current[-1].text if current else ""
     if tok.text == "for" and nxt in ("long", "short", "longs", "shorts"):
         return True  # "... for long trades the close must be above ... | for short trades it must ..."
+    if tok.text == "some" and nxt in ("people", "traders", "folks", "guys", "students", "of"):
+        return True  # "... sell at the next open | some traders hold until ...": someone else's way
     if tok.text in _STRONG_CUES and current and current[0].text in _STRONG_CUES and prev in _ACTION_WORDS:
         return True  # "if X i get out | if Y i get out": the first condition has its consequence already
     if tok.text in _STRONG_CUES:
