@@ -940,3 +940,33 @@ def test_a_side_said_before_its_part_is_that_sides_part(text: str, heard: bool) 
     assert part(spec, "long.exit") == {"cci(20) crosses_below 100"}
     assert part(spec, "short.entry") == {"cci(20) crosses_below -100"}
     assert part(spec, "short.exit") == {"cci(20) crosses_above -100"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Daily chart. The parabolic SAR: the acceleration factor starts at point oh two and it maxes out at point "
+        "two. I buy when the close is above the parabolic, and I sell when the close is below it.",
+        "I run the parabolic with a step of 0.02 and a maximum of 0.2 on the daily. Buy when the close is above "
+        "the parabolic SAR. Sell when the close is below the parabolic SAR.",
+    ],
+)
+def test_a_setting_named_by_its_lead_in(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"close > psar(0.02,0.2)"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "recap",
+    [
+        "So that's it: daily bars, RSI under 30 buy, RSI over 70 sell, and the close above the 50 day average.",
+        "So, that's it. RSI below 30, buy. Price over the 50-day, sell. Easy.",
+    ],
+)
+def test_a_recap_after_so_thats_it_adds_nothing(recap: str, heard: bool) -> None:
+    spec = one(
+        f"Daily bars. I buy when the RSI drops under 30. I sell when the RSI rises over 70. {recap}", heard
+    )
+    assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}

@@ -289,6 +289,7 @@ _RECAP = (
     ("whole", "thing"),
     ("one", "more", "time"),
     ("let's", "review"),
+    ("so", "that's", "it"),  # "So, that's it: daily bars, price above ...": what follows sums up
 )
 _OPTIONAL = (
     ("optional",),

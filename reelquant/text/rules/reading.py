@@ -1073,7 +1073,11 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
     positional = []
     for m in loose:
         unit = w[m.end] if m.end < len(w) else ""
-        key = _PARAM_UNITS.get(unit) or ("window" if unit in vocab.BAR_UNITS or m.kind == "window" else None)
+        key = (
+            _PARAM_UNITS.get(unit)
+            or ("window" if unit in vocab.BAR_UNITS or m.kind == "window" else None)
+            or _named_before(decl, w[max(0, m.start - 4) : m.start])
+        )
         if key in decl.param_names and key not in params:
             params[key] = float(m.value or 0)
         else:
@@ -1094,6 +1098,16 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
             params[p.name] = int(v) if p.integer else v
     if params:
         lesson.said.append(_Said(name, params, True, c.index))
+
+
+def _named_before(decl: Any, words: list[str]) -> str | None:
+    """The parameter a number's lead-in names by the registry's name or alias ("the acceleration factor
+    starts at 0.02", "it maxes out at 0.2")."""
+    for p in decl.params:
+        names = (p.name, *p.aliases)
+        if any(x in names or (len(p.name) >= 3 and x.startswith(p.name)) for x in words):
+            return str(p.name)
+    return None
 
 
 def _operand(m: Mention, lesson: _Lesson, clause: int) -> Operand | None:
