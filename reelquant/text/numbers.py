@@ -137,6 +137,18 @@ class _Reader:
             j += 1
         return j if self.word_at(j) is not None else None
 
+    def _spelled_atr(self, j: int) -> bool:
+        """ "one a t r": the ATR spelled out letter by letter, as a recognizer writes it."""
+        t = self.next_word(j)
+        r = self.next_word(t) if t is not None else None
+        return (
+            self.tokens[j].lower() == "a"
+            and t is not None
+            and r is not None
+            and self.tokens[t].lower() == "t"
+            and self.tokens[r].lower() == "r"
+        )
+
     def read(self, i: int) -> tuple[str, int] | None:
         """(digits, index of the last token used) for a number starting at word i, else None."""
         first = self.word_at(i)
@@ -197,7 +209,7 @@ class _Reader:
                 return f"{text}.{''.join(digits)}", k_end
         if words_used == 1 and first.lower() == "one":
             j = self.next_word(end)
-            if j is None or self.tokens[j].lower() not in _ONE_UNITS:
+            if j is None or (self.tokens[j].lower() not in _ONE_UNITS and not self._spelled_atr(j)):
                 return None
         return text, end
 

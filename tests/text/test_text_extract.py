@@ -970,3 +970,27 @@ def test_a_recap_after_so_thats_it_adds_nothing(recap: str, heard: bool) -> None
         f"Daily bars. I buy when the RSI drops under 30. I sell when the RSI rises over 70. {recap}", heard
     )
     assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [
+            "an inside bar is a day whose high is lower than the previous day's high",
+            "and whose low is higher than the previous day's low",
+            "yesterday must be an inside bar",
+            "today closes above yesterday's high i buy",
+            "i sell after five days",
+        ],
+        [
+            "an inside day is a day whose high is below the high of the day before",
+            "and whose low is above the low of the day before",
+            "the setup yesterday has to be an inside day",
+            "when today closes above yesterday's high buy",
+            "get out after five days",
+        ],
+    ],
+)
+def test_an_unpunctuated_definition_goes_on_after_and_whose(lines: list[str]) -> None:
+    spec = heard_lines(lines)
+    assert part(spec, "long.entry") == {"high[1] < high[2]", "low[1] > low[2]", "close > high[1]"}

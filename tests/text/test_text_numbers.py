@@ -104,3 +104,15 @@ def test_number_spans_point_at_the_words_of_each_number(words: str, spans: list)
 )
 def test_split_reading_of_a_tens_word_joined_to_what_follows(words: str, split: tuple | None) -> None:
     assert split_reading(words.split()) == split
+
+
+@pytest.mark.parametrize(
+    ("words", "spans"),
+    [
+        ("a stop one a t r from the entry", [(2, 2, "1")]),
+        ("this one a day", []),
+        ("one atr stop", [(0, 0, "1")]),
+    ],
+)
+def test_one_before_a_spelled_out_atr_is_a_number(words: str, spans: list) -> None:
+    assert number_spans(words.split()) == spans

@@ -283,6 +283,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     dangling: list[tuple[Condition, Clause, Comparison]] = []
     unattached: list[tuple[Condition, Clause, Comparison]] = []
     definitions: dict[tuple[str, ...], list[Condition]] = {}
+    defining: tuple[int, tuple[str, ...]] | None = None  # the clause that defined a pattern last
     stop_context: tuple[int, str] | None = None
     topic: str | None = None
     for c, marks, actions, mentions in per_clause:
@@ -380,6 +381,13 @@ def read_lesson(transcript: Transcript) -> Reading:
         name = _defines(w)
         if name and resolved:
             definitions[name] = [cond for _, cond in resolved]
+            defining = (c.index, name)
+            continue
+        if defining and defining[0] == c.index - 1 and resolved and w[:1] == ["and"] and "whose" in w[1:3]:
+            # "... a day whose high is lower than the previous day's high | and whose low is higher ...": the
+            # definition goes on
+            definitions[defining[1]] += [cond for _, cond in resolved]
+            defining = (c.index, defining[1])
             continue
         for name, conds in definitions.items():
             at = _says_pattern(w, name)
