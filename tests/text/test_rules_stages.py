@@ -98,6 +98,11 @@ def _heard(text: str) -> list[str]:
             "sell at the next open some traders hold until it falls to zero",
             ["sell at the next open", "some traders hold until it falls to 0"],
         ),
+        # "that" ending a phrase does not bind the condition after it
+        (
+            "thanks for asking that if the trade has not worked in eight days i cover anyway",
+            ["thanks for asking that", "if the trade has not worked in 8 days i cover anyway"],
+        ),
         # a name with a cue word inside is not cut
         (
             "it is a stop and reverse system always in the market",

@@ -273,8 +273,8 @@ def _starts_thought(current: list[Token], tok: Token, nxt: str = "") -> bool:
             prev not in _ACTION_WORDS
             and prev not in _TRADE_VERBS
             and prev not in _SUBJECTS
-            and prev not in _BINDS_SUBJECT
-            and prev not in ("is", "was", "are", "it's", "that's", "only", "even", "except", "not")
+            and (prev not in _BINDS_SUBJECT or prev == "that")  # "thanks for asking that | if ..."
+            and prev not in ("is", "was", "are", "it's", "that's", "only", "even", "except", "not", "so")
         )
     if tok.text in _SUBJECTS:
         # "if it hasn't snapped back in ten days you're out": the consequence stays with its condition
