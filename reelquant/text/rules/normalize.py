@@ -234,6 +234,7 @@ _BINDS_SUBJECT = frozenset(
 _DETERMINERS = frozenset(["the", "whole", "this", "that", "my", "our", "your", "a", "first", "next", "same"])
 # Names with a cue word inside, never cut
 _FIXED = frozenset([("stop", "and", "reverse"), ("buy", "and", "hold")])
+_IN_AFTER = frozenset(["i'm", "we're", "you're", "get", "gets", "getting", "got", "am", "are", "be"])
 _TRADE_VERBS = frozenset(["trade", "trades", "enter", "enters", "buys", "sells", "covers", "shorts", "act"])
 _SHORT_CLAUSE = 2  # tokens: a clause cut at a strong cue keeps at least this many
 
@@ -245,7 +246,8 @@ def _awaits_consequence(current: list[Token]) -> bool:
         bool(current)
         and current[0].text in _STRONG_CUES
         and not any(
-            (t.text in _ACTION_WORDS and p.text not in _SUBJECTS)  # "if I'm long and ..." is a side
+            # "if I'm long and ..." is a side; "in 8 days" is no action ("I'm in" is)
+            (t.text in _ACTION_WORDS and p.text not in _SUBJECTS and (t.text != "in" or p.text in _IN_AFTER))
             or (t.text in _SUBJECTS and len(p.text) > 1 and k > 0)
             for k, (p, t) in enumerate(zip(current, current[1:], strict=False))
         )
