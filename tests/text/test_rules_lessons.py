@@ -43,18 +43,26 @@ def test_shared_lessons_are_read_as_labeled() -> None:
     assert totals.wrong_testable == 0, totals.as_dict()
 
 
+# Floors a little under what the reader reaches now (36/44 and 24/44 exact, P 0.90 and 0.88), so that a change
+# that loses unpunctuated reading shows; wrong_testable 0 is the acceptance bar itself.
+FLOORS = {"heard": (33, 0.85), "heard_one_segment": (21, 0.8)}
+
+
 @pytest.mark.parametrize("variant", ["heard", "heard_one_segment"])
 def test_unpunctuated_speech_never_makes_an_untestable_lesson_testable(variant: str) -> None:
     totals = _totals(SHARED_LESSONS, lesson_names(SHARED_LESSONS), variant)
     assert totals.wrong_testable == 0, totals.as_dict()
-    assert totals.precision >= 0.6, totals.as_dict()
+    exact, precision = FLOORS[variant]
+    assert totals.exact >= exact and totals.precision >= precision, totals.as_dict()
 
 
 def test_own_lessons_are_read_as_labeled() -> None:
     totals = _totals(OWN_LESSONS, _own(), "written")
     assert totals.exact == totals.n, totals.as_dict()
     heard = _totals(OWN_LESSONS, _own(), "heard")
-    assert heard.wrong_testable == 0 and heard.precision >= 0.95, heard.as_dict()
+    assert heard.wrong_testable == 0 and heard.precision >= 0.95 and heard.exact >= heard.n - 1, (
+        heard.as_dict()
+    )
 
 
 def test_reading_is_fast() -> None:
