@@ -994,3 +994,25 @@ def test_a_recap_after_so_thats_it_adds_nothing(recap: str, heard: bool) -> None
 def test_an_unpunctuated_definition_goes_on_after_and_whose(lines: list[str]) -> None:
     spec = heard_lines(lines)
     assert part(spec, "long.entry") == {"high[1] < high[2]", "low[1] > low[2]", "close > high[1]"}
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [
+            "buy when the r s i drops under thirty sell when the r s i gets above seventy",
+            "somebody asked whether",
+            "i short the opposite when the r s i is above seventy",
+            "nope",
+        ],
+        [
+            "buy when the r s i drops under thirty sell when the r s i gets above seventy",
+            "some of you only take this when the a d x is above twenty",
+            "i don't bother",
+        ],
+    ],
+)
+def test_a_question_or_someone_elses_way_cut_by_a_pause_is_no_rule(lines: list[str]) -> None:
+    spec = heard_lines(lines)
+    assert spec.short is None
+    assert part(spec, "long.entry") == {"rsi(14) < 30"} and part(spec, "long.exit") == {"rsi(14) > 70"}

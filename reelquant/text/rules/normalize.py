@@ -235,6 +235,8 @@ _DETERMINERS = frozenset(["the", "whole", "this", "that", "my", "our", "your", "
 # Names with a cue word inside, never cut
 _FIXED = frozenset([("stop", "and", "reverse"), ("buy", "and", "hold")])
 _IN_AFTER = frozenset(["i'm", "we're", "you're", "get", "gets", "getting", "got", "am", "are", "be"])
+# A question or someone else's way reported: the condition said next belongs to it
+_REPORTED = frozenset(["whether", "asked", "asks", "some", "somebody", "someone"])
 _TRADE_VERBS = frozenset(["trade", "trades", "enter", "enters", "buys", "sells", "covers", "shorts", "act"])
 _SHORT_CLAUSE = 2  # tokens: a clause cut at a strong cue keeps at least this many
 
@@ -268,6 +270,10 @@ def _starts_thought(current: list[Token], tok: Token, nxt: str = "") -> bool:
         return True  # "... sell at the next open | some traders hold until ...": someone else's way
     if tok.text in _STRONG_CUES and current and current[0].text in _STRONG_CUES and prev in _ACTION_WORDS:
         return True  # "if X i get out | if Y i get out": the first condition has its consequence already
+    if tok.text in _STRONG_CUES and any(t.text in _REPORTED for t in current):
+        return (
+            False  # "somebody asked whether I short the opposite when ...", "some of you only take it when"
+        )
     if tok.text in _STRONG_CUES:
         # "we buy when ...", "sell if ...": a condition right after an action word belongs to its clause
         # "the exit is when ...": the condition completes the clause it follows

@@ -237,6 +237,9 @@ def read_lesson(transcript: Transcript) -> Reading:
         mentions = find_mentions(c, claimed, order)
         named = {k for m in mentions if m.kind == "indicator" for k in range(m.start, m.end)}
         marks = clause_marks(c, named)
+        # "somebody asked whether | I short the opposite when ...": a question cut off by a pause goes on
+        if per_clause and per_clause[-1][0].words[-1:] and per_clause[-1][0].words[-1] in _ASKS_ON:
+            marks.question = True
         # A worked example runs on until the lesson turns back to its rules (a rule or step heading, a
         # summary) or says the numbers were only an example; none of it is a rule.
         if any(x in _EXAMPLE_WORDS for x in c.words):
@@ -766,6 +769,7 @@ _HEADING_WORDS = frozenset(
         "ok",
     ]
 )
+_ASKS_ON = frozenset(["whether", "asked", "asks", "wondering", "wonders"])
 _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "hypothetically"])
 _BACK_TO_RULES = frozenset(
     ["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"]
