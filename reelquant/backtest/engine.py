@@ -173,6 +173,13 @@ def _orders_nb(i: int, col: int, position: float, long_entries: np.ndarray, long
             lx, le = True, False
         else:
             sx, se = True, False
+    return cancel_conflicts_nb(le, lx, se, sx)
+
+
+@numba.njit(cache=True)
+def cancel_conflicts_nb(le: bool, lx: bool, se: bool, sx: bool) -> tuple[bool, bool, bool, bool]:
+    """vectorbt's defaults for one bar's orders: an entry and an exit of one side cancel out, and so do a long
+    and a short entry. The engine's order callback and the sweep kernel both read orders through this."""
     if le and lx:
         le, lx = False, False
     if se and sx:

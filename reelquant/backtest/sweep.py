@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from reelquant.backtest.engine import BacktestConfig, BacktestError, split_index
+from reelquant.backtest.engine import BacktestConfig, BacktestError, cancel_conflicts_nb, split_index
 from reelquant.backtest.signals import SIGNAL_NAMES, Signals
 from reelquant.indicators import compute
 
@@ -79,14 +79,8 @@ def _simulate_sides(open_: np.ndarray, close: np.ndarray, long_entries: np.ndarr
     trades = 0
     for i in range(lo, hi):
         if i > 0:
-            le, lx = long_entries[i - 1], long_exits[i - 1]
-            se, sx = short_entries[i - 1], short_exits[i - 1]
-            if le and lx:
-                le, lx = False, False
-            if se and sx:
-                se, sx = False, False
-            if le and se:
-                le, se = False, False
+            le, lx, se, sx = cancel_conflicts_nb(long_entries[i - 1], long_exits[i - 1], short_entries[i - 1],
+                                                 short_exits[i - 1])
             before = position
             price = open_[i]
             if position > 0.0:
