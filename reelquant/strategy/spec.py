@@ -32,7 +32,8 @@ class Operand(BaseModel):
     """An indicator series from the registry, with its parameters, read `offset` bars back and times `scale`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    indicator: str
+    # The schema lists the registry's names, so a spec written by hand is checked against the same set.
+    indicator: str = Field(json_schema_extra={"enum": list(INDICATOR_NAMES)})
     params: dict[str, float | int | str] = Field(default_factory=dict)
     offset: int = Field(default=0, ge=0)
     scale: float = Field(default=1.0, gt=0)
