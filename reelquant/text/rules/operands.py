@@ -260,7 +260,7 @@ def _indicator_mention(
     counted = (
         k >= 0
         and m.plural_name
-        and name in _AVERAGE_KINDS
+        and name in vocab.AVERAGES
         and not unit
         and toks[k].is_number
         and toks[k].value in (2, 3, 4)
@@ -367,7 +367,6 @@ _LABEL_NOUNS = frozenset(
 )
 _ARTICLES = frozenset(["the", "a", "an", "its", "their", "our", "my", "your"])
 _KIND_WORDS = frozenset(["simple", "sma", "s"])
-_AVERAGE_KINDS = ("sma", "ema", "wma")
 
 _GENERIC_PARTS = frozenset(["band", "bands", "channel", "channels", "line"])
 

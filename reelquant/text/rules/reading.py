@@ -139,9 +139,6 @@ class _Said:
     plural: bool = False
 
 
-_AVERAGES = ("sma", "ema", "wma")
-
-
 class _Lesson:
     """What has been said so far: mentions (for "it" and bare windows), families, settings."""
 
@@ -161,7 +158,9 @@ class _Lesson:
         by kind. Only averages of the same series count (a volume average is not a price average).
         None: the lesson does not say (read as simple, with an assumption)."""
         kinds = [
-            s for s in self.said if s.name in _AVERAGES and not s.generic and s.params.get("source") == source
+            s
+            for s in self.said
+            if s.name in vocab.AVERAGES and not s.generic and s.params.get("source") == source
         ]
         if window is not None:
             tied = {s.name for s in kinds if s.explicit and s.params.get("window") == window}
@@ -194,7 +193,7 @@ class _Lesson:
             and s.params.get("window") == window
             and REGISTRY[s.name].scale == Scale.PRICE
             and s.name not in vocab.PRICE
-            and s.name in _AVERAGES
+            and s.name in vocab.AVERAGES
         ]
         before = [s for s in cands if s.clause <= clause]
         said = before[-1] if before else (cands[0] if cands else None)

@@ -269,3 +269,7 @@ def negates(words: list[str], i: int) -> bool:
     # "two closes below the band, not one": "not" before a number takes back a count or a setting
     count = nxt == "one" or nxt.replace(".", "", 1).isdigit() or words[i + 1 : i + 3] == ["the", "usual"]
     return words[i] in NEGATIONS and not (words[i] == "not" and (nxt in _NOT_NEGATING_AFTER or count))
+
+
+# The moving averages a lesson may name without their kind ("the 20-day average"): one home for the list.
+AVERAGES = ("sma", "ema", "wma")
