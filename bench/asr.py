@@ -29,12 +29,14 @@ from reelquant.speech.engines import PocketsphinxEngine  # noqa: E402
 from reelquant.speech.wer import word_errors  # noqa: E402
 from reelquant.speech.whisper import FasterWhisperEngine, build_random_whisper  # noqa: E402
 
-LESSON_DIRS = [ROOT.parent / "shared" / "lessons", Path("/work/shared/lessons")]
+LESSON_DIRS = [ROOT.parent / "shared" / "lessons", ROOT / "shared" / "lessons"]
 
 
 def scripts(limit: int | None, own: bool = False) -> list[Path]:
     lessons = next((d for d in LESSON_DIRS if d.is_dir()), None)
-    found = sorted(lessons.glob("*.txt")) if lessons else []
+    if lessons is None:
+        raise SystemExit(f"No shared lessons at {LESSON_DIRS[0]}: check out the shared folder beside the repository.")
+    found = sorted(lessons.glob("*.txt"))
     found += sorted((ROOT / "samples").glob("*.txt"))
     if own:
         found += sorted((ROOT / "tests" / "lessons").glob("*.txt"))

@@ -27,7 +27,7 @@ from reelquant.search.evaluate import evaluate, load_labeled_queries, script_row
 from reelquant.search.store import ANN_MIN_ROWS, VectorStore, segment_schema  # noqa: E402
 
 FOLDERS = {"samples": ROOT / "samples", "tests/lessons": ROOT / "tests" / "lessons",
-           "shared": Path("/work/shared/lessons")}
+           "shared": ROOT.parent / "shared" / "lessons"}
 TOPICS = 4096
 BATCH = 100_000
 

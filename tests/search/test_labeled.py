@@ -10,10 +10,11 @@ from reelquant.search.errors import SearchError
 from reelquant.search.evaluate import evaluate, load_labeled_queries, script_rows
 from reelquant.search.store import VectorStore
 
+from ..text.lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, require
+
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = Path(__file__).with_name("queries.yaml")
-FOLDERS = {"samples": ROOT / "samples", "tests/lessons": ROOT / "tests" / "lessons",
-           "shared": Path("/work/shared/lessons")}
+FOLDERS = {"samples": SAMPLE_LESSONS, "tests/lessons": OWN_LESSONS, "shared": require(SHARED_LESSONS)}
 
 
 @pytest.fixture(scope="module")
