@@ -404,6 +404,16 @@ def test_a_recap_restates_without_adding() -> None:
         ("When the VIX closes above thirty, I buy the S&P. When the VIX closes under twenty, I sell.", "vix"),
         ("Watch the level 2 order book: when the bids stack up, you buy.", "order book"),
         ("I buy calls when the put/call ratio is above one.", "options"),
+        # the rule reads a chart pattern: the reason names the pattern, not "no rule"
+        ("Let the double bottom finish, then go long as soon as price clears the middle peak.",
+         "chart pattern (double bottom)"),
+        ("Once the cup and handle is complete, buy the breakout over the handle's high.",
+         "chart pattern (cup and handle)"),
+        # the rule ranks instruments against each other: it needs other symbols
+        ("Each month I buy the two countries whose index funds are outperforming the world index.",
+         "other symbols"),
+        ("I buy the five stocks with the best relative performance against the Nasdaq and rotate them monthly.",
+         "other symbols"),
     ],
 )
 def test_rules_on_data_we_do_not_have_are_not_testable(text: str, why: str) -> None:

@@ -27,7 +27,14 @@ from reelquant.text.rules.frames import (
 )
 from reelquant.text.rules.normalize import UNCLEAR_CONFIDENCE, Clause, clauses, render
 from reelquant.text.rules.operands import Mention, find_mentions, split_fits
-from reelquant.text.rules.stops import StopFrame, data_needs, read_stops, stop_words, timeframes
+from reelquant.text.rules.stops import (
+    StopFrame,
+    data_needs,
+    pattern_needs,
+    read_stops,
+    stop_words,
+    timeframes,
+)
 
 
 @dataclass
@@ -288,8 +295,10 @@ def read_lesson(transcript: Transcript) -> Reading:
     defining: tuple[int, tuple[str, ...]] | None = None  # the clause that defined a pattern last
     stop_context: tuple[int, str] | None = None
     topic: str | None = None
+    before: list[str] = []  # the words of the clause before: "let the double bottom finish, then buy ..."
     for c, marks, actions, mentions in per_clause:
         w = c.words
+        said_before, before = before, w
         if marks.setup is not None:
             setup = marks.setup
             recap = False
@@ -356,7 +365,9 @@ def read_lesson(transcript: Transcript) -> Reading:
         # data a rule needs: said as part of a rule (an action, a comparison, a "has to"), not in a story
         has_rule_words = bool(live) or bool(comps) or marks.modal
         needs = (
-            data_needs(w) if has_rule_words and not (marks.story or marks.question or marks.optional) else []
+            list(dict.fromkeys(data_needs(w) + pattern_needs(said_before)))
+            if has_rule_words and not (marks.story or marks.question or marks.optional)
+            else []
         )
         for what in needs:
             note("unsupported", f'needs {what}: "{render(c.tokens)}"')

@@ -8,9 +8,12 @@ converted to bars of the lesson's timeframe); "one-hour candles" -> 1h.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from reelquant.speech.transcript import Segment
+from reelquant.text.lexicon import load_lexicon
 from reelquant.text.rules import vocab
-from reelquant.text.rules.normalize import Clause
+from reelquant.text.rules.normalize import Clause, tokenize_segment
 from reelquant.text.rules.operands import Mention
 
 
@@ -292,9 +295,38 @@ DATA_NEEDS: dict[tuple[str, ...], str] = {
     ("float",): "share float data",
     ("short", "interest"): "short interest data",
     ("sentiment",): "sentiment data",
+    # performance measured against other instruments (a sector ranked against the index): other symbols
+    ("relative", "performance"): "other symbols (performance relative to other instruments)",
+    ("outperform",): "other symbols (performance relative to other instruments)",
+    ("outperforms",): "other symbols (performance relative to other instruments)",
+    ("outperforming",): "other symbols (performance relative to other instruments)",
+    ("underperforming",): "other symbols (performance relative to other instruments)",
 }
 
 
 def data_needs(words: list[str]) -> list[str]:
+    """What these words need that we do not have: DATA_NEEDS, then the lexicon's chart patterns."""
     text = " " + " ".join(words) + " "
-    return [what for pat, what in DATA_NEEDS.items() if " " + " ".join(pat) + " " in text]
+    found = [what for pat, what in DATA_NEEDS.items() if " " + " ".join(pat) + " " in text]
+    return list(dict.fromkeys(found + pattern_needs(words)))
+
+
+def pattern_needs(words: list[str]) -> list[str]:
+    """The first chart pattern of the lexicon these words name, as what a rule on it needs."""
+    text = " " + " ".join(words) + " "
+    patterns = [name for alias, name in _chart_patterns() if " " + alias + " " in text]
+    return [f"a chart pattern ({name}) that the indicator rules cannot express" for name in patterns[:1]]
+
+
+@lru_cache(maxsize=1)
+def _chart_patterns() -> list[tuple[str, str]]:
+    """(alias, pattern name) for the lexicon's chart patterns that it marks unsupported, longest alias first.
+
+    A price channel or a gap fill can be said with indicator rules (highest high, yesterday's close), so the
+    lexicon leaves those supported and they are not read as needs.
+    """
+    # aliases tokenized as speech is ("double top" reads "2 times top"), so they match clause words
+    pairs = [(" ".join(t.text for t in tokenize_segment(Segment(0, 0.0, 1.0, alias))), term.name.lower())
+             for term in load_lexicon().in_category("chart_patterns") if term.unsupported
+             for alias in term.aliases]
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
