@@ -422,6 +422,21 @@ def test_rules_on_data_we_do_not_have_are_not_testable(text: str, why: str) -> N
     assert why in " ".join(got[0].unsupported).lower()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I buy when the RSI drops under 30, forget the earnings calendar, and I sell when it goes above 70.",
+        "I buy when the RSI drops under 30 and I sell when it goes above 70. Economic news is nothing to do with "
+        "my rule, I never even look at it.",
+        "You buy when the RSI drops under 30, I ignore the order book. You sell when it goes above 70.",
+    ],
+)
+def test_a_remark_about_data_we_do_not_have_is_not_a_rule_on_it(text: str) -> None:
+    spec = one(text)
+    assert spec.testable is True
+    assert part(spec, "long.entry") == {"rsi(14) < 30"}
+
+
 def test_a_lesson_without_a_rule_says_so() -> None:
     got = specs("Trading is about patience. The RSI, the MACD and moving averages are tools. Be disciplined.")
     assert len(got) == 1 and got[0].unsupported == [NO_RULE]

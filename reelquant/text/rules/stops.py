@@ -305,8 +305,13 @@ DATA_NEEDS: dict[tuple[str, ...], str] = {
 
 
 def data_needs(words: list[str]) -> list[str]:
-    """What these words need that we do not have: DATA_NEEDS, then the lexicon's chart patterns."""
+    """What these words need that we do not have: DATA_NEEDS, then the lexicon's chart patterns.
+
+    Nothing when the words wave the data away (vocab.DISMISSALS): a remark about it is not a rule on it.
+    """
     text = " " + " ".join(words) + " "
+    if any(" " + " ".join(d) + " " in text for d in vocab.DISMISSALS):
+        return []
     found = [what for pat, what in DATA_NEEDS.items() if " " + " ".join(pat) + " " in text]
     return list(dict.fromkeys(found + pattern_needs(words)))
 

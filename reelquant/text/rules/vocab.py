@@ -209,6 +209,19 @@ NEGATIONS = frozenset(
     ]
 )
 
+# A clause that waves data away ("forget earnings, I don't care", "headlines are a habit, not part of the
+# rule") names it without a rule needing it.
+DISMISSALS: tuple[tuple[str, ...], ...] = (
+    ("forget",),
+    ("ignore",),
+    ("don't", "care"),
+    ("dont", "care"),
+    ("doesn't", "matter"),
+    ("not", "part", "of"),
+    ("no", "part", "in"),
+    ("nothing", "to", "do", "with"),
+)
+
 
 # Verbs that end in "s" after a number ("RSI two drops under ten"); "closes" stays a noun ("two closes")
 _VERBS_IN_S = frozenset(
