@@ -269,6 +269,27 @@ def test_time_exits_convert_to_bars() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("said", "value", "unit"),
+    [
+        ("if the position has not moved in two weeks, I close it regardless", 2.0, "week"),
+        ("when it hasn't worked in 4 days I'm out anyway", 4.0, "day"),
+        ("I exit after a fortnight if it goes nowhere", 2.0, "week"),
+        ("I sell after six sessions no matter what", 6.0, "day"),
+    ],
+)
+def test_time_exits_said_in_other_ways(said: str, value: float, unit: str) -> None:
+    c = _clause(said)
+    found, _ = read_stops(c, find_mentions(c, set(), []), None)
+    assert [(f.field, f.value, f.unit) for f in found] == [("max_bars_held", value, unit)]
+
+
+def test_a_span_that_is_a_window_or_an_offset_is_no_time_exit() -> None:
+    for said in ("sell when the close is under the lowest low of the last 3 weeks", "it is not higher than 10 days ago"):
+        c = _clause(said)
+        assert not [f for f in read_stops(c, find_mentions(c, set(), []), None)[0] if f.field == "max_bars_held"]
+
+
 # ---------------------------------------------------------------- specs: mirroring
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from reelquant.speech.transcript import Segment
 from reelquant.text.lexicon import load_lexicon
 from reelquant.text.rules import vocab
-from reelquant.text.rules.normalize import Clause, tokenize_segment
+from reelquant.text.rules.normalize import Clause, Token, tokenize_segment
 from reelquant.text.rules.operands import Mention
 
 
@@ -60,6 +60,8 @@ _TIME_UNITS = {
     "months": "month",
     "hour": "hour",
     "hours": "hour",
+    "fortnight": "week",
+    "fortnights": "week",
 }
 _BARS_PER = {
     "1d": {"day": 1, "week": 5, "month": 21},
@@ -186,22 +188,18 @@ def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> li
     if not (_EXIT_HINTS & set(w)) and not any(k == "time" for _, k in kinds):
         return []
     out = []
-    for i, t in enumerate(toks):
-        if not t.is_number or not t.value or not float(t.value).is_integer():
-            continue
-        k = i + 1
-        while k < len(w) and w[k] in ("-", "trading", "more"):
-            k += 1
-        if k >= len(w) or w[k] not in _TIME_UNITS:
-            continue
+    for i, value, k in _spans(w, toks):
         unit = _TIME_UNITS[w[k]]
         prev = w[max(0, i - 3) : i]
         after = w[k + 1 : k + 4]
         time_word = any(kd == "time" and abs(j - i) <= 4 for j, kd in kinds)
         if after[:1] and after[0] in ("ago", "earlier", "back", "before"):
             continue  # "higher than it was 10 days earlier" is an offset
+        # "if it hasn't paid you in three weeks, get out": a span in which nothing happened is a time exit
+        nothing_in = "in" in prev and any(x in vocab.NEGATIONS or x.endswith("n't") for x in w[:i])
         if (
             any(x in ("within", "after", "for") for x in prev)
+            or nothing_in
             or time_word
             or ("held" in prev or "hold" in prev)
             or (after[:1] == ["time"])
@@ -211,7 +209,28 @@ def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> li
                 after and after[0] in ("ago", "average", "high", "low")
             ):
                 continue
-            out.append(StopFrame("max_bars_held", float(t.value), i, unit))
+            out.append(StopFrame("max_bars_held", value * _SPAN_WORDS.get(w[k], 1), i, unit))
+    return out
+
+
+# Units said without a number ("after a fortnight"): how many of the unit they stand for
+_SPAN_WORDS = {"fortnight": 2}
+
+
+def _spans(w: list[str], toks: list[Token]) -> list[tuple[int, float, int]]:
+    """(index of the count, count, index of the unit) for "5 days", "ten trading sessions", "a fortnight"."""
+    out = []
+    for i, t in enumerate(toks):
+        if w[i] in _SPAN_WORDS and i > 0 and w[i - 1] in ("a", "one"):
+            out.append((i - 1, 1.0, i))
+            continue
+        if not t.is_number or not t.value or not float(t.value).is_integer():
+            continue
+        k = i + 1
+        while k < len(w) and w[k] in ("-", "trading", "more"):
+            k += 1
+        if k < len(w) and w[k] in _TIME_UNITS:
+            out.append((i, float(t.value), k))
     return out
 
 
