@@ -521,6 +521,22 @@ def test_stay_long_until_and_buy_back_the_short() -> None:
     assert part(spec, "short.exit") == {"close < bb_middle(20,2)"}
 
 
+@BOTH
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("I buy when the RSI drops under 30. I take it off when the RSI gets back above 55.", "long"),
+        ("Go long when the close is above the 50 day EMA. The position comes off when the RSI is over 70.", "long"),
+        ("I buy when the RSI drops under 30, and I flatten when the RSI gets back above 55.", "long"),
+        ("Sell short when the RSI is above 70. A short comes off when the RSI is under 45.", "short"),
+    ],
+)
+def test_other_exit_verbs_close_the_side_named(text: str, side: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert len(part(spec, f"{side}.exit")) == 1
+    assert getattr(spec, "short" if side == "long" else "long") is None
+
+
 def test_a_pattern_the_lesson_defines_is_applied_a_bar_back() -> None:
     spec = one(
         "An inside bar is a day whose high is lower than the previous day's high, and whose low is higher "

@@ -222,6 +222,17 @@ def find_actions(clause: Clause) -> list[Action]:
             part = "long.exit"
         elif word in ("cover", "covers"):
             part = "short.exit"
+        elif (word in ("come", "comes") and nxt == "off") or (
+            word in ("take", "takes")
+            and "off" in w[i + 1 : i + 4]
+            and not {"profit", "profits", "some", "half", "part"} & set(w[i + 1 : i + 4])
+        ):
+            # "a long comes off when ...", "I take it off when ...", "take the short off": the exit of that side
+            said = w[max(0, i - 3) : w.index("off", i + 1)]
+            side = "long" if "long" in said else "short" if "short" in said else ""
+            part, end = (f"{side}.exit" if side else "exit"), w.index("off", i + 1) + 1
+        elif word in ("flatten", "flattens") or (word == "flat" and prev in _BE):
+            part = "exit"  # "I flatten when ...", "go flat when ..."
         elif word in ("exit", "exits") and (
             prev not in ("the", "an", "our", "my", "your", "that's")
             or nxt in _HEADER_NEXT
