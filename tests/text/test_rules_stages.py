@@ -245,6 +245,21 @@ def test_stop_fields(said: str, field: str, value: float) -> None:
     assert (found[0].field, found[0].value) == (field, value)
 
 
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("as for the stop, I keep it two and a half ATR under where I got in", [("stop_loss_atr", 2.5)]),
+        ("the stop, which I learned the hard way, goes 1.5 ATR beneath the fill, with a 20 day ATR",
+         [("stop_loss_atr", 1.5), ("atr_window", 20.0)]),
+        ("my target sits 4.5 ATR above the entry", [("take_profit_atr", 4.5)]),
+    ],
+)
+def test_a_fractional_atr_multiple_said_after_the_stop_word(said: str, expected: list) -> None:
+    c = _clause(said)
+    found, _ = read_stops(c, find_mentions(c, set(), []), None)
+    assert [(f.field, f.value) for f in found] == expected
+
+
 def test_no_stop_and_a_distance_that_is_not_a_stop() -> None:
     c = _clause("I don't use a stop loss")
     assert read_stops(c, find_mentions(c, set(), []), None)[1] is True

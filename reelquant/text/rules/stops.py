@@ -114,6 +114,17 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
             # "a stop at 2 ATR": with a stop said, a number right before "ATR" is a multiple, not a window
             m = Mention("number", m.start, m.start + 1, value=float(m.params["window"]))
             atr: Mention | None = Mention("indicator", m.start + 1, m.start + 2, indicator="atr")
+        elif (
+            m.kind == "indicator"
+            and m.indicator == "atr"
+            and m.scale == 1.0
+            and m.start > 0
+            and clause.tokens[m.start - 1].is_number
+            and not any(x.start <= m.start - 1 < x.end for x in mentions)
+            and (kinds or context)
+        ):
+            # "1.5 ATR below my entry": a number no ATR setting can be (not a whole window) is a multiple
+            m, atr = Mention("number", m.start - 1, m.start, value=float(clause.tokens[m.start - 1].value or 0)), m
         elif m.kind == "indicator" and m.indicator == "atr" and m.scale != 1.0:
             # "2 times the ATR": the multiple was read with the ATR
             m = Mention("number", m.start, m.start + 1, value=m.scale)
