@@ -537,6 +537,26 @@ def test_other_exit_verbs_close_the_side_named(text: str, side: str, heard: bool
     assert getattr(spec, "short" if side == "long" else "long") is None
 
 
+@BOTH
+@pytest.mark.parametrize(
+    "join",
+    [
+        "When both of those are true, I go short.",
+        "Once all of these line up, I sell short.",
+        "If all of them hold, I go short.",
+    ],
+)
+def test_an_action_that_joins_the_conditions_just_described(join: str, heard: bool) -> None:
+    spec = one(
+        "I want a stretched, overbought market: the RSI above 75, and the close under the 10 day EMA. "
+        f"{join} I buy them back when the RSI falls below 40.",
+        heard,
+    )
+    assert part(spec, "short.entry") == {"rsi(14) > 75", "close < ema(10)"}
+    assert part(spec, "short.exit") == {"rsi(14) < 40"}
+    assert spec.long is None
+
+
 def test_a_pattern_the_lesson_defines_is_applied_a_bar_back() -> None:
     spec = one(
         "An inside bar is a day whose high is lower than the previous day's high, and whose low is higher "

@@ -159,8 +159,8 @@ def find_actions(clause: Clause) -> list[Action]:
             continue
         if word in ("buyer", "seller") and prev in ("a", "net"):
             part = "long.entry" if word == "buyer" else "long.exit"  # "I'm a buyer"
-        elif word in ("buy", "buys") and nxt == "back":
-            part = "short.exit"  # "I buy back the short"
+        elif word in ("buy", "buys") and "back" in w[i + 1 : i + 3]:
+            part = "short.exit"  # "I buy back the short", "I buy it back"
         elif word in ("buy", "buys") or (
             word == "long" and (prev in ("go", "get", "goes", "going", "enter") or n <= 3)
         ):

@@ -564,6 +564,10 @@ def read_lesson(transcript: Transcript) -> Reading:
                 continue
             for comp, cond in resolved:
                 pending.append((cond, c, comp, marks.modal))
+            if described is not None and described[0] == c.index - 1:
+                # "an overbought market: the RSI above 75 | and the close under the EMA | when both ...":
+                # the description goes on, so an action pointing back still follows it
+                described = (c.index, described[1], described[2])
             continue
         # an action that ends its clause ("... we sell") may take the conditions of the next ("when ...")
         ends = live[-1].end >= len(w) - 1
@@ -895,10 +899,14 @@ def _sided(condition: ClauseMarks, action: ClauseMarks) -> ClauseMarks:
 
 
 def _points_back(words: list[str]) -> bool:
-    """ "that is where I buy", "this is when we sell": the action points at what was just described."""
+    """ "that is where I buy", "this is when we sell", "when both of those are true, I buy": the action
+    points at what was just described."""
     return any(
         words[i] in ("that", "this", "that's", "this's")
         and (words[i + 1] in ("where", "when") or words[i + 1 : i + 3] in (["is", "where"], ["is", "when"]))
+        or words[i] in ("both", "all")
+        and words[i + 1 : i + 3] in (["of", "those"], ["of", "these"], ["of", "them"], ["of", "that"])
+        or words[i] in ("those", "these") and words[i + 1] in ("things", "conditions", "two", "three")
         for i in range(len(words) - 1)
     )
 
