@@ -557,6 +557,31 @@ def test_an_action_that_joins_the_conditions_just_described(join: str, heard: bo
     assert spec.long is None
 
 
+@pytest.mark.parametrize(
+    ("text", "heard"),
+    [
+        ("The 100 day EMA has to be higher today than it was 20 days ago. I buy when the RSI closes under 35 "
+         "three sessions running. I sell when the RSI is over 60.", False),
+        ("The 100 day EMA has to be higher today than it was 20 days ago. I buy when the RSI closes under 35 "
+         "three sessions running. I sell when the RSI is over 60.", True),
+        # a set-up said first, then after a comma the speaker's own rule: the rule is read (written only: the
+        # comma is what separates them)
+        ("I need the 100 day EMA higher now than 20 days ago. I use the RSI on its usual settings, and I want it "
+         "under 35 for three sessions running, then I buy. I sell when the RSI is over 60.", False),
+    ],
+)
+def test_a_series_against_itself_bars_back_and_sessions_running(text: str, heard: bool) -> None:
+    spec = one(text, heard)
+    assert part(spec, "long.entry") == {"ema(100) > ema(100)[20]", "rsi(14) < 35 for 3 bars"}
+    assert part(spec, "long.exit") == {"rsi(14) > 60"}
+    assert spec.stops.max_bars_held is None
+
+
+def test_per_cent_in_two_words_is_a_percent() -> None:
+    spec = one("Buy when the RSI is under 30, sell when it is over 70, with a stop two per cent under the entry.")
+    assert spec.stops.stop_loss_pct == 2.0
+
+
 def test_a_pattern_the_lesson_defines_is_applied_a_bar_back() -> None:
     spec = one(
         "An inside bar is a day whose high is lower than the previous day's high, and whose low is higher "

@@ -674,9 +674,12 @@ def find_comparisons(clause: Clause, mentions: list[Mention]) -> list[Comparison
             ):
                 continue
             op = ">" if word in ("above", "over", "exceeds", "tops") else "<"
-        elif word in ("higher", "greater", "more", "lower", "less") and i + 1 < n and w[i + 1] == "than":
+        elif word in ("higher", "greater", "more", "lower", "less") and "than" in w[i + 1 : i + 3] and (
+            w[i + 1] == "than" or w[i + 1] in ("today", "now", "currently")
+        ):
+            # "higher than ...", "higher today than it was ten days ago"
             op = ">" if word in ("higher", "greater", "more") else "<"
-            right_from = i + 2
+            right_from = w.index("than", i + 1) + 1
         elif (
             word in ("positive", "negative")
             and i > 0
@@ -813,7 +816,7 @@ def _for_bars(w: list[str], clause: Clause, comps: list[Comparison]) -> None:
         if not t.is_number or not t.value or not float(t.value).is_integer() or t.value < 2 or t.value > 10:
             continue
         tail = w[i + 1 : i + 6]
-        said = ("consecutive" in tail[:3] or _has(tail, (("in", "a", "row"), ("straight",)))) or (
+        said = vocab.said_running(tail) or (
             i > 0 and w[i - 1] == "for" and tail[:1] and tail[0] in vocab.BAR_UNITS | {"closes", "candles"}
         )
         if not said:

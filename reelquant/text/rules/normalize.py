@@ -169,6 +169,10 @@ def tokenize_segment(seg: Segment) -> list[Token]:
             )
         elif tok.text == "%":
             out.append(Token("percent", tok.start, tok.end, tok.segment))
+        elif tok.text == "per" and i + 1 < len(raw) and raw[i + 1].text in ("cent", "cents"):
+            # British "four per cent"
+            out.append(Token("percent", tok.start, raw[i + 1].end, tok.segment))
+            i += 1
         elif tok.text in ("twice", "double"):
             out.append(Token("2", tok.start, tok.end, tok.segment, 2.0))
             out.append(Token("times", tok.start, tok.end, tok.segment))

@@ -523,7 +523,7 @@ def read_lesson(transcript: Transcript) -> Reading:
             if marks.definition and resolved and not (marks.story or marks.settings):
                 # "when the RSI drops below 30 the market is oversold | and that is where I buy"
                 described = (c.index, resolved, marks)
-            if marks.story or marks.definition or marks.settings or not resolved:
+            if marks.story or marks.definition or (marks.settings and not _set_up_before(w, resolved)) or not resolved:
                 continue
             # "Here is the entry. The MACD line crosses above zero.": the heading's action takes them
             if header is not None and c.index - header[0] <= _HEADER_REACH:
@@ -898,6 +898,19 @@ def _sided(condition: ClauseMarks, action: ClauseMarks) -> ClauseMarks:
     return condition if condition.side_context in ("long", "short") else action
 
 
+def _set_up_before(words: list[str], resolved: list[tuple[Comparison, Condition]]) -> bool:
+    """ "I use the bands on their standard settings, and I'm looking for the close below the lower band":
+    the set-up is said, then after a comma the speaker starts anew ("and I ...") before every comparison, so
+    the comparisons are a rule (but "the defaults: ..., and bands two deviations above it" sets up)."""
+    said = [k for k, x in enumerate(words) if x in vocab.SETTING_WORDS]
+    first = min(comp.start for comp, _ in resolved) if resolved else 0
+    if not said or "," not in words[max(said) : first]:
+        return False
+    k = max(i for i in range(max(said), first) if words[i] == ",") + 1
+    k += 1 if words[k : k + 1] == ["and"] else 0
+    return words[k : k + 1] != [] and words[k] in vocab.PRONOUN_SUBJECTS
+
+
 def _points_back(words: list[str]) -> bool:
     """ "that is where I buy", "this is when we sell", "when both of those are true, I buy": the action
     points at what was just described."""
@@ -1083,6 +1096,7 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
         and not (m.start > 0 and (w[m.start - 1] in vocab.ABOVE or w[m.start - 1] in vocab.BELOW))
         and (said_settings or unit_after(m) in _PARAM_UNITS)
         and (unit_after(m) in _PARAM_UNITS or not vocab.counts_things(w, m.start))  # "the two outer lines"
+        and not vocab.said_running(w[m.end : m.end + 4])  # "for two sessions running" counts bars held
     ]
     if not loose:
         return

@@ -206,6 +206,8 @@ def _time_exit(w: list[str], clause: Clause, kinds: list[tuple[int, str]]) -> li
         time_word = any(kd == "time" and abs(j - i) <= 4 for j, kd in kinds)
         if after[:1] and after[0] in ("ago", "earlier", "back", "before"):
             continue  # "higher than it was 10 days earlier" is an offset
+        if vocab.said_running(w[k + 1 : k + 5]):
+            continue  # "below the band for two sessions running" is a condition held for bars
         # "if it hasn't paid you in three weeks, get out": a span in which nothing happened is a time exit
         nothing_in = "in" in prev and any(x in vocab.NEGATIONS or x.endswith("n't") for x in w[:i])
         if (

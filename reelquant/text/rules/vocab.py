@@ -223,6 +223,15 @@ DISMISSALS: tuple[tuple[str, ...], ...] = (
 )
 
 
+# "two closes in a row", "three sessions running", "3 straight days", "two consecutive closes": held N bars
+_RUNNING = (("in", "a", "row"), ("straight",), ("running",), ("consecutive",))
+
+
+def said_running(after: list[str]) -> bool:
+    """Whether the words after a count say the bars run on end ("in a row", "running", "straight")."""
+    return any(tuple(after[k : k + len(p)]) == p for p in _RUNNING for k in range(min(len(after), 4)))
+
+
 # Verbs that end in "s" after a number ("RSI two drops under ten"); "closes" stays a noun ("two closes")
 _VERBS_IN_S = frozenset(
     [
