@@ -437,6 +437,15 @@ def test_a_remark_about_data_we_do_not_have_is_not_a_rule_on_it(text: str) -> No
     assert part(spec, "long.entry") == {"rsi(14) < 30"}
 
 
+@pytest.mark.parametrize(
+    "remark",
+    ["I never trade double tops.", "Forget the head and shoulders.", "Last year I lost money on a bull flag."],
+)
+def test_a_chart_pattern_named_in_passing_before_a_rule_is_not_a_rule_on_it(remark: str) -> None:
+    spec = one(f"{remark} I buy when the RSI is under 30 and sell when it is over 70.")
+    assert part(spec, "long.entry") == {"rsi(14) < 30"}
+
+
 def test_a_lesson_without_a_rule_says_so() -> None:
     got = specs("Trading is about patience. The RSI, the MACD and moving averages are tools. Be disciplined.")
     assert len(got) == 1 and got[0].unsupported == [NO_RULE]

@@ -298,7 +298,9 @@ def read_lesson(transcript: Transcript) -> Reading:
     before: list[str] = []  # the words of the clause before: "let the double bottom finish, then buy ..."
     for c, marks, actions, mentions in per_clause:
         w = c.words
-        said_before, before = before, w
+        # only a plain statement before carries a pattern over ("I never trade double tops" does not)
+        plain = not (marks.negated or marks.story or marks.question or marks.optional or marks.hedge)
+        said_before, before = before, (w if plain and not any(a.negated for a in actions) else [])
         if marks.setup is not None:
             setup = marks.setup
             recap = False
@@ -365,7 +367,7 @@ def read_lesson(transcript: Transcript) -> Reading:
         # data a rule needs: said as part of a rule (an action, a comparison, a "has to"), not in a story
         has_rule_words = bool(live) or bool(comps) or marks.modal
         needs = (
-            list(dict.fromkeys(data_needs(w) + pattern_needs(said_before)))
+            list(dict.fromkeys(data_needs(w) + (pattern_needs(said_before) if not comps else [])))
             if has_rule_words and not (marks.story or marks.question or marks.optional)
             else []
         )

@@ -349,8 +349,11 @@ def data_needs(words: list[str]) -> list[str]:
 
 
 def pattern_needs(words: list[str]) -> list[str]:
-    """The first chart pattern of the lexicon these words name, as what a rule on it needs."""
+    """The first chart pattern of the lexicon these words name, as what a rule on it needs (none when the
+    words wave it away, as in data_needs)."""
     text = " " + " ".join(words) + " "
+    if any(" " + " ".join(d) + " " in text for d in vocab.DISMISSALS):
+        return []
     patterns = [name for alias, name in _chart_patterns() if " " + alias + " " in text]
     return [f"a chart pattern ({name}) that the indicator rules cannot express" for name in patterns[:1]]
 
