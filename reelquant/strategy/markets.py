@@ -51,6 +51,12 @@ def is_intraday(timeframe: str) -> bool:
     return normalize_timeframe(timeframe)[-1] in ("m", "h")
 
 
+def bar_minutes(timeframe: str) -> int:
+    """How many minutes one bar spans (a daily bar counts 24 hours, a weekly one 7 days)."""
+    tf = normalize_timeframe(timeframe)
+    return int(tf[:-1]) * {"m": 1, "h": 60, "d": 1440, "w": 10080}[tf[-1]]
+
+
 def infer_timeframe(index: pd.DatetimeIndex) -> str:
     """The bar size of a series of bars from the median spacing of its timestamps (weekends and holidays aside)."""
     if len(index) < 2:

@@ -282,6 +282,9 @@ def test_time_exits_convert_to_bars() -> None:
         12,
         None,
     )
+    # intraday bars take hours by their own length
+    assert (bars(3, "hour", "15m"), bars(8, "hour", "4h"), bars(2, "hour", "5m"), bars(2, "day", "1h")) == (
+        12, 2, 24, None)
 
 
 @pytest.mark.parametrize(

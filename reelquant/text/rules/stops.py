@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from reelquant.speech.transcript import Segment
+from reelquant.strategy.markets import bar_minutes, is_intraday
 from reelquant.text.lexicon import load_lexicon
 from reelquant.text.rules import vocab
 from reelquant.text.rules.normalize import Clause, Token, tokenize_segment
@@ -63,12 +64,10 @@ _TIME_UNITS = {
     "fortnight": "week",
     "fortnights": "week",
 }
+# Trading-calendar bars per unit on daily and weekly bars; intraday bars convert hours by their length.
 _BARS_PER = {
     "1d": {"day": 1, "week": 5, "month": 21},
     "1w": {"week": 1, "month": 4},
-    "1h": {"hour": 1},
-    "15m": {"hour": 4},
-    "4h": {"hour": 0.25},
 }
 
 
@@ -252,6 +251,8 @@ def bars(value: float, unit: str, timeframe: str) -> int | None:
     if unit == "bar":
         return int(value)
     per = _BARS_PER.get(timeframe, {}).get(unit)
+    if per is None and unit == "hour" and is_intraday(timeframe):
+        per = 60 / bar_minutes(timeframe)
     return int(round(value * per)) if per else None
 
 
