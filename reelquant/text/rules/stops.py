@@ -342,19 +342,29 @@ def data_needs(words: list[str]) -> list[str]:
 
     Nothing when the words wave the data away (vocab.DISMISSALS): a remark about it is not a rule on it.
     """
-    text = " " + " ".join(words) + " "
-    if any(" " + " ".join(d) + " " in text for d in vocab.DISMISSALS):
+    text = _padded(words)
+    if _dismissed(text):
         return []
     found = [what for pat, what in DATA_NEEDS.items() if " " + " ".join(pat) + " " in text]
-    return list(dict.fromkeys(found + pattern_needs(words)))
+    return list(dict.fromkeys(found + _patterns_in(text)))
 
 
 def pattern_needs(words: list[str]) -> list[str]:
     """The first chart pattern of the lexicon these words name, as what a rule on it needs (none when the
     words wave it away, as in data_needs)."""
-    text = " " + " ".join(words) + " "
-    if any(" " + " ".join(d) + " " in text for d in vocab.DISMISSALS):
-        return []
+    text = _padded(words)
+    return [] if _dismissed(text) else _patterns_in(text)
+
+
+def _padded(words: list[str]) -> str:
+    return " " + " ".join(words) + " "
+
+
+def _dismissed(text: str) -> bool:
+    return any(" " + " ".join(d) + " " in text for d in vocab.DISMISSALS)
+
+
+def _patterns_in(text: str) -> list[str]:
     patterns = [name for alias, name in _chart_patterns() if " " + alias + " " in text]
     return [f"a chart pattern ({name}) that the indicator rules cannot express" for name in patterns[:1]]
 
