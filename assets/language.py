@@ -28,7 +28,8 @@ from reelquant.text.rules import read_lesson
     description="One row per trading-term hit: term, canonical id, category, surface text, start/end seconds, segment.",
 )
 def keyword_hits(transcript: dict[str, Any]):  # no return annotation: with check_specs Dagster reads one as the type of every output
-    tr = Transcript.from_dict(transcript)
+    # Trading terms are English: a lesson in another language is spotted in its translation.
+    tr = Transcript.from_dict(transcript).english()
     hits = find_keyword_hits(tr)
     top = hits["term"].value_counts().head(15) if len(hits) else pd.Series(dtype=int)
     return dg.MaterializeResult(
@@ -65,7 +66,7 @@ def keyword_hits_schema_result(hits: pd.DataFrame) -> dg.AssetCheckResult:
     "timeframe and other settings, each with the words and times it came from and the setup it belongs to.",
 )
 def trading_concepts(transcript: dict[str, Any], keyword_hits: pd.DataFrame) -> dg.MaterializeResult:
-    reading = read_lesson(Transcript.from_dict(transcript))
+    reading = read_lesson(Transcript.from_dict(transcript).english())
     rows = sorted(reading.records(), key=lambda r: (r["start_s"], r["setup"]))
     return dg.MaterializeResult(
         value=reading.to_dict(),
@@ -93,7 +94,7 @@ def trading_concepts(transcript: dict[str, Any], keyword_hits: pd.DataFrame) -> 
 def lesson_features(
     transcript: dict[str, Any], keyword_hits: pd.DataFrame, strategy_spec: list[dict[str, Any]]
 ) -> dg.MaterializeResult:
-    feats = compute_features(Transcript.from_dict(transcript), keyword_hits, strategy_spec)
+    feats = compute_features(Transcript.from_dict(transcript).english(), keyword_hits, strategy_spec)
     return dg.MaterializeResult(
         value=feats,
         metadata={

@@ -60,6 +60,8 @@ def build_report(result: dg.ExecuteInProcessResult, key: str, wall_s: float) -> 
             "word_count": Transcript.from_dict(transcript).word_count,
             "text": " ".join(s["text"].strip() for s in transcript["segments"]),
             "segments": [{k: s[k] for k in ("id", "start", "end", "text")} for s in transcript["segments"]],
+            # A lesson in another language: the English the rules were read from.
+            "translation": [{k: s[k] for k in ("id", "start", "end", "text")} for s in transcript.get("translation") or []],
         },
         "keywords": hits.to_dict(orient="records"),
         # The list of StrategySpec v2, one per setup; `setups` is each one's verdict per market from the record.

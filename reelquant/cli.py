@@ -120,7 +120,10 @@ def _print_run(run: Any) -> None:
     rep = run.report
     tr = rep["transcript"]
     record = upgrade_record(rep)
-    print(f"   transcript   {tr['engine']}, {tr['word_count']} words, {tr['duration_s']:.1f} s")
+    language = tr.get("language") or "en"
+    if tr.get("translation"):
+        language += ", rules read from its English translation"
+    print(f"   transcript   {tr['engine']}, {tr['word_count']} words, {tr['duration_s']:.1f} s, language {language}")
     print(f"   keywords     {len(rep['keywords'])} hits")
     print(f"   setups       {len(record['setups'])} taught")
     for setup in record["setups"]:

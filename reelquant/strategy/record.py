@@ -131,6 +131,8 @@ def build_record(
         "name": video.get("original_name", video_id),
         "duration_s": video.get("duration_s"),
         "engine": transcript.get("engine"),
+        "language": transcript.get("language") or "en",
+        "translated": bool(transcript.get("translation")),
         "words": Transcript.from_dict(transcript).word_count,
         "summary": " || ".join(s.summary() for s in specs),
         "testable": any(s.testable for s in specs),
@@ -223,6 +225,7 @@ def _from_report(rep: dict[str, Any]) -> dict[str, Any]:
     transcript = rep.get("transcript") or {}
     base = {"record_version": RECORD_VERSION, "video_id": rep["video_id"], "name": rep["video_id"],
             "duration_s": transcript.get("duration_s"), "engine": transcript.get("engine"),
+            "language": transcript.get("language") or "en", "translated": bool(transcript.get("translation")),
             "words": transcript.get("word_count"), "summary": " || ".join(s.summary() for s in specs),
             "testable": any(s.testable for s in specs), "specs": [s.to_dict() for s in specs],
             "promoted": promoted, "reasons": reasons, "clips": rep.get("clips") or []}

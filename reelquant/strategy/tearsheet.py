@@ -82,6 +82,11 @@ def _evidence_rows(evidence: list[Mapping[str, Any]]) -> list[str]:
     return rows
 
 
+def _language(rec: Mapping[str, Any]) -> str:
+    language = str(rec.get("language") or "en")
+    return f"{language} (rules read from its English translation)" if rec.get("translated") else language
+
+
 def tear_sheet_html(record: Mapping[str, Any]) -> str:
     """The lesson's tear sheet: its verdict, then each setup's rules, markets, metrics, equity and quotes,
     setups ranked by their best out-of-sample Sharpe (promoted first)."""
@@ -89,7 +94,7 @@ def tear_sheet_html(record: Mapping[str, Any]) -> str:
     body = [f"<h1>{_e(rec.get('name', rec['video_id']))}</h1>",
             f"<p>{_verdict(bool(rec['promoted']))} &middot; {len(rec['setups'])} setup(s) &middot; "
             f"video <code>{_e(rec['video_id'])}</code> &middot; {_e(rec.get('engine') or '-')} transcript, "
-            f"{_e(rec.get('words') or 0)} words</p>",
+            f"{_e(rec.get('words') or 0)} words &middot; spoken in {_e(_language(rec))}</p>",
             "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in rec["reasons"][:1]) + "</ul>"]
 
     def best(setup: Mapping[str, Any]) -> tuple[bool, float]:

@@ -35,14 +35,18 @@ def transcript_from_json(data: Any, path: Path) -> Transcript:
         raise InputError(f"{path} holds no transcript segments; give the transcript JSON the pipeline wrote "
                          f"(a JSON object with a list of segments) or a report.json.")
     try:
-        segments = [Segment(id=int(s.get("id", i)), start=float(s["start"]), end=float(s["end"]),
-                            text=str(s["text"]), words=[Word(**w) for w in s.get("words") or []])
-                    for i, s in enumerate(data["segments"])]
+        segments, translation = (_json_segments(data.get(key) or []) for key in ("segments", "translation"))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{path} has a segment without start, end and text ({exc}); give the transcript "
                          f"JSON the pipeline wrote.") from None
     return Transcript(segments=segments, engine=str(data.get("engine") or "file"), model=str(data.get("model") or ""),
-                      language=str(data.get("language") or "en"), duration_s=float(data.get("duration_s") or 0.0))
+                      language=str(data.get("language") or "en"), duration_s=float(data.get("duration_s") or 0.0),
+                      translation=translation)
+
+
+def _json_segments(rows: list[dict[str, Any]]) -> list[Segment]:
+    return [Segment(id=int(s.get("id", i)), start=float(s["start"]), end=float(s["end"]), text=str(s["text"]),
+                    words=[Word(**w) for w in s.get("words") or []]) for i, s in enumerate(rows)]
 
 
 def read_transcript(path: str | Path) -> Transcript:
@@ -80,7 +84,8 @@ def extract_file(path: str | Path) -> list[StrategySpec]:
     """The specs of the lesson in one file (reelquant.text.rules.extract_specs over its transcript)."""
     from reelquant.text.rules import extract_specs
 
-    return list(extract_specs(read_transcript(path)))
+    # A lesson spoken in another language is read from its English translation.
+    return list(extract_specs(read_transcript(path).english()))
 
 
 def format_specs(path: str, specs: list[StrategySpec]) -> str:
