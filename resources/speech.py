@@ -9,6 +9,7 @@ from typing import Literal
 import dagster as dg
 
 from reelquant.speech.engines import PocketsphinxEngine, SidecarEngine, select_engine
+from reelquant.speech.models import DEFAULT_MODEL
 from reelquant.speech.transcript import Transcript
 from reelquant.speech.whisper import FasterWhisperEngine, WhisperXEngine
 
@@ -19,25 +20,33 @@ FALLBACK_ENGINES = frozenset({"pocketsphinx"})
 
 @functools.cache
 def _engines(faster_whisper_model: str, whisperx_model: str, device: str, compute_type: str,
-             batch_size: int, pocketsphinx_language_model: str, lm_cache_dir: str) -> tuple:
+             batch_size: int, pocketsphinx_language_model: str, lm_cache_dir: str, hotwords: bool = True,
+             translate: bool = True) -> tuple:
     # One instance per process and configuration: engines load their models lazily and keep them.
     return (
         SidecarEngine(),
         WhisperXEngine(whisperx_model, device=device or "cuda", compute_type=compute_type or "float16",
                        batch_size=batch_size or 16),
-        FasterWhisperEngine(faster_whisper_model or None,
+        FasterWhisperEngine(faster_whisper_model or DEFAULT_MODEL,
                             device="cpu" if not device or device.startswith("cuda") else device,
-                            compute_type=compute_type or "int8", batch_size=batch_size or 8),
+                            compute_type=compute_type or "int8", batch_size=batch_size or 8,
+                            hotwords=hotwords, translate=translate),
         PocketsphinxEngine(language_model=pocketsphinx_language_model, lm_cache_dir=lm_cache_dir or None),
     )
 
 
 class TranscriberResource(dg.ConfigurableResource):
     """Speech to text. `auto` takes a sidecar subtitle file when one came with the video, then WhisperX on
-    CUDA, then faster-whisper with a usable local model, then pocketsphinx, and records which and why."""
+    CUDA, then faster-whisper (Whisper base from its packages by default), then pocketsphinx, and records
+    which and why."""
 
     engine: EngineName = "auto"
-    faster_whisper_model: str = ""
+    # "base" or "tiny.en" (assembled from their PyPI packages), a local CTranslate2 folder, or a hub name.
+    faster_whisper_model: str = DEFAULT_MODEL
+    # Prime Whisper with the registry's and lexicon's trading words (reelquant.speech.hotwords).
+    hotwords: bool = True
+    # Translate a lesson spoken in another language to English for rule reading (the original is kept).
+    translate: bool = True
     whisperx_model: str = "large-v3"
     device: str = ""
     compute_type: str = ""
@@ -49,7 +58,8 @@ class TranscriberResource(dg.ConfigurableResource):
 
     def transcribe(self, wav: Path, video: Path) -> Transcript:
         engines = _engines(self.faster_whisper_model, self.whisperx_model, self.device, self.compute_type,
-                           self.batch_size, self.pocketsphinx_language_model, self.lm_cache_dir)
+                           self.batch_size, self.pocketsphinx_language_model, self.lm_cache_dir,
+                           self.hotwords, self.translate)
         chosen, reason = select_engine(self.engine, video, list(engines))
         transcript = chosen.transcribe(wav, video)
         transcript.reason = reason

@@ -6,6 +6,7 @@ Nothing is loaded or downloaded: each check imports at most a package and looks 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.util
 import json
 import shutil
@@ -13,17 +14,62 @@ from pathlib import Path
 from typing import Any
 
 from reelquant.speech.engines import PocketsphinxEngine, SidecarEngine
+from reelquant.speech.models import DEFAULT_MODEL
 from reelquant.speech.whisper import FasterWhisperEngine, WhisperXEngine
+
+# The shared libraries Whisper on CUDA loads (CTranslate2 4.x for faster-whisper and WhisperX): the NVIDIA
+# driver, then CUDA 12's runtime and cuBLAS and cuDNN 9, with the pip packages that carry the last three.
+CUDA_LIBRARIES: tuple[tuple[str, str, str], ...] = (
+    ("libcuda.so.1", "the NVIDIA driver", "install the NVIDIA driver for the GPU"),
+    ("libcudart.so.12", "the CUDA 12 runtime", "pip install nvidia-cuda-runtime-cu12"),
+    ("libcublas.so.12", "cuBLAS 12", "pip install nvidia-cublas-cu12"),
+    ("libcudnn.so.9", "cuDNN 9", "pip install nvidia-cudnn-cu12==9.*"),
+)
+
+
+def _pip_library_dirs() -> list[Path]:
+    """The lib folders of NVIDIA's pip packages (nvidia/*/lib), where CTranslate2 also finds its libraries."""
+    spec = importlib.util.find_spec("nvidia")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [lib for root in spec.submodule_search_locations for lib in Path(root).glob("*/lib") if lib.is_dir()]
+
+
+def missing_cuda_libraries() -> list[tuple[str, str, str]]:
+    """(file, what it is, how to install it) for each of CUDA_LIBRARIES that cannot be loaded here."""
+    missing = []
+    folders = _pip_library_dirs()
+    for name, what, fix in CUDA_LIBRARIES:
+        try:
+            ctypes.CDLL(name)
+            continue
+        except OSError:
+            pass
+        if any((folder / name).is_file() for folder in folders):
+            continue
+        missing.append((name, what, fix))
+    return missing
 
 
 def _cuda() -> tuple[bool, str]:
-    if importlib.util.find_spec("torch") is None:
-        return False, "torch is not installed"
-    import torch
+    """Whether Whisper can run on a CUDA GPU here; else exactly which library (and version) is missing."""
+    missing = missing_cuda_libraries()
+    if missing:
+        return False, "; ".join(f"{what} ({name}) is missing: {fix}" for name, what, fix in missing)
+    try:
+        import ctranslate2
 
-    if not torch.cuda.is_available():
-        return False, "no CUDA device is visible to torch"
-    return True, f"{torch.cuda.device_count()} CUDA device(s): {torch.cuda.get_device_name(0)}"
+        devices = ctranslate2.get_cuda_device_count()
+    except ImportError:
+        return False, "ctranslate2 is not installed"
+    if devices == 0:
+        return False, "the CUDA libraries are present but CTranslate2 sees no CUDA device"
+    detail = ""
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        detail = f": {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else " (torch sees none)"
+    return True, f"{devices} CUDA device(s) for CTranslate2{detail}"
 
 
 def _row(engine: str, usable: bool, model: str, device: str, why: str) -> dict[str, Any]:
@@ -50,9 +96,11 @@ def diagnose(
     rows.append(_row("whisperx", ok, whisperx_model, wx_device, why))
 
     fw_device = device if device and not (device.startswith("cuda") and not cuda_ok) else "cpu"
-    fw = FasterWhisperEngine(faster_whisper_model, device=fw_device, compute_type=compute_type or "int8")
+    fw = FasterWhisperEngine(faster_whisper_model or DEFAULT_MODEL, device=fw_device,
+                             compute_type=compute_type or "int8")
     ok, why = fw.available()
-    rows.append(_row("faster_whisper", ok, faster_whisper_model or "", fw_device, why))
+    where, _ = fw.describe_model()
+    rows.append(_row("faster_whisper", ok, f"{fw.model_label}: {where}" if where else fw.model, fw_device, why))
 
     ok, why = PocketsphinxEngine(model_dir=pocketsphinx_model).available()
     model = pocketsphinx_model or ""
@@ -128,7 +176,8 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `doctor` to the reelquant command line."""
     p = subparsers.add_parser("doctor", help="which transcription engines, models and devices are usable here")
-    p.add_argument("--faster-whisper-model", default=None, help="local CTranslate2 Whisper dir or cached model name")
+    p.add_argument("--faster-whisper-model", default=None,
+                   help="base (default) or tiny.en from their packages, a local CTranslate2 folder, or a hub name")
     p.add_argument("--whisperx-model", default="large-v3", help="Whisper model name or local dir for whisperx")
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda for whisperx, cpu otherwise)")
     p.add_argument("--pocketsphinx-model", default=None, help="pocketsphinx model folder (default: the wheel's)")

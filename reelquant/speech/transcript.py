@@ -42,6 +42,8 @@ class Transcript:
     translation: list[Segment] = field(default_factory=list)
     # Words whose times the engine did not give and that were placed between their neighbours.
     interpolated_words: int = 0
+    # The trading words the recognizer was primed with (reelquant.speech.hotwords), "" when none.
+    hotwords: str = ""
 
     @property
     def text(self) -> str:

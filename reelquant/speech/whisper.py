@@ -6,10 +6,6 @@ whole, and both turn their output into the project's Transcript with times insid
 
 from __future__ import annotations
 
-import base64
-import functools
-import importlib.util
-import re
 import threading
 import wave
 from collections.abc import Iterator
@@ -20,7 +16,9 @@ import numpy as np
 
 from reelquant.media.audio import read_wav_info, speech_regions
 from reelquant.speech.engines import EngineUnavailableError, TranscriptionError
-from reelquant.speech.transcript import Segment, Transcript, Word
+from reelquant.speech.hotwords import trading_hotwords
+from reelquant.speech.models import CATALOGUE, DEFAULT_MODEL, ModelPackageError, model_dir, model_state
+from reelquant.speech.transcript import Segment, Transcript, Word, fill_word_times
 
 SAMPLE_RATE = 16000
 
@@ -82,56 +80,76 @@ def _segment(idx: int, start: float, end: float, text: str, words: list[Word]) -
 
 
 class FasterWhisperEngine:
-    """faster-whisper (CTranslate2) with its batched pipeline: CPU int8 by default, word timestamps.
+    """faster-whisper (CTranslate2) with its batched pipeline: CPU int8 by default, every word timed.
 
-    `model` is a local CTranslate2 Whisper directory, or a model name already in the local
-    Hugging Face cache; nothing is downloaded. The model is loaded once per instance.
+    `model` is "base" (the default) or "tiny.en", assembled from their PyPI packages into the model cache
+    (reelquant.speech.models), a local CTranslate2 Whisper folder, or a name faster-whisper fetches from the
+    model hub (only where the hub is reachable). The model is loaded once per instance. With `hotwords`, the
+    trading words of the registry and lexicon prime every window (reelquant.speech.hotwords). The language is
+    detected on the first window unless `language` is given; a lesson not in English is transcribed in its
+    language and, with `translate`, also translated to English (Whisper's translate task) for rule reading.
     """
 
     name = "faster_whisper"
 
-    def __init__(self, model: str | Path | None = None, device: str = "cpu", compute_type: str = "int8",
+    def __init__(self, model: str | Path | None = DEFAULT_MODEL, device: str = "cpu", compute_type: str = "int8",
                  batch_size: int = 8, language: str | None = None, window_s: float = 600.0,
-                 cpu_threads: int = 0) -> None:
-        self.model = str(model) if model else ""
+                 cpu_threads: int = 0, hotwords: bool = True, translate: bool = True) -> None:
+        self.model = str(model) if model else DEFAULT_MODEL
         self.device = device
         self.compute_type = compute_type
         self.batch_size = batch_size
         self.language = language
         self.window_s = window_s
         self.cpu_threads = cpu_threads
+        self.hotwords = hotwords
+        self.translate = translate
         self._pipeline: Any = None
+        self._hotwords = ""
         self.loads = 0
         self._lock = threading.Lock()
 
-    def _resolve(self) -> tuple[str | None, str]:
-        """(local model directory or None, why not)."""
-        if not self.model:
-            return None, ("no faster_whisper model is configured; set faster_whisper_model to a local "
-                          "CTranslate2 Whisper directory")
+    def describe_model(self) -> tuple[str, str]:
+        """(where the model is or comes from, why that one), without loading or building anything."""
+        if self.model in CATALOGUE:
+            state = model_state(self.model)
+            if state.usable:
+                return str(state.path), f"Whisper {self.model} {state.describe()}"
+            hub = _hub_cache(self.model)
+            if hub:
+                return hub, f"Whisper {self.model} from the local model-hub cache ({_missing_message(self.model)})"
+            return "", _missing_message(self.model)
         path = Path(self.model).expanduser()
         if path.exists():
             if (path / "model.bin").is_file():
-                return str(path), ""
-            return None, f"{path} holds no CTranslate2 Whisper model (model.bin is missing)"
-        try:
-            from faster_whisper.utils import download_model
-
-            return download_model(self.model, local_files_only=True), ""
-        except Exception:
-            return None, (f"the faster_whisper model {self.model!r} is neither a local directory nor in the local "
-                          "model cache, and nothing is downloaded here; point faster_whisper_model at a local "
-                          "CTranslate2 directory")
+                return str(path), f"the local CTranslate2 folder {path}"
+            return "", f"{path} holds no CTranslate2 Whisper model (model.bin is missing)"
+        hub = _hub_cache(self.model)
+        if hub:
+            return hub, f"{self.model!r} from the local model-hub cache"
+        return self.model, (f"{self.model!r} is fetched from the model hub on first use (it needs the network); "
+                            f"offline, use {' or '.join(CATALOGUE)} or a local CTranslate2 folder")
 
     def available(self) -> tuple[bool, str]:
         try:
             import faster_whisper  # noqa: F401
         except ImportError:
             return False, "the faster-whisper package is not installed"
-        path, why = self._resolve()
-        if path is None:
+        where, why = self.describe_model()
+        if not where:
             return False, why
-        return True, f"faster-whisper {self.compute_type} on {self.device} with the model at {path}"
+        return True, f"faster-whisper {self.compute_type} on {self.device}: {why}"
+
+    def _model_path(self) -> str:
+        if self.model in CATALOGUE and model_state(self.model).usable:
+            try:
+                return str(model_dir(self.model))
+            except ModelPackageError as exc:
+                raise EngineUnavailableError(f"faster_whisper cannot run: {exc}") from None
+        where, why = self.describe_model()
+        if not where:
+            raise EngineUnavailableError(f"faster_whisper cannot run: {why}.")
+        return where
 
     def _get_pipeline(self) -> Any:
         if self._pipeline is None:
@@ -140,12 +158,38 @@ class FasterWhisperEngine:
                 raise EngineUnavailableError(f"faster_whisper cannot run: {why}.")
             from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-            path, _ = self._resolve()
-            model = WhisperModel(path, device=self.device, compute_type=self.compute_type,
-                                 cpu_threads=self.cpu_threads, local_files_only=True)
+            path = self._model_path()
+            try:
+                model = WhisperModel(path, device=self.device, compute_type=self.compute_type,
+                                     cpu_threads=self.cpu_threads, local_files_only=Path(path).exists())
+            except Exception as exc:  # a hub name that cannot be fetched, a damaged folder
+                raise EngineUnavailableError(
+                    f"faster_whisper could not load {self.model!r} ({type(exc).__name__}: {str(exc)[:160]}); use "
+                    f"{' or '.join(CATALOGUE)} or a local CTranslate2 folder.") from exc
             self._pipeline = BatchedInferencePipeline(model)
+            if self.hotwords:
+                tokenizer = model.hf_tokenizer
+                self._hotwords = trading_hotwords(lambda text: len(tokenizer.encode(text, add_special_tokens=False)
+                                                                   .ids))
             self.loads += 1
         return self._pipeline
+
+    def _pieces(self, pipeline: Any, audio: np.ndarray, offset: float, language: str, task: str) -> list[Segment]:
+        hotwords = self._hotwords if (language == "en" or task == "translate") else None
+        pieces, _info = pipeline.transcribe(audio, language=language, task=task, batch_size=self.batch_size,
+                                            word_timestamps=True, vad_filter=True, hotwords=hotwords or None)
+        end_of_window = offset + audio.size / SAMPLE_RATE
+        segments: list[Segment] = []
+        for piece in pieces:
+            if not piece.text.strip():
+                continue
+            start = min(offset + piece.start, end_of_window)
+            end = min(max(offset + piece.end, start), end_of_window)
+            words = [Word(text=w.word.strip(), start=offset + w.start, end=offset + w.end,
+                          confidence=round(float(w.probability), 4))
+                     for w in (piece.words or []) if w.word.strip()]
+            segments.append(_segment(0, start, end, piece.text, words))
+        return segments
 
     def transcribe(self, wav: Path, video: Path | None = None) -> Transcript:
         ok, why = self.available()
@@ -154,149 +198,76 @@ class FasterWhisperEngine:
         wav = Path(wav)
         duration = _check_wav(wav, "faster_whisper")
         segments: list[Segment] = []
-        languages: dict[str, float] = {}
+        translation: list[Segment] = []
+        language, probability = self.language, None
         with self._lock:
             pipeline = None
             for offset, audio in audio_windows(wav, self.window_s):
                 if audio.size < SAMPLE_RATE // 10:
                     continue
                 pipeline = pipeline or self._get_pipeline()
-                pieces, info = pipeline.transcribe(audio, language=self.language, batch_size=self.batch_size,
-                                                   word_timestamps=True, vad_filter=True)
-                end_of_window = offset + audio.size / SAMPLE_RATE
-                for piece in pieces:
-                    start = min(offset + piece.start, end_of_window)
-                    end = min(max(offset + piece.end, start), end_of_window)
-                    words = [Word(text=w.word.strip(), start=offset + w.start, end=offset + w.end,
-                                  confidence=round(float(w.probability), 4))
-                             for w in (piece.words or []) if w.word.strip()]
-                    if piece.text.strip():
-                        segments.append(_segment(len(segments), start, end, piece.text, words))
-                languages[info.language] = languages.get(info.language, 0.0) + audio.size
+                if language is None:
+                    language, probability = _detect_language(pipeline.model, audio)
+                segments += self._pieces(pipeline, audio, offset, language, "transcribe")
+                if self.translate and language != "en" and pipeline.model.model.is_multilingual:
+                    translation += self._pieces(pipeline, audio, offset, language, "translate")
+        for i, s in enumerate(segments):
+            s.id = i
+        for i, s in enumerate(translation):
+            s.id = i
         warnings = [] if segments else ["no speech was found in the audio"]
-        language = max(languages, key=languages.get) if languages else (self.language or "en")
-        return Transcript(segments=segments, engine=self.name, model=f"{Path(self.model).name} ({self.compute_type})",
-                          language=language, duration_s=round(duration, 3), warnings=warnings)
+        if language not in (None, "en") and not translation and segments:
+            warnings.append(f"the lesson is in {language} and was not translated, so rules are read from "
+                            f"the {language} words; set translate on the transcriber to read them in English")
+        return Transcript(segments=segments, engine=self.name, model=f"{self.model_label} ({self.compute_type})",
+                          language=language or "en", duration_s=round(duration, 3), warnings=warnings,
+                          language_probability=None if probability is None else round(probability, 4),
+                          translation=translation, hotwords=self._hotwords)
+
+    @property
+    def model_label(self) -> str:
+        """The model's short name: the packaged name, or the folder's or hub name's last part."""
+        return self.model if self.model in CATALOGUE else Path(self.model).name
 
 
-# A tiny Whisper with random weights and the real tokenizer, built offline.
+# Seconds of audio Whisper hears to tell the language: its own 30-second window.
+LANGUAGE_WINDOW_S = 30.0
 
 
-def _whisper_package_dir() -> Path:
-    spec = importlib.util.find_spec("whisper")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailableError(
-            "the openai-whisper package, whose tokenizer ranks build the tiny Whisper, is not installed; "
-            "pip install openai-whisper --no-deps."
-        )
-    return Path(list(spec.submodule_search_locations)[0])
+def _detect_language(model: Any, audio: np.ndarray) -> tuple[str, float | None]:
+    """(language code, probability) of the first LANGUAGE_WINDOW_S of speech; English models say ("en", None)."""
+    if not model.model.is_multilingual:
+        return "en", None
+    language, probability, _ = model.detect_language(audio[: int(LANGUAGE_WINDOW_S * SAMPLE_RATE)])
+    return language, float(probability)
 
 
-def _bytes_to_unicode() -> dict[int, str]:
-    # GPT-2's reversible byte-to-character map, which byte-level BPE vocabularies are written in.
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs), strict=True))
+def _hub_cache(name: str) -> str:
+    """The folder of model-hub name `name` in the local hub cache, "" when it is not there."""
+    try:
+        from faster_whisper.utils import download_model
+
+        return download_model(name, local_files_only=True)
+    except Exception:
+        return ""
 
 
-@functools.cache
-def whisper_tokenizer(n_languages: int = 99) -> tuple[Any, list[str]]:
-    """The multilingual Whisper tokenizer as a `tokenizers.Tokenizer`, built from tiktoken ranks.
-
-    Merges are recovered the way tiktoken applies them: a token of rank r is the pair that BPE
-    over its bytes, with only ranks below r allowed, ends on. Special tokens follow Whisper's order.
-    Cached: treat the result as read-only.
-    """
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
-
-    root = _whisper_package_dir()
-    ranks: dict[bytes, int] = {}
-    for line in (root / "assets" / "multilingual.tiktoken").read_text().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    b2u = _bytes_to_unicode()
-
-    def enc(b: bytes) -> str:
-        return "".join(b2u[x] for x in b)
-
-    merges = []
-    for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
-        if len(token) < 2:
-            continue
-        parts = [bytes([x]) for x in token]
-        while True:
-            best = min(((ranks[parts[i] + parts[i + 1]], i) for i in range(len(parts) - 1)
-                        if ranks.get(parts[i] + parts[i + 1], rank) < rank), default=None)
-            if best is None:
-                break
-            i = best[1]
-            parts[i:i + 2] = [parts[i] + parts[i + 1]]
-        assert len(parts) == 2, token
-        merges.append((enc(parts[0]), enc(parts[1])))
-    source = (root / "tokenizer.py").read_text()
-    codes = re.findall(r'^\s*"([a-z]+)":', re.search(r"LANGUAGES = \{(.*?)\n\}", source, re.S).group(1), re.M)
-    tok = Tokenizer(models.BPE(vocab={enc(t): r for t, r in ranks.items()}, merges=merges))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    specials = ["<|endoftext|>", "<|startoftranscript|>", *[f"<|{c}|>" for c in codes[:n_languages]],
-                "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nospeech|>",
-                "<|notimestamps|>", *[f"<|{i * 0.02:.2f}|>" for i in range(1501)]]
-    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
-    return tok, codes[:n_languages]
-
-
-def build_random_whisper(out_dir: str | Path, seed: int = 0) -> Path:
-    """A Whisper with tiny's dimensions and random weights, in CTranslate2 int8 format, under `out_dir`.
-
-    A real stand-in for tests and benchmarks: it loads and runs through faster-whisper exactly as a
-    trained model does (same tokenizer, same shapes, same cost), but its text is junk.
-    """
-    import ctranslate2
-    import torch
-    from transformers import (
-        GenerationConfig,
-        PreTrainedTokenizerFast,
-        WhisperConfig,
-        WhisperForConditionalGeneration,
-    )
-
-    tok, codes = whisper_tokenizer()
-    root = Path(out_dir)
-    hf = root / "hf"
-    torch.manual_seed(seed)
-    config = WhisperConfig(vocab_size=51865, num_mel_bins=80, d_model=384, encoder_layers=4, decoder_layers=4,
-                           encoder_attention_heads=6, decoder_attention_heads=6, encoder_ffn_dim=1536,
-                           decoder_ffn_dim=1536, max_source_positions=1500, max_target_positions=448,
-                           decoder_start_token_id=50258, eos_token_id=50257, pad_token_id=50257,
-                           bos_token_id=50257)
-    WhisperForConditionalGeneration(config).save_pretrained(hf)
-    PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
-                            unk_token="<|endoftext|>").save_pretrained(hf)
-    GenerationConfig(decoder_start_token_id=50258, eos_token_id=50257,
-                     lang_to_id={f"<|{c}|>": tok.token_to_id(f"<|{c}|>") for c in codes}).save_pretrained(hf)
-    out = root / "ct2"
-    ctranslate2.converters.TransformersConverter(str(hf), copy_files=["tokenizer.json"]).convert(
-        str(out), quantization="int8", force=True)
-    return out
+def _missing_message(name: str) -> str:
+    return model_state(name).describe()
 
 
 def transcript_from_whisperx(result: dict[str, Any], duration_s: float = 0.0, offset_s: float = 0.0,
                              model: str = "", language: str | None = None) -> Transcript:
     """Turn the dict whisperx returns (`transcribe`, then optionally `align`) into a Transcript.
 
-    Aligned segments carry words with start/end/score; words whisperx could not place (digits,
-    symbols) and every word of an unaligned result get times spread over their segment in
-    proportion to their length, and the transcript records a warning when nothing was aligned.
+    Aligned segments carry words with start/end/score. A word the aligner could not place (a number, a
+    symbol) is put between its timed neighbours (fill_word_times); a segment with no aligned word at all
+    has its words spread over it in proportion to their length. Every such word is counted in
+    `interpolated_words` and the transcript's warnings say how many there were.
     """
     segments: list[Segment] = []
     aligned_any = False
+    interpolated = 0
     for raw in result.get("segments", []):
         text = str(raw.get("text", "")).strip()
         if not text or raw.get("start") is None or raw.get("end") is None:
@@ -311,28 +282,33 @@ def transcript_from_whisperx(result: dict[str, Any], duration_s: float = 0.0, of
         else:
             tokens = [(t, {}) for t in text.split()]
         tokens = [(t, w) for t, w in tokens if t]
-        weights = np.array([len(t) + 1 for t, _ in tokens], dtype=float)
-        bounds = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights)]) / max(weights.sum(), 1.0)
-        words: list[Word] = []
-        for i, (token, w) in enumerate(tokens):
-            if w.get("start") is not None and w.get("end") is not None:
-                aligned_any = True
-                score = w.get("score")
-                words.append(Word(text=token, start=offset_s + float(w["start"]), end=offset_s + float(w["end"]),
-                                  confidence=None if score is None else round(float(score), 4)))
-            else:
-                words.append(Word(text=token, start=float(bounds[i]), end=float(bounds[i + 1])))
+        given = [(offset_s + float(w["start"]), offset_s + float(w["end"]))
+                 if w.get("start") is not None and w.get("end") is not None else None for _, w in tokens]
+        if any(given):
+            aligned_any = True
+            times = fill_word_times(given, start, end)
+        else:
+            weights = np.array([len(t) + 1 for t, _ in tokens], dtype=float)
+            bounds = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights)]) / max(weights.sum(), 1.0)
+            times = [(float(bounds[i]), float(bounds[i + 1])) for i in range(len(tokens))]
+        interpolated += sum(g is None for g in given)
+        words = [Word(text=token, start=t0, end=t1,
+                      confidence=None if g is None or w.get("score") is None else round(float(w["score"]), 4))
+                 for (token, w), (t0, t1), g in zip(tokens, times, given, strict=True)]
         segments.append(_segment(len(segments), start, end, text, words))
     warnings: list[str] = []
     if segments and not aligned_any:
         warnings.append("no word alignment was available: word times are spread evenly over each segment")
+    elif interpolated:
+        warnings.append(f"{interpolated} word(s) the aligner could not place (numbers, symbols) were timed "
+                        "between their neighbours")
     if not segments:
         warnings.append("no speech was found in the audio")
     if not duration_s and segments:
         duration_s = segments[-1].end
     return Transcript(segments=segments, engine="whisperx", model=model,
                       language=language or str(result.get("language") or "en"),
-                      duration_s=round(duration_s, 3), warnings=warnings)
+                      duration_s=round(duration_s, 3), warnings=warnings, interpolated_words=interpolated)
 
 
 class WhisperXEngine:

@@ -22,7 +22,9 @@ def test_rows_cover_every_engine_in_auto_order() -> None:
     assert by["sidecar"]["usable"]
     if importlib.util.find_spec("pocketsphinx") is not None:
         assert by["pocketsphinx"]["usable"] and Path(by["pocketsphinx"]["model"]).is_dir()
-    assert not by["faster_whisper"]["usable"] and "faster_whisper_model" in by["faster_whisper"]["why"]
+    # The default model is Whisper base from its packages, and the row says where it is and that it was checked.
+    assert by["faster_whisper"]["usable"] and by["faster_whisper"]["model"].startswith("base: ")
+    assert "Whisper base" in by["faster_whisper"]["why"] and "sha256" in by["faster_whisper"]["why"]
     if importlib.util.find_spec("whisperx") is None:
         assert not by["whisperx"]["usable"] and "not installed" in by["whisperx"]["why"]
     if by["ffmpeg (moviepy)"]["usable"]:
@@ -35,6 +37,16 @@ def test_bad_paths_are_reported_not_raised(tmp_path: Path) -> None:
     assert not by["faster_whisper"]["usable"] and "model.bin" in by["faster_whisper"]["why"]
     assert not by["pocketsphinx"]["usable"] and str(tmp_path) in by["pocketsphinx"]["why"]
     assert not by["embedder"]["usable"]
+
+
+def test_cuda_row_names_each_missing_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reelquant.speech import doctor
+
+    monkeypatch.setattr(doctor, "CUDA_LIBRARIES", (("libc.so.6", "the C library", "-"),
+                                                   ("libcublas.so.99", "cuBLAS 99", "pip install cublas-99")))
+    assert doctor.missing_cuda_libraries() == [("libcublas.so.99", "cuBLAS 99", "pip install cublas-99")]
+    cuda = {r["engine"]: r for r in diagnose()}["cuda"]
+    assert not cuda["usable"] and cuda["why"] == "cuBLAS 99 (libcublas.so.99) is missing: pip install cublas-99"
 
 
 def test_cli_prints_json_and_a_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from reelquant.speech.engines import EngineUnavailableError
-from reelquant.speech.whisper import FasterWhisperEngine, build_random_whisper, whisper_tokenizer
+from reelquant.speech.whisper import FasterWhisperEngine
+from tests.speech.random_whisper import build_random_whisper, whisper_tokenizer
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("ctranslate2")
@@ -39,15 +40,18 @@ def test_tokenizer_matches_whisper_ids() -> None:
     assert tok.get_vocab_size() == 51865
 
 
-def test_unconfigured_and_missing_models_say_why(tmp_path: Path) -> None:
-    ok, why = FasterWhisperEngine().available()
-    assert not ok and "faster_whisper_model" in why
+def test_missing_models_say_why(tmp_path: Path) -> None:
     ok, why = FasterWhisperEngine(tmp_path).available()
     assert not ok and "model.bin" in why
-    ok, why = FasterWhisperEngine("no-such-whisper-model").available()
-    assert not ok and "local" in why
+    # A name that is neither packaged, local nor cached is fetched from the hub: where there is no hub,
+    # loading it fails with one sentence that names the offline choices.
+    engine = FasterWhisperEngine("no-such-whisper-model")
+    ok, why = engine.available()
+    assert ok and "model hub" in why and "base" in why
+    with pytest.raises(EngineUnavailableError, match="could not load 'no-such-whisper-model'.*base or tiny.en"):
+        engine._get_pipeline()
     with pytest.raises(EngineUnavailableError, match="faster_whisper cannot run"):
-        FasterWhisperEngine().transcribe(Path("unused.wav"))
+        FasterWhisperEngine(tmp_path).transcribe(Path("unused.wav"))
 
 
 def test_tiny_model_loads_once_and_returns_timed_words(tiny_whisper: Path, spoken: dict) -> None:
@@ -90,9 +94,9 @@ def test_auto_prefers_a_usable_whisper_over_pocketsphinx(tiny_whisper: Path, tmp
     else:
         assert chosen.name == "faster_whisper"
         assert "whisperx (" in reason and reason.index("sidecar") < reason.index("whisperx")
-    engines[1] = FasterWhisperEngine()
+    engines[1] = FasterWhisperEngine(tmp_path)  # a folder with no model in it
     chosen, reason = select_engine("auto", video, engines)
     assert chosen.name in {"pocketsphinx", "whisperx"}
-    assert "faster_whisper (no faster_whisper model is configured" in reason or chosen.name == "whisperx"
+    assert "faster_whisper (" in reason or chosen.name == "whisperx"
     (tmp_path / "lesson.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n", encoding="utf-8")
     assert select_engine("auto", video, engines)[0].name == "sidecar"

@@ -45,7 +45,9 @@ ALIGNED = {
 
 def test_aligned_words_keep_their_times_and_scores() -> None:
     tr = transcript_from_whisperx(ALIGNED, duration_s=6.0, model="large-v3", language="en")
-    assert tr.engine == "whisperx" and tr.language == "en" and tr.warnings == []
+    assert tr.engine == "whisperx" and tr.language == "en"
+    # The unplaced number is counted and the transcript says so.
+    assert tr.interpolated_words == 1 and any("1 word(s)" in w and "neighbours" in w for w in tr.warnings)
     assert [s.text for s in tr.segments] == ["Buy when RSI drops under 30.", "Sell."]
     first = tr.segments[0].words
     assert [w.text for w in first] == ["Buy", "when", "RSI", "drops", "under", "30."]
@@ -55,9 +57,31 @@ def test_aligned_words_keep_their_times_and_scores() -> None:
     assert first[4].end <= first[5].start <= first[5].end <= tr.segments[0].end
 
 
+def test_unplaced_words_sit_between_their_neighbours() -> None:
+    # whisperx leaves "2" and "percent" of "put the stop 2 percent below" unaligned, between timed words.
+    result = {"segments": [{"start": 10.0, "end": 14.0, "text": " Put the stop 2 percent below entry.", "words": [
+        {"word": "Put", "start": 10.0, "end": 10.3, "score": 0.9},
+        {"word": "the", "start": 10.35, "end": 10.5, "score": 0.9},
+        {"word": "stop", "start": 10.6, "end": 11.0, "score": 0.9},
+        {"word": "2"}, {"word": "percent"},
+        {"word": "below", "start": 12.2, "end": 12.6, "score": 0.8},
+        {"word": "entry.", "start": 12.7, "end": 13.4, "score": 0.85}]}], "language": "en"}
+    tr = transcript_from_whisperx(result, duration_s=20.0)
+    words = tr.segments[0].words
+    assert tr.interpolated_words == 2
+    two, percent = words[3], words[4]
+    # Placed in the gap the aligner left, in order, nothing outside it; the aligned words keep their times.
+    assert (two.start, percent.end) == (11.0, 12.2)
+    assert two.start < two.end <= percent.start < percent.end
+    assert (words[5].start, words[5].end) == (12.2, 12.6)
+    assert two.confidence is None and words[5].confidence == 0.8
+    assert all(w.end >= w.start for s in tr.segments for w in s.words)
+
+
 def test_unaligned_result_spreads_words_and_warns() -> None:
     tr = transcript_from_whisperx(UNALIGNED, duration_s=8.0)
     assert any("alignment" in w for w in tr.warnings)
+    assert tr.interpolated_words == sum(len(s.words) for s in tr.segments)
     assert tr.language == "en"
     seg = tr.segments[1]
     assert [w.text for w in seg.words] == ["Put", "the", "stop", "two", "percent", "below", "entry."]
