@@ -174,10 +174,13 @@ class FasterWhisperEngine:
             self.loads += 1
         return self._pipeline
 
-    def _pieces(self, pipeline: Any, audio: np.ndarray, offset: float, language: str, task: str) -> list[Segment]:
-        hotwords = self._hotwords if (language == "en" or task == "translate") else None
-        pieces, _info = pipeline.transcribe(audio, language=language, task=task, batch_size=self.batch_size,
-                                            word_timestamps=True, vad_filter=True, hotwords=hotwords or None)
+    def _pieces(self, pipeline: Any, audio: np.ndarray, offset: float, language: str | None,
+                task: str = "transcribe") -> tuple[list[Segment], Any]:
+        """Segments of one window, and faster-whisper's info (the language it detected when `language` is None).
+        The trading hotwords are English: they prime English speech and the translation, not other languages."""
+        hotwords = self._hotwords if (language in (None, "en") or task == "translate") else ""
+        pieces, info = pipeline.transcribe(audio, language=language, task=task, batch_size=self.batch_size,
+                                           word_timestamps=True, vad_filter=True, hotwords=hotwords or None)
         end_of_window = offset + audio.size / SAMPLE_RATE
         segments: list[Segment] = []
         for piece in pieces:
@@ -189,7 +192,7 @@ class FasterWhisperEngine:
                           confidence=round(float(w.probability), 4))
                      for w in (piece.words or []) if w.word.strip()]
             segments.append(_segment(0, start, end, piece.text, words))
-        return segments
+        return segments, info
 
     def transcribe(self, wav: Path, video: Path | None = None) -> Transcript:
         ok, why = self.available()
@@ -206,11 +209,17 @@ class FasterWhisperEngine:
                 if audio.size < SAMPLE_RATE // 10:
                     continue
                 pipeline = pipeline or self._get_pipeline()
+                heard, info = self._pieces(pipeline, audio, offset, language)
                 if language is None:
-                    language, probability = _detect_language(pipeline.model, audio)
-                segments += self._pieces(pipeline, audio, offset, language, "transcribe")
+                    # Told by Whisper on this first window (its first 30 s of speech) and kept for the rest.
+                    language = info.language
+                    multilingual = pipeline.model.model.is_multilingual
+                    probability = float(info.language_probability) if multilingual else None
+                    if language != "en":
+                        heard, _ = self._pieces(pipeline, audio, offset, language)  # without English hotwords
+                segments += heard
                 if self.translate and language != "en" and pipeline.model.model.is_multilingual:
-                    translation += self._pieces(pipeline, audio, offset, language, "translate")
+                    translation += self._pieces(pipeline, audio, offset, language, "translate")[0]
         for i, s in enumerate(segments):
             s.id = i
         for i, s in enumerate(translation):
@@ -228,18 +237,6 @@ class FasterWhisperEngine:
     def model_label(self) -> str:
         """The model's short name: the packaged name, or the folder's or hub name's last part."""
         return self.model if self.model in CATALOGUE else Path(self.model).name
-
-
-# Seconds of audio Whisper hears to tell the language: its own 30-second window.
-LANGUAGE_WINDOW_S = 30.0
-
-
-def _detect_language(model: Any, audio: np.ndarray) -> tuple[str, float | None]:
-    """(language code, probability) of the first LANGUAGE_WINDOW_S of speech; English models say ("en", None)."""
-    if not model.model.is_multilingual:
-        return "en", None
-    language, probability, _ = model.detect_language(audio[: int(LANGUAGE_WINDOW_S * SAMPLE_RATE)])
-    return language, float(probability)
 
 
 def _hub_cache(name: str) -> str:

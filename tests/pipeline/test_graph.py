@@ -38,7 +38,7 @@ TWO_SETUPS = (
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory, sample_videos):
-    """The EMA sample heard by pocketsphinx: no subtitles, the real offline engine."""
+    """The EMA sample heard by the default engine (Whisper base): no subtitles, the real offline model."""
     video = next(v for v in sample_videos if v.stem == "ema_crossover_stop")
     mp, info = _process(tmp_path_factory.mktemp("graph"), video)
     try:
@@ -58,7 +58,7 @@ def test_process_writes_the_report(processed) -> None:
     report = _report(processed)
     assert set(report) >= REPORT_KEYS
     assert report["video_id"] == processed["key"]
-    assert report["transcript"]["engine"] == "pocketsphinx"
+    assert report["transcript"]["engine"] == "faster_whisper" and report["transcript"]["model"] == "base (int8)"
     assert report["transcript"]["word_count"] > 50
     assert {k["canonical_id"] for k in report["keywords"]} >= {"ema", "stop_loss"}
     specs = load_specs(report["strategy_spec"])  # valid v2 specs, testable or honestly not
