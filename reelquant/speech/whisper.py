@@ -21,6 +21,8 @@ from reelquant.speech.models import CATALOGUE, DEFAULT_MODEL, ModelPackageError,
 from reelquant.speech.transcript import Segment, Transcript, Word, fill_word_times
 
 SAMPLE_RATE = 16000
+# Seconds of audio Whisper hears at once; faster-whisper's batched pipeline packs speech into such chunks.
+WHISPER_CHUNK_S = 30.0
 
 
 def _check_wav(wav: Path, engine: str) -> float:
@@ -93,14 +95,16 @@ class FasterWhisperEngine:
     name = "faster_whisper"
 
     def __init__(self, model: str | Path | None = DEFAULT_MODEL, device: str = "cpu", compute_type: str = "int8",
-                 batch_size: int = 8, language: str | None = None, window_s: float = 600.0,
+                 batch_size: int = 8, language: str | None = None, window_s: float | None = None,
                  cpu_threads: int = 0, hotwords: bool = True, translate: bool = True) -> None:
         self.model = str(model) if model else DEFAULT_MODEL
         self.device = device
         self.compute_type = compute_type
         self.batch_size = batch_size
         self.language = language
-        self.window_s = window_s
+        # One window fills one batch of Whisper's 30-second chunks: memory (faster-whisper's own VAD pass
+        # over the window, the batch's features) stays that of one batch however long the lecture is.
+        self.window_s = window_s or batch_size * WHISPER_CHUNK_S
         self.cpu_threads = cpu_threads
         self.hotwords = hotwords
         self.translate = translate
