@@ -2,18 +2,24 @@ from pathlib import Path
 
 import pytest
 
-from reelquant.media.audio import extract_audio, read_wav_info, speech_regions
-from reelquant.media.synth import split_sentences, synthesize_speech
+from reelquant.media.audio import extract_audio, read_wav_info
+from reelquant.media.synth import VOICES, split_sentences, synthesize_speech
 from reelquant.speech.subtitles import parse_srt
 
 
-@pytest.mark.parametrize("voice", ["festival", "espeak"])
+@pytest.mark.parametrize("voice", VOICES)
 def test_synthesize_speech_writes_audible_wav(voice: str, tmp_path: Path) -> None:
-    wav = synthesize_speech("Buy when the price closes above the band.", tmp_path / f"{voice}.wav", voice=voice)
-    duration = read_wav_info(wav)[2]
-    assert 1.0 < duration < 6.0
-    regions = speech_regions(wav)
-    assert sum(e - s for s, e in regions) > 0.6 * duration
+    text = "Buy when the price closes above the band.\nSell when it closes below the lower band."
+    wav = synthesize_speech(text, tmp_path / f"{voice}.wav", voice=voice)
+    rate, channels, duration = read_wav_info(wav)
+    assert channels == 1 and rate >= 16000
+    if voice == "piper":
+        assert rate == 22050
+    # Both lines are spoken (about 16 words at 2 to 4 words a second).
+    assert 4.0 < duration < 10.0
+    info = extract_audio(wav, tmp_path / f"{voice}16k.wav")
+    assert info.duration_s == pytest.approx(duration, abs=0.05)
+    assert sum(e - s for s, e in info.regions) > 0.6 * duration
 
 
 def test_unknown_voice_is_refused(tmp_path: Path) -> None:
