@@ -168,7 +168,8 @@ class PocketsphinxEngine:
                     w_start = offset + seg.start_frame / frate
                     w_end = min(offset + (seg.end_frame + 1) / frate, duration)
                     words.append(Word(text=token, start=round(w_start, 3), end=round(w_end, 3),
-                                      confidence=round(float(seg.prob), 4)))
+                                      # a posterior in pocketsphinx's 1.0001-based log arithmetic can read 1.0001
+                                      confidence=round(min(float(seg.prob), 1.0), 4)))
                 if words:
                     segments.append(Segment(
                         id=len(segments), start=words[0].start, end=words[-1].end,
