@@ -67,7 +67,8 @@ class PocketsphinxEngine:
     The audio is decoded one speech region at a time (long regions in pieces of at most
     `max_utterance_s`), so memory stays bounded however long the lesson is; each region
     becomes one segment. `language_model` is "default" (the English model of the wheel) or "trading"
-    (reelquant.speech.lm: a trading-lesson model written once under `lm_cache_dir`).
+    (reelquant.speech.lm: a model of the registry's and lexicon's trading vocabulary, written once under
+    `lm_cache_dir`).
     """
 
     name = "pocketsphinx"

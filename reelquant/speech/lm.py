@@ -1,18 +1,22 @@
 """A trading-language n-gram model for pocketsphinx, built once at run time.
 
-Sentences are generated from rule templates, the indicator registry's words and the trading lexicon (never
-from labeled lessons); a
-trigram model with absolute discounting is estimated from them, its unigrams mixed with the unigrams of
-pocketsphinx's general English model. That domain model is then linearly interpolated with the English
-model's bigrams, so ordinary speech keeps its context while trading phrases gain theirs.
+The domain text is made only of the indicator registry and the trading lexicon, never of lessons: every
+word and family word of every registry indicator (not its misheard forms, which the recognizer should not
+learn to produce) and every alias of the lexicon file's terms, and short phrases (at most
+MAX_PHRASE_WORDS words) that say them the way a rule does: an indicator with its window and settings
+("the fourteen period rsi", "macd twelve twenty six nine"), compared with a price, a level or another
+indicator ("crosses above the", "drops below thirty"), actions, stops in percent and timeframes, numbers
+spoken as words. The comparison, unit, lookback, setting and condition words are the rule reader's
+(reelquant.text.rules.vocab) and the lexicon's.
 
-The vocabulary is derived, not listed: every word and family word of every registry indicator (not its
-misheard forms, which the recognizer should not learn to produce) and every alias of the lexicon file's
-terms is a phrase of the corpus, and the templates' indicator slots are filled from the registry by scale.
+A trigram model with absolute discounting is estimated from those phrases, its unigrams mixed with the
+unigrams of pocketsphinx's general English model. That domain model is then linearly interpolated with
+the English model's bigrams, so ordinary speech keeps its context while trading phrases gain theirs.
+
 A registry word the English dictionary lacks is pronounced as the registry spells it out ("cci" as the
 registry's "c c i", "supertrend" as "super trend") or as a plural or possessive of a known word; the
-model keeps only words it can pronounce. The cache key is a hash of the corpus itself, so a change to the
-registry's words, the lexicon or the templates builds a new model.
+model keeps only phrases it can pronounce. The cache key is a hash of the corpus itself, so a change to
+the registry, the lexicon, the rule reader's words or the phrase shapes builds a new model.
 """
 
 from __future__ import annotations
@@ -28,8 +32,12 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelquant.text.numbers import spell_number
+
+if TYPE_CHECKING:
+    from reelquant.indicators import Scale
 
 # Part of the cache key: a change to how the model is built gets a new folder, never a stale model.
 _RECIPE_VERSION = "interpolated-v3"
@@ -48,169 +56,64 @@ EXTRA_PRONUNCIATIONS: dict[str, list[str]] = {
     "wap": ["W AA P"],
 }
 
-_WINDOWS = [2, 3, 5, 7, 9, 10, 12, 14, 15, 20, 21, 26, 30, 40, 50, 55, 60, 89, 100, 150, 200]
-_LEVELS = [0, 5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 65, 70, 75, 80, 85, 90, 95]
-_PCTS = ["one", "two", "three", "four", "five", "six", "eight", "ten", "one and a half", "two and a half"]
-_UNITS = ["day", "period", "bar", "week"]
+# The longest phrase of the corpus, in words. A trigram model learns everything a phrase this long can teach,
+# and a phrase this short cannot carry a lesson's sentence.
+MAX_PHRASE_WORDS = 5
 
-# Rule templates; {x} slots are filled from the lists below. Written for this model, not taken from lessons.
-_TEMPLATES = [
-    "{when} {price} {cross} {avg} {act}",
-    "{when} {avg} {cross} {avg2} {act}",
-    "{act} {when} {avg} {cross} {avg2}",
-    "{act} {when} {price} {cross} {avg}",
-    "{when} {osc} {move} {level} {act}",
-    "{act} {when} {osc} {move} {level}",
-    "{when} {price} {move} {band} {act}",
-    "{act} {when} {price} {move} {band}",
-    "{when} {price} {move} {channel} {act}",
-    "{act} {when} {price} {move} {channel}",
-    "{when} the macd line {cross} the signal line {act}",
-    "{act} {when} the macd line {cross} the signal line",
-    "{when} the macd histogram {move} zero {act}",
-    "{price} {must} {move} {avg}",
-    "{price} {must} {move} {avg} before {we} {act2}",
-    "{when} {price} is {dir} that line {we} {wait}",
-    "if {price} is {dir} {avg} {we} stay out",
-    "{we} only {act2} when {price} is {dir} {avg}",
-    "the trend filter is {avg}",
-    "{both} {hold} {time}",
-    "{we} use {avg} {on} {tf}",
-    "{we} use the {std} {ind} {on} {tf}",
-    "{we} use the classic macd settings {a} {b} and {c}",
-    "the settings are {a} {b} and {c}",
-    "{we} use {ind_n} {on} {tf}",
-    "the stop loss is {pct} percent below the entry",
-    "{we} place a stop loss {pct} percent below {our} entry price",
-    "{we} use a trailing stop of {pct} percent",
-    "{we} take profit at {pct} percent",
-    "the target is {pct} percent above the entry",
-    "{we} use a {n} day a t r for the stop",
-    "{we} trade only the {side} side",
-    "this is a {side} only strategy",
-    "{we} do not short",
-    "no shorting",
-    "{we} hold the position until {osc} {move} {level}",
-    "{we} stay in the trade until {avg} {cross} {avg2}",
-    "the exit is when {osc} {move} {level}",
-    "the entry is when {price} {move} {band}",
-    "{we} buy at the next open",
-    "{we} sell at the close",
-    "{we} exit the position and go to cash",
-    "{we} use a {n} day donchian channel",
-    "the bands are {k} standard deviations above and below the {n} period moving average",
-    "some traders use the {ind} but {we} do not",
-    "{we} never use the {ind}",
-    "this is a breakout system",
-    "{when} {osc} {move} {level} {state} and that is {where} {we} {act2}",
-    "{when} {price} {move} {band} {state} and that is {where} {we} {act2}",
-    "that is {where} {we} {act2}",
-    "that is our {act2} signal",
-    "the stop is {k} times the average true range",
-    "{we} put the stop {k} a t r below the entry",
-    "{act} {when} {price} {move} the highest high of the {recent} {n} {bars}",
-    "{act} {when} {price} {move} the lowest low of the {recent} {n} {bars}",
-    "{when} {price} makes a new {n} {unit} high {act}",
-    "{we} trade {ind} with a small account",
-    "today {we} talk about {ind}",
-    "this is a mean reversion strategy",
-]
+# Counts a speaker gives a window or a lookback in: each one up to thirty, then round numbers.
+_COUNTS = (*range(1, 31), 34, 35, 40, 45, 50, 55, 60, 70, 75, 80, 89, 90, 100, 120, 150, 200, 250)
+# Percentages of a stop, a target or a move.
+_PERCENTS = (0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25)
+# How many random draws (of levels, comparisons, stops) a phrase shape gets per indicator name or percentage.
+_DRAWS = 6
+
+# The English a speaker puts around the registry's and the lexicon's words. The comparison words themselves
+# ("above", "under") come from the rule reader's vocabulary and the lexicon; these verbs go before them, by
+# the way they move: down before "below", up before "above", either way before both.
+_MOTION: dict[str, tuple[str, ...]] = {
+    "down": ("drops", "falls", "dips"),
+    "up": ("rises", "climbs"),
+    "either": ("is", "closes", "moves", "goes", "stays", "trades", "gets"),
+}
+_BACK = "back"  # between a crossing verb and its direction: "crosses back above"
+_SUBJECTS = ("we", "i", "you")
+_POSSESSIVES = ("the", "my", "your", "our")
+_USE = "use"  # what the subjects do with an indicator or a term ("we use the", "i use a")
+_ACTS = ("buy", "sell", "short", "cover", "exit", "enter")
+# Words that open an order phrase a subject can say ("we go long", "i take profit") besides _ACTS.
+_ORDER_VERBS = ("go", "take")
 
 
-def _spoken(phrase: str) -> str:
-    """A registry or lexicon phrase as a recognizer writes it: lowercase words, no marks."""
-    return " ".join(re.sub(r"[^a-z' ]", " ", phrase.lower().replace("%", " percent ")).split())
+def spoken_numbers(value: float) -> list[str]:
+    """Every way the corpus says a number: spoken_number's, and for halves "two and a half" too."""
+    said = [spoken_number(value)]
+    if value >= 1 and value % 1 == 0.5:
+        said.append(f"{spell_number(int(value))} and a half")
+    return said
+
+
+def spoken_number(value: float) -> str:
+    """A number as a speaker says it: 14 -> "fourteen", 2.5 -> "two point five", 0.02 -> "point zero two"."""
+    text = f"{abs(value):g}"
+    whole, _, fraction = text.partition(".")
+    head = "" if fraction and whole == "0" else spell_number(int(whole))
+    tail = " ".join(["point", *(spell_number(int(d)) for d in fraction)]) if fraction else ""
+    return " ".join(p for p in ("minus" if value < 0 else "", head, tail) if p)
+
+
+def spoken_words(phrase: str) -> str:
+    """A registry or lexicon phrase as a recognizer writes it: lowercase words, numbers spelled, no marks."""
+    text = re.sub(r"\d+(?:\.\d+)?", lambda m: f" {spoken_number(float(m.group()))} ",
+                  phrase.lower().replace("%", " percent "))
+    return " ".join(re.sub(r"[^a-z' ]", " ", text).split())
 
 
 def registry_phrases() -> list[str]:
     """Every word and family word of every registry indicator, spoken (misheard forms left out)."""
     from reelquant.indicators import REGISTRY
 
-    phrases = (_spoken(w) for d in REGISTRY.values() for w in (*d.words, *d.family_words))
+    phrases = (spoken_words(w) for d in REGISTRY.values() for w in (*d.words, *d.family_words))
     return [p for p in dict.fromkeys(phrases) if p]
-
-
-def _registry_choices() -> dict[str, list[list[str]]]:
-    """The phrases of the templates' indicator slots, per indicator, from the registry by kind:
-    averages (price-scale, no family, takes a source), oscillators, and bands and channels."""
-    from reelquant.indicators import PRICE_FIELDS, REGISTRY, Scale
-
-    def spoken(words: tuple[str, ...]) -> list[str]:
-        return [p for p in dict.fromkeys(_spoken(w) for w in words) if p]
-
-    averages = [spoken(d.words) for d in REGISTRY.values()
-                if d.scale is Scale.PRICE and d.takes_source and not d.family]
-    oscillators = [spoken((*d.words, *d.family_words)) for d in REGISTRY.values()
-                   if d.scale in (Scale.OSCILLATOR, Scale.NEGATIVE_OSCILLATOR, Scale.UNBOUNDED)]
-    bands = [spoken(d.words) for d in REGISTRY.values() if d.scale is Scale.PRICE and d.family]
-    named = [spoken((*d.words, *d.family_words)) for d in REGISTRY.values() if d.name not in PRICE_FIELDS]
-    return {"average": averages, "oscillator": oscillators, "band": bands, "indicator": named}
-
-
-def _slots(rng: random.Random, choices: dict[str, list[list[str]]]) -> dict[str, str]:
-    def n() -> str:
-        return spell_number(rng.choice(_WINDOWS))
-
-    def pick(kind: str) -> str:
-        # An indicator, then one of its phrases: half the time the registry's first (its usual name).
-        phrases = rng.choice(choices[kind])
-        return phrases[0] if rng.random() < 0.5 else rng.choice(phrases)
-
-    kind = pick("average")
-    avg, avg2 = (f"the {n()} {rng.choice(_UNITS)} {kind}" if rng.random() < 0.8 else f"the {n()} {kind}"
-                 for _ in range(2))
-    osc_name = pick("oscillator")
-    osc = rng.choice([f"the {osc_name}", f"the {n()} period {osc_name}", f"the {n()} day {osc_name}"])
-    ind = pick("indicator") if rng.random() < 0.8 else rng.choice(
-        ["volume", "support and resistance", "fibonacci retracements", "price action", "candlestick patterns"])
-    return {
-        "when": rng.choice(["when", "when", "if", "once", "as soon as", "whenever"]),
-        "price": rng.choice(["the price", "price", "the close", "today's close", "the daily close", "the market",
-                             "the stock"]),
-        "cross": rng.choice(["crosses above", "crosses below", "crosses back above", "crosses back below",
-                             "crosses over", "crosses under"]),
-        "move": rng.choice(["drops below", "rises above", "falls below", "climbs above", "closes above",
-                            "closes below", "is above", "is below", "breaks above", "breaks below",
-                            "goes above", "moves below", "crosses above", "crosses below"]),
-        "dir": rng.choice(["above", "below"]),
-        "avg": avg,
-        "avg2": avg2,
-        "osc": osc,
-        "level": spell_number(rng.choice(_LEVELS)),
-        "band": f"the {pick('band')}",
-        "channel": rng.choice(["the upper channel", "the lower channel", "the upper donchian channel",
-                               "the lower donchian channel"]),
-        "act": rng.choice(["we buy", "i buy", "we sell", "i sell", "we go long", "we go short", "we exit",
-                           "we close the position", "we take the profit", "we cover", "that is the entry",
-                           "that is the exit", "we get out", "i buy at the close"]),
-        "act2": rng.choice(["buy", "enter", "trade", "sell", "go long", "short"]),
-        "must": rng.choice(["must be", "has to be", "needs to be", "should be", "must stay", "must close"]),
-        "we": rng.choice(["we", "i", "you"]),
-        "our": rng.choice(["our", "my", "your", "the"]),
-        "on": rng.choice(["on", "on the"]),
-        "tf": rng.choice(["daily candles", "daily chart", "daily bars", "the hourly chart", "weekly bars",
-                          "the four hour chart", "fifteen minute candles"]),
-        "std": rng.choice(["standard", "default", "classic", "usual"]),
-        "ind": ind,
-        "ind_n": f"a {n()} period {pick(rng.choice(['average', 'oscillator']))}",
-        "a": spell_number(rng.choice([5, 8, 12])),
-        "b": spell_number(rng.choice([21, 26, 34])),
-        "c": spell_number(rng.choice([5, 9])),
-        "pct": rng.choice(_PCTS),
-        "k": rng.choice(["one", "one and a half", "two", "two point five", "three"]),
-        "n": n(),
-        "side": rng.choice(["long", "short"]),
-        "bars": rng.choice(["days", "bars", "sessions", "weeks"]),
-        "recent": rng.choice(["last", "past", "prior", "previous"]),
-        "state": rng.choice(["the market is oversold", "the market is overbought", "the move is stretched",
-                             "the trend has turned", "momentum is strong", "the stock is weak"]),
-        "where": rng.choice(["where", "when"]),
-        "unit": rng.choice(_UNITS),
-        "time": rng.choice(["on the same bar", "at the same time", "before you buy", "together", ""]),
-        "both": rng.choice(["both conditions", "both rules", "all three conditions", "both filters"]),
-        "hold": rng.choice(["must hold", "have to agree", "must line up", "need to be true"]),
-        "wait": rng.choice(["stand aside", "stay flat", "do nothing at all", "sit on our hands", "stay out"]),
-    }
 
 
 def vocabulary_phrases() -> list[str]:
@@ -220,22 +123,166 @@ def vocabulary_phrases() -> list[str]:
     from reelquant.text.lexicon import load_lexicon, registry_terms
 
     derived = {t.id for t in registry_terms()}
-    others = (_spoken(a) for t in load_lexicon().terms if t.id not in derived for a in t.aliases)
+    others = (spoken_words(a) for t in load_lexicon().terms if t.id not in derived for a in t.aliases)
     return list(dict.fromkeys([*registry_phrases(), *(p for p in others if p)]))
 
 
-def lesson_corpus(sentences: int = 6000, seed: int = 7) -> list[str]:
-    """Trading-lesson sentences from the templates above and every phrase of vocabulary_phrases()."""
+def _levels(scale: Scale) -> list[str]:
+    """The values a rule compares an indicator of this scale with, spoken."""
+    from reelquant.indicators import Scale
+
+    if scale is Scale.OSCILLATOR:
+        return [spell_number(v) for v in range(0, 101, 5)]
+    if scale is Scale.NEGATIVE_OSCILLATOR:
+        return [spoken_number(-v) for v in range(0, 101, 5)]
+    if scale is Scale.UNBOUNDED:
+        return ["zero", "the zero line", "one hundred", "minus one hundred", "plus one hundred", "two hundred",
+                "minus two hundred"]
+    return []
+
+
+def _grammar() -> dict[str, list[str]]:
+    """The rule reader's and the lexicon's words for what a rule says around an indicator, spoken."""
+    from reelquant.indicators import DEFAULT_SETTING_WORDS
+    from reelquant.text.lexicon import CATEGORIES, load_lexicon, registry_terms
+    from reelquant.text.rules import vocab
+
+    lexicon = load_lexicon()
+    derived = {t.id for t in registry_terms()}
+
+    def names(*categories: str) -> list[str]:
+        return [p for p in dict.fromkeys(spoken_words(t.name) for c in categories for t in lexicon.in_category(c))
+                if p]
+
+    def aliases(*categories: str) -> list[str]:
+        spoken = (spoken_words(a) for c in categories for t in lexicon.in_category(c) for a in t.aliases)
+        return [p for p in dict.fromkeys(spoken) if p]
+
+    # The directions the lexicon's crossing and breaking phrases use ("crosses above", "breaks below").
+    pairs = [a.split() for a in aliases("indicators", "market_structure") if len(a.split()) == 2]
+    directions = sorted({w for _, w in pairs if w in vocab.ABOVE | vocab.BELOW})
+    verbs = {v for vs in _MOTION.values() for v in vs}
+    crossings = sorted({" ".join(a) for a in pairs if a[1] in directions and a[0] not in verbs})
+    crossings += [f"{c.split()[0]} {_BACK} {c.split()[1]}" for c in crossings]
+    moving = [f"{v} {d}" for d in directions for way in ("either", "up" if d in vocab.ABOVE else "down")
+              for v in _MOTION[way]]
+    units = sorted(u for u in vocab.BAR_UNITS if not u.endswith("s") and u + "s" in vocab.BAR_UNITS)
+    orders = aliases("order_types")
+    return {
+        "direction": directions,
+        "crossing": crossings,
+        "moving": moving,
+        "unit": units,
+        "units": [u + "s" for u in units],
+        "lookback": sorted(vocab.LOOKBACK),
+        "setting": sorted(w for w in vocab.SETTING_WORDS if not w.endswith("s") and w + "s" in vocab.SETTING_WORDS),
+        "default": [spoken_words(w) for w in DEFAULT_SETTING_WORDS],
+        "condition": sorted(vocab.CONDITIONAL),
+        # The nouns among the words for the trade's own entry price ("below my entry", "above the fill").
+        "entry": sorted(vocab.ENTRY_REFS - {"bought", "got", "paid"}),
+        "order": [o for o in orders if o.split()[0] in (*_ACTS, *_ORDER_VERBS)],
+        # Stops, targets and sizing by their usual names (the lexicon's aliases hold misheard ones: "stop lost").
+        "risk": names("risk_management", "order_types"),
+        # Every term of the lexicon file by its usual name.
+        "term": names(*(c for c in CATEGORIES if c != "indicators")) + [
+            spoken_words(t.name) for t in lexicon.in_category("indicators") if t.id not in derived],
+        "timeframe": aliases("timeframes"),
+    }
+
+
+def trading_corpus(seed: int = 7) -> list[str]:
+    """Short trading phrases (at most MAX_PHRASE_WORDS words; a longer one is cut to its last words), made
+    only from the indicator registry (names, parameters and their defaults, scales) and the trading lexicon
+    (its terms, and the rule reader's words for comparisons, units, lookbacks, settings, conditions and the
+    entry price), numbers spoken as words: every phrase of vocabulary_phrases(), each indicator named with
+    its windows and settings and compared with prices, levels and other indicators, and the actions, stops
+    and timeframes a rule is said with. Random draws are seeded, so every build gets the same corpus."""
+    from reelquant.indicators import PRICE_FIELDS, REGISTRY, Scale
+
     rng = random.Random(seed)
-    choices = _registry_choices()
-    out = []
-    for i in range(sentences):
-        template = _TEMPLATES[i % len(_TEMPLATES)]
-        slots = _slots(rng, choices)
-        out.append(re.sub(r"\s+", " ", template.format(**slots)).strip())
+    g = _grammar()
+    out: list[str] = []
+
+    def add(*phrases: str) -> None:
+        # A longer phrase is taught by its last MAX_PHRASE_WORDS words ("twenty day simple moving average").
+        out.extend(" ".join(words[-MAX_PHRASE_WORDS:]) for words in (p.split() for p in phrases) if words)
+
+    def draw(options: list[str] | tuple, k: int = _DRAWS) -> list:
+        return rng.sample(list(options), min(k, len(options)))
+
     for phrase in vocabulary_phrases():
-        out.append(phrase)
-        out.append("we use the " + phrase)
+        add(phrase, f"the {phrase}")
+    for term in g["term"]:
+        add(term, f"the {term}", *(f"{subject} {_USE} the {term}" for subject in _SUBJECTS))
+    prices = [p for name in PRICE_FIELDS for p in (spoken_words(w) for w in REGISTRY[name].words)]
+    price_lines = [spoken_words(w) for d in REGISTRY.values() if d.scale is Scale.PRICE and d.name not in PRICE_FIELDS
+                   for w in d.words]
+    for d in REGISTRY.values():
+        # The indicator's own words and its family's usual name (the family's other words hold misheard
+        # spellings, taught once as phrases above and never combined).
+        named = (*d.words, *d.family_words[:1])
+        names = [p for p in dict.fromkeys(spoken_words(w).removeprefix("the ") for w in named) if p]
+        levels = _levels(d.scale)
+        for name in names:
+            add(f"the {name}", f"a {name}", f"{rng.choice(g['condition'])} the {name}",
+                *(f"{subject} {_USE} the {name}" for subject in _SUBJECTS))
+            for p in (p for p in d.params if p.name == "window"):
+                # The default window with every unit; every other count below, with one name.
+                for n, unit in ((spoken_number(p.default), unit) for unit in g["unit"]):
+                    add(f"the {n} {unit} {name}", f"{n} {unit} {name}", f"{name} {n}",
+                        f"{name} {rng.choice(g['setting'])} {n}", f"{name} with a {n} {unit}")
+            if len([p for p in d.params if p.integer]) > 1:
+                said = [spoken_number(p.default) for p in d.params if p.integer]
+                add(f"{name} {' '.join(said)}", f"{' '.join(said[:-1])} and {said[-1]}",
+                    f"the {rng.choice(g['default'])} {name} settings")
+            for p in (p for p in d.params if p.name != "window"):
+                values = (p.default, round(p.default * 1.5), max(1, p.default // 2)) if p.integer else (
+                    p.default, p.default * 1.5, p.default / 2)
+                for value in (said for v in values for said in spoken_numbers(v)):
+                    for alias in dict.fromkeys(spoken_words(a) for a in (p.name, *p.aliases)):
+                        add(f"{alias} of {value}", f"{value} {alias}")
+            for level in draw(levels, 2 * _DRAWS):
+                add(f"the {name} {rng.choice(g['moving'])} {level}", f"{name} {rng.choice(g['crossing'])} {level}",
+                    f"{rng.choice(g['direction'])} {level}")
+            if d.scale is Scale.PRICE and d.name not in PRICE_FIELDS:
+                for _ in range(_DRAWS):
+                    add(f"{rng.choice(g['crossing'])} the {name}", f"{rng.choice(g['moving'])} the {name}",
+                        f"{rng.choice(prices)} {rng.choice(g['moving'])} the {name}",
+                        f"the {name} {rng.choice(g['crossing'])} the {rng.choice(price_lines)}")
+        if "window" in d.param_names:
+            for n in _COUNTS:
+                name, unit, said = rng.choice(names), rng.choice(g["unit"]), spoken_number(n)
+                add(f"the {said} {unit} {name}", f"{said} {unit} {name}", f"{name} {said}",
+                    f"{name} {rng.choice(g['setting'])} {said}", f"{name} with a {said} {unit}")
+    # The close, by every noun for it (not "closes" or "closed", its verb forms), moving against whatever
+    # follows ("price closes back above").
+    closes = [spoken_words(w).removeprefix("the ") for w in REGISTRY["close"].words]
+    for price in (c for c in closes if not any(c != o and c.startswith(o) for o in closes)):
+        for moving in (*g["moving"], *g["crossing"]):
+            add(f"{price} {moving}", f"the {price} {moving}")
+    for n in _COUNTS:
+        said = spoken_number(n)
+        add(f"the {rng.choice(g['lookback'])} {said} {rng.choice(g['units'])}",
+            f"{said} {rng.choice(g['units'])} in a row", f"{said} {rng.choice(g['unit'])} high",
+            f"{said} {rng.choice(g['unit'])} low")
+    for said in (f"{n} percent" for pct in _PERCENTS for n in spoken_numbers(pct)):
+        for risk in draw(g["risk"]):
+            add(f"{risk} of {said}", f"{said} {risk}")
+        for direction in g["direction"]:
+            add(f"{said} {direction} {rng.choice(_POSSESSIVES)} {rng.choice(g['entry'])}",
+                f"{said} {direction} the {rng.choice(prices)}")
+    for possessive in _POSSESSIVES:
+        add(*(f"{possessive} {noun}" for noun in (*g["entry"], *g["risk"])))
+    for atr in (spoken_words(w) for w in REGISTRY["atr"].words):
+        for value in (said for v in (1, 1.5, 2, 2.5, 3) for said in spoken_numbers(v)):
+            add(f"{value} times the {atr}", f"{value} {atr}")
+    for subject in _SUBJECTS:
+        for act in _ACTS:
+            add(f"{subject} {act}", *(f"{subject} {act} {c}" for c in g["condition"]))
+        for order in g["order"]:
+            add(f"{subject} {order}")
+    for tf in g["timeframe"]:
+        add(f"on the {tf}", f"on a {tf}")
     return out
 
 
@@ -509,7 +556,7 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
                         general_weight: float = 0.5, vocabulary: int = 20000, domain_weight: float = 0.3) -> dict:
     """Write trading.lm.bin, trading.dict and recipe.json into `folder`.
 
-    The domain part is a trigram model of template sentences whose unigrams are mixed with the `general_words`
+    The domain part is a trigram model of trading_corpus() whose unigrams are mixed with the `general_words`
     most likely English words. It is then interpolated (`domain_weight`) with the bigrams of pocketsphinx's
     English model over a vocabulary of the domain words and the `vocabulary` most likely pronounceable English
     words. If the English n-grams cannot be exported, the domain part alone is the model (recipe says why).
@@ -520,7 +567,7 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
     folder.mkdir(parents=True, exist_ok=True)
     dictionary = model_dir / "cmudict-en-us.dict"
     pron = _pronunciations(dictionary)
-    sentences = [s for s in lesson_corpus() if all(w in pron for w in s.split())]
+    sentences = [s for s in trading_corpus() if all(w in pron for w in s.split())]
     general = {w: p for w, p in _general_unigrams(model_dir, dictionary, general_words).items() if w in pron}
     (folder / "domain.arpa").write_text(build_arpa(sentences, general, general_weight=general_weight), encoding="utf-8")
     domain = read_arpa(folder / "domain.arpa")
@@ -555,8 +602,8 @@ def build_trading_model(folder: str | Path, model_dir: str | Path, general_words
 
 def model_key() -> str:
     """What the model is built from, hashed: the build recipe's version, the extra pronunciations and the
-    corpus itself (seeded, so its sentences carry the templates, the registry's words and the lexicon)."""
-    corpus = hashlib.sha256("\n".join(lesson_corpus()).encode()).hexdigest()
+    corpus itself (seeded, so its phrases carry the registry, the lexicon and the rule reader's words)."""
+    corpus = hashlib.sha256("\n".join(trading_corpus()).encode()).hexdigest()
     recipe = f"{_RECIPE_VERSION}\n{corpus}\n{EXTRA_PRONUNCIATIONS}"
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 

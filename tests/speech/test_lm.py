@@ -2,33 +2,43 @@
 
 import math
 import re
+from pathlib import Path
 
+import pocketsphinx
 import pytest
 
 from reelquant.indicators import REGISTRY
 from reelquant.speech import lm as lm_module
 from reelquant.speech.engines import PocketsphinxEngine
 from reelquant.speech.lm import (
+    MAX_PHRASE_WORDS,
     _backoff_prob,
+    _grammar,
     _pronunciations,
     build_arpa,
     default_cache_dir,
     export_english_bigrams,
     interpolate,
-    lesson_corpus,
     load_ngram_model,
     model_key,
     read_arpa,
     registry_phrases,
+    spoken_number,
+    spoken_numbers,
+    spoken_words,
+    trading_corpus,
     trading_language_model,
     trading_model_recipe,
     vocabulary_phrases,
     write_arpa,
 )
+from reelquant.speech.wer import word_error_rate
 from reelquant.text.lexicon import load_lexicon, registry_terms
 from reelquant.text.numbers import spell_number
 
-from .lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, lesson_names
+from ..text.lessons import OWN_LESSONS, SAMPLE_LESSONS, SHARED_LESSONS, lesson_names
+
+ENGLISH_MODEL = Path(pocketsphinx.get_model_path()) / "en-us"
 
 
 def _read_arpa(text: str) -> tuple[list[dict], list[dict]]:
@@ -67,66 +77,110 @@ def test_arpa_model_is_a_distribution_after_every_history() -> None:
     assert _p(("the", "rsi", "drops"), probs, bows) > _p(("the", "rsi", "money"), probs, bows)
 
 
-def _mostly_slots(sentence: str) -> bool:
-    """Whether a template makes `sentence` with most of its words from the slots (registry words, numbers,
-    actions), so that it can equal a lesson's sentence by coincidence rather than by copying."""
-    for template in lm_module._TEMPLATES:
-        literal = re.sub(r"\{\w+\}", " ", template).split()
-        pattern = r"\s*".join(".+" if part.startswith("{") else re.escape(part)
-                               for part in re.split(r"(\{\w+\})|\s+", template) if part)
-        if re.fullmatch(pattern, sentence) and len(literal) < len(sentence.split()) / 2:
-            return True
-    return False
+# ---------------------------------------------------------------- the corpus
 
 
-def test_corpus_is_made_from_templates_not_from_labeled_lessons() -> None:
-    n = 6000  # as the build uses
-    corpus = lesson_corpus(sentences=n)
-    generated, phrases = set(corpus[:n]), set(corpus[n:])
-    assert len(generated) > 2000
-    assert "we use the relative strength index" in phrases
-    scripts = [folder / f"{name}.txt" for folder in (SHARED_LESSONS, OWN_LESSONS, SAMPLE_LESSONS)
-               for name in lesson_names(folder)]
-    assert len(scripts) >= 17
-    coincidences = []
-    for path in scripts:
-        script = path.read_text().lower()
-        for sentence in re.split(r"[.!?]\s*", script):
-            words = " ".join(re.sub(r"[^a-z' ]", " ", sentence).split())
-            if len(words.split()) >= 6:
-                assert words not in phrases, words
-                if words in generated:
-                    assert _mostly_slots(words), words
-                    coincidences.append(words)
-    # A generic template fill ("the trend filter is the two hundred day simple moving average") may equal
-    # a lesson's sentence; many would mean the templates copy lessons.
-    assert len(coincidences) <= 3, coincidences
+def _scripts() -> list[Path]:
+    return [folder / f"{name}.txt" for folder in (SHARED_LESSONS, OWN_LESSONS, SAMPLE_LESSONS)
+            for name in lesson_names(folder)]
 
 
-def _english_dictionary():
-    from pathlib import Path
+def _windows(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
-    import pocketsphinx
 
-    return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+def test_spoken_numbers() -> None:
+    assert [spell_number(n) for n in (7, 14, 20, 55, 200, 126)] == [
+        "seven", "fourteen", "twenty", "fifty five", "two hundred", "one hundred twenty six"
+    ]
+    assert [spoken_number(x) for x in (14, 2.5, 0.02, -80, 0.2)] == [
+        "fourteen", "two point five", "point zero two", "minus eighty", "point two"
+    ]
+    assert spoken_numbers(1.5) == ["one point five", "one and a half"]
+    assert spoken_numbers(0.5) == ["point five"] and spoken_numbers(20) == ["twenty"]
+    assert spoken_words("The 200-day SMA, 2.5% below & 52 week high") == (
+        "the two hundred day sma two point five percent below fifty two week high")
+
+
+def test_corpus_names_every_registry_indicator() -> None:
+    corpus = set(trading_corpus())
+    for decl in REGISTRY.values():
+        for word in (*decl.words, *decl.family_words):
+            assert spoken_words(word) in corpus, (decl.name, word)
+        # Each indicator with a window is said with it, its default among the numbers ("the twenty day simple
+        # moving average", taught as runs of at most MAX_PHRASE_WORDS words).
+        if "window" in decl.param_names:
+            default = spoken_number(decl.defaults["window"])
+            name = spoken_words(decl.words[0]).removeprefix("the ").split()
+            said = [f"{default} {unit} {' '.join(name)}".split() for unit in ("day", "period", "bar")]
+            assert any(" ".join(words[:MAX_PHRASE_WORDS]) in corpus for words in said), decl.name
+            assert any(" ".join(words[-MAX_PHRASE_WORDS:]) in corpus for words in said), decl.name
 
 
 def test_vocabulary_is_the_registrys_words_and_the_lexicon_files_terms() -> None:
-    corpus = set(lesson_corpus(sentences=10))
+    corpus = set(trading_corpus())
     phrases = vocabulary_phrases()
     registry_ids = {t.id for t in registry_terms()}
     for decl in REGISTRY.values():
         for word in (*decl.words, *decl.family_words):
-            spoken = " ".join(re.sub(r"[^a-z' ]", " ", word.replace("%", " percent ")).split())
-            assert spoken in phrases and f"we use the {spoken}" in corpus, word
+            spoken = spoken_words(word)
+            assert spoken in phrases and spoken in corpus, word
     # An indicator's misheard forms are for reading other recognizers' transcripts, not for this one to
     # produce (unless a misheard spelling says the same words as a proper one: "e. m. a." and "e m a").
     assert "parabolic czar" not in phrases and "on balanced volume" not in phrases
+    assert not any("parabolic czar" in p for p in corpus)
     assert "parabolic czar" in load_lexicon().by_alias
     for term in load_lexicon().terms:
         if term.id not in registry_ids:
             for alias in term.aliases:
-                assert " ".join(re.sub(r"[^a-z' ]", " ", alias).split()) in phrases, alias
+                assert spoken_words(alias) in phrases, alias
+
+
+def test_corpus_holds_no_sentence_of_any_lesson() -> None:
+    """No six words in a row of any labeled lesson (numbers spoken, as the corpus has them) are a run of the
+    corpus, and the corpus's longest phrases only rarely say what a lesson says, and then only a registry or
+    lexicon phrase with a number ("twenty day simple moving average")."""
+    corpus = trading_corpus()
+    assert len(corpus) > 5000
+    scripts = _scripts()
+    assert len(scripts) >= 17
+    lesson_words = [spoken_words(path.read_text(encoding="utf-8")).split() for path in scripts]
+    corpus_runs = set().union(*(_windows(p.split(), 6) for p in corpus))
+    for path, words in zip(scripts, lesson_words, strict=True):
+        copied = _windows(words, 6) & corpus_runs
+        assert not copied, (path.name, sorted(copied)[:3])
+    longest = {tuple(p.split()) for p in corpus if len(p.split()) == MAX_PHRASE_WORDS}
+    said = set().union(*(_windows(words, MAX_PHRASE_WORDS) for words in lesson_words))
+    assert len(longest) > 1000
+    assert len(longest & said) < 0.02 * len(longest), sorted(longest & said)
+
+
+def test_corpus_words_come_from_the_registry_the_lexicon_and_the_rule_readers_vocabulary() -> None:
+    """Every word of the corpus is a registry or lexicon word, a parameter's name, one of the rule reader's
+    words the corpus takes (comparisons, units, lookbacks, settings, conditions), a spoken number, or one
+    of the few words the phrases are joined with."""
+    from reelquant.text.rules import vocab
+
+    known: set[str] = set()
+    for phrase in vocabulary_phrases():
+        known.update(phrase.split())
+    for decl in REGISTRY.values():
+        for p in decl.params:
+            known.update(spoken_words(" ".join((p.name, *p.aliases))).split())
+    for words in _grammar().values():
+        known.update(w for phrase in words for w in phrase.split())
+    known |= vocab.ABOVE | vocab.BELOW | {spell_number(n) for n in range(100)} | {"hundred", "point", "minus", "plus"}
+    known |= {lm_module._USE, lm_module._BACK, *lm_module._POSSESSIVES}
+    known |= {w for verbs in lm_module._MOTION.values() for w in verbs} | set(lm_module._SUBJECTS)
+    known |= set(lm_module._ACTS) | set(lm_module._ORDER_VERBS)
+    glue = {"the", "a", "of", "and", "with", "in", "row", "times", "percent", "settings", "high", "low", "on",
+            "line"}
+    unknown = {w for p in trading_corpus() for w in p.split()} - known
+    assert unknown <= glue, sorted(unknown - glue)
+
+
+def _english_dictionary() -> Path:
+    return ENGLISH_MODEL / "cmudict-en-us.dict"
 
 
 def test_every_registry_word_can_be_pronounced() -> None:
@@ -138,7 +192,7 @@ def test_every_registry_word_can_be_pronounced() -> None:
     assert pron["emas"] == [p + " Z" for p in pron["ema"]]
     for decl in REGISTRY.values():
         for word in decl.words:
-            tokens = re.sub(r"[^a-z' ]", " ", word.replace("%", " percent ")).split()
+            tokens = spoken_words(word).split()
             # Abbreviations only written, never said, need no pronunciation.
             missing = [t for t in tokens if t not in pron and t not in ("lwma", "avg")]
             assert not missing, (word, missing)
@@ -146,22 +200,24 @@ def test_every_registry_word_can_be_pronounced() -> None:
             assert all(t in pron for t in decl.family_words[0].split()), decl.family
 
 
-def test_model_key_follows_the_registrys_words(monkeypatch) -> None:
+def test_model_key_follows_the_registry_and_the_rule_readers_words(monkeypatch) -> None:
     before = model_key()
     assert model_key() == before
     monkeypatch.setattr(lm_module, "registry_phrases", lambda: [*registry_phrases(), "new oscillator"])
     assert model_key() != before
+    monkeypatch.undo()
+    from reelquant.text.rules import vocab
 
-
-def test_spoken_numbers() -> None:
-    assert [spell_number(n) for n in (7, 14, 20, 55, 200, 126)] == [
-        "seven", "fourteen", "twenty", "fifty five", "two hundred", "one hundred twenty six"
-    ]
+    monkeypatch.setattr(vocab, "LOOKBACK", vocab.LOOKBACK | {"trailing"})
+    assert model_key() != before
 
 
 def test_unknown_language_model_is_refused_in_one_sentence() -> None:
     with pytest.raises(ValueError, match="use 'default' or 'trading'"):
         PocketsphinxEngine(language_model="finance")
+
+
+# ---------------------------------------------------------------- estimation
 
 
 def _model(tmp_path, name: str, sentences: list[str], general: dict[str, float]) -> list[dict]:
@@ -209,45 +265,52 @@ def test_english_export_refuses_a_model_it_cannot_read(tmp_path) -> None:
         export_english_bigrams(tmp_path, tmp_path / "out.arpa")
 
 
+# ---------------------------------------------------------------- the built model
+
+
 @pytest.fixture(scope="module")
-def built_model() -> tuple:
-    from pathlib import Path
-
-    import pocketsphinx
-
-    model = Path(pocketsphinx.get_model_path()) / "en-us"
-    # The cache the engine itself uses, so the build (under a minute) happens once per machine.
-    lm, dic = trading_language_model(default_cache_dir(), model)
-    return lm, dic, model
+def built_model() -> tuple[Path, Path]:
+    # The cache the engine itself uses, so the build (a minute or two) happens once per machine.
+    return trading_language_model(default_cache_dir(), ENGLISH_MODEL)
 
 
 def test_trading_model_carries_english_bigrams_and_trading_phrases(built_model) -> None:
-    lm_path, dic, model = built_model
+    lm_path, dic = built_model
     recipe = trading_model_recipe(lm_path)
     assert recipe["kind"] == "interpolated", recipe
     assert recipe["english_bigrams"] > 1_000_000
     mixed, log, _config = load_ngram_model(lm_path)
-    english, _english_log, _english_config = load_ngram_model(model / "en-us.lm.bin")
+    english, _english_log, _english_config = load_ngram_model(ENGLISH_MODEL / "en-us.lm.bin")
     domain = read_arpa(lm_path.with_name("domain.arpa"))
 
     def p(lm, word: str, *history: str) -> float:  # pocketsphinx takes the word first, then its history
         return log.exp(lm.prob([word, *reversed(history)]))  # both models use the default log base
 
-    # Ordinary English context the template model alone lacks ...
+    # Ordinary English context the trading phrases alone lack ...
     assert p(mixed, "back", "welcome") > 5 * _backoff_prob(domain, ["welcome", "back"])
     # ... and trading phrases the English model finds unlikely.
     assert p(mixed, "average", "moving") > p(english, "average", "moving")
     assert p(mixed, "drops", "rsi") > 10 * p(english, "drops", "rsi")
+    assert p(mixed, "rsi", "period", "fourteen") > 10 * p(english, "rsi", "period", "fourteen")
     pronounced = {line.split(" ", 1)[0] for line in dic.read_text().splitlines()}
     assert {"macd", "rsi", "bollinger", "welcome", "average", "supertrend", "keltner", "psar", "cci", "vwap",
             "adx", "parabolic", "williams"} <= pronounced
 
 
-def test_trading_model_hears_a_lesson_better_than_the_english_model(built_model, tmp_path) -> None:
-    from pathlib import Path
+def test_trading_model_decodes_festival_speech(built_model, spoken: dict) -> None:
+    """Festival speaking two rule sentences: the trading model hears them, word times and all."""
+    lm_path = built_model[0]
+    engine = PocketsphinxEngine(language_model="trading", lm_cache_dir=lm_path.parent.parent)
+    heard = engine.transcribe(spoken["wav"])
+    assert "trading language model interpolated" in heard.model
+    assert word_error_rate(spoken["text"], heard.text) < 0.25, heard.text
+    words = [w for seg in heard.segments for w in seg.words]
+    assert {"moving", "average", "crosses", "above"} <= {w.text for w in words}, heard.text
+    assert all(0 <= w.start < w.end <= spoken["duration"] for w in words)
 
+
+def test_trading_model_hears_a_lesson_better_than_the_english_model(built_model, tmp_path) -> None:
     from reelquant.media.audio import extract_audio
-    from reelquant.speech.wer import word_error_rate
 
     repo = Path(__file__).resolve().parents[2]
     audio = extract_audio(repo / "samples" / "ema_crossover_stop.mp4", tmp_path / "a.wav")
@@ -265,13 +328,9 @@ def test_trading_model_hears_a_lesson_better_than_the_english_model(built_model,
 def test_cold_build_is_shared_by_concurrent_callers(tmp_path) -> None:
     """Two runs starting at once on a fresh machine: one build, both get it, nothing half-written is left."""
     from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
 
-    import pocketsphinx
-
-    model = Path(pocketsphinx.get_model_path()) / "en-us"
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda _: trading_language_model(tmp_path, model), range(2)))
+        results = list(pool.map(lambda _: trading_language_model(tmp_path, ENGLISH_MODEL), range(2)))
     assert results[0] == results[1]
     lm_path, dic = results[0]
     assert trading_model_recipe(lm_path)["kind"] == "interpolated"
