@@ -1,12 +1,20 @@
 """Rule extraction quality per label set (shared, own, samples) and per way of hearing a lesson.
 
-    python bench/extraction.py [--sets text,sidecar,asr] [--labels shared,own,samples] [--cache DIR] [-v]
+    python bench/extraction.py [--sets text,sidecar,asr] [--labels shared,own,samples] [--voice piper]
+                               [--engine default|pocketsphinx] [--cache DIR] [-v]
 
-Ways of hearing (`--sets`): `text` (the script), `sidecar` (the SRT of a Festival-voiced video, at its real
-sentence times) and `asr` (pocketsphinx with the trading language model on that video). The default run is
-`text` (seconds). Videos are made once and kept in the cache (default ~/.cache/reelquant/lesson-videos):
-voicing all ~70 lessons (22,000 words) took 22 minutes on a busy 2-core machine, after which `sidecar` takes
-seconds; `asr` decodes every lesson again on each run (16 to 22 minutes for all three label sets there).
+Ways of hearing (`--sets`): `text` (the script), `sidecar` (the SRT of a video spoken by `--voice`, at its
+real sentence times) and `asr` (a speech engine's transcript of that video: by default the engine the
+transcriber's `auto` takes with no subtitle file, faster-whisper int8 with Whisper base; or pocketsphinx
+with `--engine pocketsphinx`). The default run is `text` (seconds). Videos are made once per voice and kept
+in the cache (default ~/.cache/reelquant/lesson-videos), and so is each engine setting's transcript, so a
+rerun that changed only the rule reader takes seconds. Voicing all ~70 lessons (22,000 words) with Festival
+took 22 minutes on a busy 2-core machine; voicing the 44 shared lessons with Piper (1 h 48 min of speech) and
+hearing them with Whisper base took about 80 minutes on the same kind of machine, shared with other work.
+
+The acceptance run for speech (shared lessons, Piper voice, default engine):
+
+    python bench/extraction.py --sets text,asr --labels shared --voice piper
 
 Prints per set one line in the reference scorer's format, the extractor's time per 1,000 words (median over
 lessons, text), the "wrong why" check (each lesson labeled not testable: the label's reason beside the
@@ -26,10 +34,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reelquant.media.synth import VOICES  # noqa: E402
 from reelquant.strategy.evaluate import (  # noqa: E402
+    DEFAULT_VOICE,
+    ENGINES,
     MODES,
+    asr_engine,
     default_cache_dir,
-    default_engine,
+    engine_label,
     evaluate_dir,
     format_result,
 )
@@ -72,8 +84,12 @@ def main() -> None:
     parser.add_argument("--sets", default="text", help="comma-separated ways of hearing: text,sidecar,asr")
     parser.add_argument("--labels", default="shared,own,samples", help="comma-separated label sets")
     parser.add_argument("--cache", default=str(default_cache_dir()), help="where synthesized videos are kept")
+    parser.add_argument("--voice", default=DEFAULT_VOICE, choices=VOICES,
+                        help="who speaks the lesson videos of the sidecar and asr sets")
+    parser.add_argument("--engine", default="default", choices=ENGINES,
+                        help="who hears the videos in the asr set (default: the transcriber's default engine)")
     parser.add_argument("--lm", default="trading", choices=["trading", "default"],
-                        help="pocketsphinx language model for the asr set")
+                        help="pocketsphinx's language model with --engine pocketsphinx")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every lesson's line and why")
     args = parser.parse_args()
     modes = [m for m in args.sets.split(",") if m]
@@ -84,14 +100,18 @@ def main() -> None:
     names = [n for n in args.labels.split(",") if n]
     if any(n not in folders for n in names):
         raise SystemExit(f"unknown label set in {args.labels!r}; choose from {', '.join(folders)}.")
-    engine = default_engine(args.lm) if "asr" in modes else None
+    engine = asr_engine(args.engine, args.lm) if "asr" in modes else None
+    if engine is not None:
+        print(f"asr: {engine_label(engine)}, lessons spoken by {args.voice}")
+    elif "sidecar" in modes:
+        print(f"sidecar: lessons spoken by {args.voice}")
     started = time.perf_counter()
-    summary = None
+    summary = heard = None
     per_kwords: list[float] = []
     for mode in modes:
         for name in names:
             t0 = time.perf_counter()
-            result = evaluate_dir(folders[name], mode=mode, cache_dir=args.cache, engine=engine)
+            result = evaluate_dir(folders[name], mode=mode, cache_dir=args.cache, engine=engine, voice=args.voice)
             seconds = time.perf_counter() - t0
             if args.verbose:
                 print(f"## {name} / {mode}")
@@ -102,6 +122,8 @@ def main() -> None:
             print(f"{'':17s} wrong why: {wrong}/{judged} not-testable answers miss the label's key idea")
             if args.verbose or wrong:
                 print("\n".join(lines))
+            if mode == "asr" and name == "shared":
+                heard = result["totals"]
             if mode == "text":
                 per_kwords += [r["extract_s"] / r["words"] * 1000 for r in result["rows"] if r.get("words")]
                 if name == "shared":
@@ -110,6 +132,9 @@ def main() -> None:
         print(f"extractor time per 1,000 words (text, median over {len(per_kwords)} lessons): "
               f"{statistics.median(per_kwords) * 1000:.1f} ms")
     print(f"whole run: {time.perf_counter() - started:.1f} s")
+    if heard is not None:
+        print(f"summary: the shared lessons spoken by {args.voice} and heard by {engine_label(engine)}")
+        print(totals_line(heard))
     if summary is not None:
         print("summary: the shared lessons read as text")
         print(totals_line(summary))

@@ -8,7 +8,7 @@ Runs `reelquant.text.rules.extract_specs` over the shared lessons (../shared/les
 tests/text/asr_like.py), writes REPORT_DIR/<name>/report.json and prints the reference scorer's lines
 (../shared/tools/score_specs.py) and the reader's speed in ms per 1,000 words.
 
---real-asr reads what pocketsphinx heard from the Festival-voiced video (reelquant.strategy.evaluate, the
+--real-asr reads what the default engine (Whisper base) heard from the Festival-voiced lesson (reelquant.strategy.evaluate, the
 same as `bench/extraction.py --sets asr`), decoding each lesson once and keeping the transcript under
 ~/.cache/reelquant/rules-dev-asr, so that later runs take seconds.
 """
@@ -38,7 +38,7 @@ HEARD_CACHE = Path.home() / ".cache" / "reelquant" / "rules-dev-asr"
 
 
 def real_asr(text: str) -> Transcript:
-    """pocketsphinx's transcript of the lesson's Festival-voiced video, decoded once and cached."""
+    """The default engine's transcript of the lesson spoken by Festival, decoded once and cached."""
     from reelquant.strategy.evaluate import default_cache_dir, lesson_transcript
 
     key = HEARD_CACHE / (hashlib.sha256(text.encode()).hexdigest()[:16] + ".json")
@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--set", default="shared", choices=["shared", "own", "hold", "hold2"])
     ap.add_argument("--asr", action="store_true", help="read the recognizer-like variant")
     ap.add_argument("--one-segment", action="store_true", help="with --asr: the whole lesson as one segment")
-    ap.add_argument("--real-asr", action="store_true", help="read what pocketsphinx heard (decoded once)")
+    ap.add_argument("--real-asr", action="store_true", help="read what the default engine heard (decoded once)")
     ap.add_argument("--show", nargs="*", default=[], help="print extraction and label of these lessons")
     ap.add_argument("--diff", action="store_true", help="print extraction and label of every inexact lesson")
     args = ap.parse_args()

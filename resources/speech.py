@@ -57,11 +57,14 @@ class TranscriberResource(dg.ConfigurableResource):
     pocketsphinx_language_model: Literal["trading", "default"] = "trading"
     lm_cache_dir: str = ""
 
+    def engines(self) -> list:
+        """The engines this configuration can choose from, in the order `auto` ranks them (models load lazily)."""
+        return list(_engines(self.faster_whisper_model, self.whisperx_model, self.device, self.compute_type,
+                             self.batch_size, self.pocketsphinx_language_model, self.lm_cache_dir,
+                             self.hotwords, self.translate))
+
     def transcribe(self, wav: Path, video: Path) -> Transcript:
-        engines = _engines(self.faster_whisper_model, self.whisperx_model, self.device, self.compute_type,
-                           self.batch_size, self.pocketsphinx_language_model, self.lm_cache_dir,
-                           self.hotwords, self.translate)
-        chosen, reason = select_engine(self.engine, video, list(engines))
+        chosen, reason = select_engine(self.engine, video, self.engines())
         transcript = chosen.transcribe(wav, video)
         transcript.reason = reason
         return transcript

@@ -1,5 +1,6 @@
-"""eval-extraction: a folder of labeled lessons scored as text, as an SRT sidecar and as pocketsphinx hears it,
-with the same lines the shared reference scorer prints for the same extractions."""
+"""eval-extraction: a folder of labeled lessons scored as text, as an SRT sidecar and as a speech engine hears it
+(the default engine, Whisper base, and pocketsphinx), with the same lines the shared reference scorer prints
+for the same extractions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from typing import Any
 
 import pytest
 
-from reelquant.strategy.evaluate import EvaluationError, evaluate_dir, format_result, lesson_video, register
+from reelquant.speech.wer import word_error_rate
+from reelquant.strategy.evaluate import (
+    ENGINE_SETTINGS,
+    EvaluationError,
+    asr_engine,
+    engine_label,
+    evaluate_dir,
+    format_result,
+    lesson_video,
+    register,
+)
 from reelquant.strategy.spec import StrategySpec
 
 from .lessons import LABEL_SETS, REFERENCE_SCORER, SAMPLE_LESSONS, SHARED_LESSONS, require
@@ -102,6 +113,10 @@ def test_bad_folder_mode_and_label_say_what_to_do(tmp_path: Path) -> None:
         evaluate_dir(tmp_path / "missing")
     with pytest.raises(EvaluationError, match="choose one of"):
         evaluate_dir(SAMPLE_LESSONS, mode="video")
+    with pytest.raises(EvaluationError, match="unknown voice 'robot'; choose one of festival"):
+        evaluate_dir(SAMPLE_LESSONS, mode="asr", voice="robot")
+    with pytest.raises(EvaluationError, match="unknown engine 'vosk'"):
+        asr_engine("vosk")
     (tmp_path / "x.txt").write_text("Buy when the RSI drops below 30.")
     (tmp_path / "x.spec.json").write_text(json.dumps({"version": 2, "testable": True, "long": None}))
     with pytest.raises(EvaluationError, match="fix the label"):
@@ -143,7 +158,8 @@ def test_sidecar_mode_reads_the_srt_made_at_real_sentence_times(lesson_video_cac
 
 def test_pocketsphinx_transcripts_are_scored_like_the_reference(lesson_video_cache: Path, tmp_path: Path) -> None:
     folder = _subset(tmp_path, SEED)
-    result = evaluate_dir(folder, mode="asr", cache_dir=lesson_video_cache)
+    result = evaluate_dir(folder, mode="asr", cache_dir=lesson_video_cache, engine=asr_engine("pocketsphinx"))
+    assert result["engine"].startswith("pocketsphinx language_model=trading") and result["voice"] == "festival"
     assert _scored_lines(result) == _reference_lines(folder, result, tmp_path)
     assert result["totals"].wrong_testable == 0
     for row in result["rows"]:
@@ -151,3 +167,43 @@ def test_pocketsphinx_transcripts_are_scored_like_the_reference(lesson_video_cac
         heard = row["heard"].lower().split()
         # pocketsphinx heard the lesson: most of its words are the script's (not an empty or foreign text)
         assert len(heard) > 20 and sum(w in script for w in heard) / len(heard) > 0.6, row["heard"]
+
+
+class _Deaf:
+    """An engine with Whisper base's name and settings that cannot hear: any call to it fails the test."""
+
+    def __init__(self, like: Any) -> None:
+        self.name = like.name
+        for key in ENGINE_SETTINGS:  # every setting that names a cached transcript
+            if hasattr(like, key):
+                setattr(self, key, getattr(like, key))
+
+    def transcribe(self, wav: Path, video: Path | None = None) -> Any:
+        raise AssertionError(f"{wav} was heard again instead of read from the cache")
+
+
+def test_piper_lessons_heard_by_the_default_engine_are_scored_and_kept(tmp_path: Path) -> None:
+    # Piper's neural voice heard by the transcriber's default engine (faster-whisper, Whisper base, int8):
+    # the acceptance setting of bench/extraction.py, on two short lessons (one rule, one not testable).
+    folder = _subset(tmp_path, ("golden_cross", "trading_psychology"))
+    cache = tmp_path / "videos"
+    engine = asr_engine()
+    result = evaluate_dir(folder, mode="asr", cache_dir=cache, engine=engine, voice="piper")
+    assert result["engine"] == engine_label(engine) and result["engine"].startswith("faster_whisper model=")
+    assert "base" in result["engine"] and result["voice"] == "piper"
+    assert _scored_lines(result) == _reference_lines(folder, result, tmp_path)
+    assert result["totals"].wrong_testable == 0
+    for row in result["rows"]:
+        script = (folder / f"{row['lesson']}.txt").read_text()
+        assert word_error_rate(script, row["heard"]) < 0.25, row["heard"]  # Whisper heard this lesson
+    # Each lesson's transcript is kept beside its Piper speech, named by the engine setting that made it ...
+    kept = sorted(cache.glob("*/transcript-*.json"))
+    assert len(kept) == 2 and all((k.parent / "speech16k.wav").is_file() for k in kept)
+    # ... and read back by a rerun with the same setting: the same words and specs, nothing heard again.
+    again = evaluate_dir(folder, mode="asr", cache_dir=cache, engine=_Deaf(engine), voice="piper")
+    assert [(r["heard"], r["specs"]) for r in again["rows"]] == [(r["heard"], r["specs"]) for r in result["rows"]]
+    # Another setting of the same engine is another cache entry: it would hear the lessons again.
+    other = _Deaf(engine)
+    other.compute_type = "float32"
+    with pytest.raises(AssertionError, match="heard again"):
+        evaluate_dir(folder, mode="asr", cache_dir=cache, engine=other, voice="piper")

@@ -555,7 +555,9 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
         m.side_context = "short"
     elif sides and shorts:
         m.side_context = "both"
-    m.definition = any(x in ("overbought", "oversold") for x in w)
+    # "above 80 is overbought" says what a zone is; "it was above -20, so the bounce got overbought" is a rule
+    # that an explanation follows
+    m.definition = any(x in ("overbought", "oversold") for x in w[: explained_from(w)])
     # "used to" tells a habit given up
     m.story = _has(w, (("used", "to"),)) or bool(story_cues(w))
     # reported questions ("Mike asks whether ...", "you said three last month") are not the teacher's rules
@@ -599,6 +601,18 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
             m.setup_name = _name_after(w, i + 2)
             break
     return m
+
+
+def explained_from(words: list[str]) -> int | None:
+    """Where an explanation of what was just said starts (", so ...", "meaning ...", "because ...")."""
+    for i, x in enumerate(words):
+        if (
+            (x == "so" and i > 0 and words[i - 1] == ",")
+            or x in ("meaning", "because")
+            or words[i : i + 2] in (["which", "means"], ["in", "other"], ["that", "means"])
+        ):
+            return i
+    return None
 
 
 def _is_int(x: str) -> bool:

@@ -2,9 +2,11 @@
 
 Numbers become values whether they were written ("200-day", "3%", "1.5x") or spoken ("two hundred day",
 "one and a half times", "twenty-one"). Written scripts and Whisper/subtitle text are split into clauses at
-sentence punctuation; recognizer text without punctuation (pocketsphinx) is split at segment borders, at
-once before a condition ("when", "if", "then" ...) or a new subject ("i", "we", "you") unless the word before
-binds it ("we buy when", "the exit is when", "that we"), keeping a condition's consequence with it ("if it
+sentence punctuation (a stop inside an abbreviation, "a.m.", ends none), and a run-on sentence far longer
+than any written one (a recognizer's comma splices) also at the commas where a new thought begins;
+recognizer text without punctuation (pocketsphinx) is split at segment borders, at once before a condition
+("when", "if", "then" ...) or a new subject ("i", "we", "you") unless the word before binds it ("we buy
+when", "the exit is when", "that we"), keeping a condition's consequence with it ("if it
 hasn't moved in ten days you're out") and names with a cue inside whole ("stop and reverse"), and, when a run
 goes on long, before the other words that start a new thought ("so", "now", "and", ...). A run of number
 words that could be heard two ways keeps its other reading (`Token.split`: "twenty two point five" as 20 and
@@ -53,6 +55,9 @@ _CUES = frozenset(
 )
 # "we buy when ...": a "when" right after an action word belongs to that action's clause
 _ACTION_WORDS = frozenset(["buy", "sell", "short", "cover", "exit", "out", "in", "long"])
+# "the previous days high" is the previous day's high: a recognizer may drop the apostrophe
+_PLURAL_BARS = {"days": "day's", "bars": "bar's", "candles": "candle's"}
+_BAR_FIELDS = frozenset(["high", "low", "close", "open", "range", "closing"])
 # A number the recognizer was this unsure of is not taken as a rule's size.
 UNCLEAR_CONFIDENCE = 0.05
 _LONG_CLAUSE = 8  # tokens; unpunctuated runs longer than this are cut at cue words
@@ -69,6 +74,7 @@ class Token:
     value: float | None = None
     confidence: float | None = None  # the recognizer's word confidence, where it gave one
     split: tuple[float, float] | None = None  # "twenty two point five" heard as 20 and 2.5 instead
+    inner: bool = False  # a full stop inside an abbreviation ("a.m.", "e.g."): it ends no sentence
 
     @property
     def is_number(self) -> bool:
@@ -130,11 +136,23 @@ def _word_times(seg: Segment) -> list[tuple[str, float, float, float | None]]:
 def tokenize_segment(seg: Segment) -> list[Token]:
     """Tokens of one segment with numbers folded into values."""
     raw: list[Token] = []
+    lower: list[bool] = []  # whether each piece's letters were written in lower case
     for text, start, end, conf in _word_times(seg):
         low = text.lower().replace("’", "'")
         for piece in _TOKEN.findall(low):
+            at = text.lower().find(piece)
+            lower.append(piece.isalpha() and text[at : at + len(piece)].islower())
             piece = {"−": "-", "–": "-", "—": "-", "×": "x"}.get(piece, piece)
             raw.append(Token(piece, start, end, seg.id, confidence=conf))
+    for k, tok in enumerate(raw[:-1]):
+        before = raw[k - 1].text if k > 0 else ""
+        # "the previous days high", "yesterdays close": a possessive written without its apostrophe
+        if raw[k + 1].text in _BAR_FIELDS and (
+            tok.text == "yesterdays" or (tok.text in _PLURAL_BARS and before in ("previous", "prior"))
+        ):
+            tok.text = _PLURAL_BARS.get(tok.text, "yesterday's")
+        # "a.m.", "e.g.", "U.S.": a stop after a single letter, with a lower-case word after it, ends no sentence
+        tok.inner = tok.text == "." and len(before) == 1 and before.isalpha() and lower[k + 1]
     out: list[Token] = []
     spans = {i: (j, digits) for i, j, digits in number_spans([t.text for t in raw])}
     i = 0
@@ -298,6 +316,62 @@ def _starts_thought(current: list[Token], tok: Token, nxt: str = "") -> bool:
     return False
 
 
+# Tokens: a sentence longer than any written one (the lessons' longest runs to about 50) is a recognizer's
+# run-on, speech whose full stops it did not hear.
+RUN_ON = 55
+# After a comma in a run-on these go on with what came before: a list, a relative clause, the subject's own
+# comparison said around an aside ("the CCI, having been up over 100, crosses back down ...").
+_GOES_ON = frozenset(["and", "or", "nor", "which", "who", "whose", "where", "having", "with", "than", "of", "to",
+                      "plus", "minus", "both", "either"])
+# A part ending in these waits for what follows ("so the entry is, price must be above ...").
+_AWAITS = frozenset(["is", "are", "was", "were", "be", "means", ":", "the", "a", "an", "both", "either"])
+_RUN_ON_PART = 3  # words: a shorter part before a comma ("Okay, ...", "Step 2, ...") is never cut off
+
+
+def _refuses(part: list[Token], negations: frozenset[str]) -> bool:
+    """Whether a part says no to a trade ("I don't enter", "never buy it"), not to anything else ("no stop")."""
+    words = [t.text for t in part]
+    return any(
+        w in negations and any(x in _ACTION_WORDS or x in _TRADE_VERBS for x in words[k + 1 : k + 3])
+        for k, w in enumerate(words)
+    )
+
+
+def _run_on_cuts(tokens: list[Token]) -> set[int]:
+    """The commas a run-on sentence is cut at: a sentence of more than RUN_ON tokens is cut at each comma
+    where one thought ends and the next begins: not inside a list of numbers, before what goes on with the
+    part before or a part that says no to it, nor after a part that waits for what follows."""
+    from reelquant.text.rules import vocab  # vocab reads the registry with this module's tokenizer
+
+    goes_on = _GOES_ON | vocab.CROSS | vocab.VERBS_IN_S
+    cuts: set[int] = set()
+    start = 0
+    for end in [k for k, t in enumerate(tokens) if t.text in SENTENCE_END and not t.inner] + [len(tokens)]:
+        if end - start > RUN_ON:
+            words = 0
+            for k in range(start, end - 1):
+                tok, nxt = tokens[k], tokens[k + 1]
+                if tok.text != ",":
+                    words += 1
+                    continue
+                prev = tokens[k - 1]
+                # the next two parts: "under 20 it sleeps, there is no trend, I don't enter"
+                commas = [j for j in range(k + 1, end) if tokens[j].text == ","]
+                part = commas[1] if len(commas) > 1 else end
+                if (
+                    words >= _RUN_ON_PART
+                    and not (prev.is_number and nxt.is_number)
+                    and nxt.text not in goes_on
+                    and prev.text not in _AWAITS
+                    # a refusal to trade keeps what it refuses
+                    and not _refuses(tokens[k + 1 : part], vocab.NEGATIONS)
+                ):
+                    cuts.add(k)
+                    words = 0
+        start = end + 1
+    return cuts
+
+
 def is_punctuated(transcript: Transcript) -> bool:
     """Whether the text carries sentence punctuation (a script, Whisper, subtitles) or not (pocketsphinx)."""
     return any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
@@ -324,9 +398,16 @@ def clauses(transcript: Transcript) -> list[Clause]:
     for seg in transcript.segments:
         tokens = tokenize_segment(seg)
         run = 0
+        cuts = _run_on_cuts(tokens) if punctuated else set()
         for at, tok in enumerate(tokens):
+            if tok.inner:
+                continue
             if tok.text in SENTENCE_END:
                 flush(True, tok.text)
+                run = 0
+                continue
+            if at in cuts:
+                flush(True)
                 run = 0
                 continue
             nxt = tokens[at + 1].text if at + 1 < len(tokens) else ""

@@ -19,6 +19,7 @@ from reelquant.text.rules.frames import (
     ClauseMarks,
     Comparison,
     clause_marks,
+    explained_from,
     find_actions,
     find_comparisons,
     hedge_cues,
@@ -375,11 +376,11 @@ def read_lesson(transcript: Transcript) -> Reading:
             note("unsupported", f'needs {what}: "{render(c.tokens)}"')
         resolved: list[tuple[Comparison, Condition]] = []
         # "ROC 12 above zero, so the price is higher than 12 weeks ago": what follows "so" explains the rule
-        cut = _explained_from(w)
+        cut = explained_from(w)
         if cut is not None and any(comp.at < cut for comp in comps):
             comps = [comp for comp in comps if comp.at < cut]
         # "Yesterday, Williams %R was above -20": a clause set on the bar before
-        day_before = w[:1] == ["yesterday"] or w[:3] in (["the", "day", "before"], ["the", "previous", "day"])
+        day_before = _opens_with(c, _DAY_BEFORE)
         for comp in comps:
             if (
                 day_before
@@ -786,6 +787,8 @@ _HEADING_WORDS = frozenset(
     ]
 )
 _ASKS_ON = frozenset(["whether", "asked", "asks", "wondering", "wonders"])
+# A clause that opens with these is set on the bar before ("Yesterday, Williams %R was above -20")
+_DAY_BEFORE = (("yesterday",), ("the", "day", "before"), ("the", "previous", "day"))
 _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "hypothetically"])
 _BACK_TO_RULES = frozenset(
     ["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"]
@@ -863,7 +866,10 @@ def _action_for(
         # "... you're long the 20 day line crosses under the 50 | you're out": the next action's; but "the
         # entry needs both price must be above ..." names what follows
         return None
-    return min(live, key=lambda a: abs(a.at - comp.at))
+    # "the entry is, X, and Y, the exit is when Z": an action that takes what follows it ("the exit is when")
+    # is not the owner of a comparison said before it, however near
+    owners = [a for a in live if not (a.at >= comp.end - 1 and forward(a))]
+    return min(owners or live, key=lambda a: abs(a.at - comp.at))
 
 
 _SCOPE_BREAKS = frozenset(
@@ -911,6 +917,16 @@ def _set_up_before(words: list[str], resolved: list[tuple[Comparison, Condition]
     k = max(i for i in range(max(said), first) if words[i] == ",") + 1
     k += 1 if words[k : k + 1] == ["and"] else 0
     return words[k : k + 1] != [] and words[k] in vocab.PRONOUN_SUBJECTS
+
+
+def _opens_with(c: Clause, phrases: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the clause opens with one of `phrases`, right at its start or after a heading run into it
+    ("Step 2, yesterday, ..." where a recognizer wrote a comma for the full stop)."""
+    w = c.words
+    heading = 0
+    while heading < len(w) and (w[heading] in _HEADING_WORDS or c.tokens[heading].is_number):
+        heading += 1
+    return any(tuple(w[k : k + len(p)]) == p for k in range(heading + 1) for p in phrases)
 
 
 def _points_back(words: list[str]) -> bool:
@@ -994,18 +1010,6 @@ def _shifted(cond: Condition, bars: int) -> Condition:
 def _num_key(cond: Condition) -> Any:
     """A number on the right side keeps apart two thresholds on one series ("above 20 and below 80")."""
     return None if isinstance(cond.right, Operand) else float(cond.right)
-
-
-def _explained_from(words: list[str]) -> int | None:
-    """Where an explanation of what was just said starts (", so ...", "meaning ...", "because ...")."""
-    for i, x in enumerate(words):
-        if (
-            (x == "so" and i > 0 and words[i - 1] == ",")
-            or x in ("meaning", "because")
-            or words[i : i + 2] in (["which", "means"], ["in", "other"], ["that", "means"])
-        ):
-            return i
-    return None
 
 
 def _used_to(words: list[str]) -> bool:

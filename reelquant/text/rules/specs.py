@@ -113,6 +113,10 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
         conds["short.entry"], conds["short.exit"] = [], []
     if flags["short_only"] and not flags["long_only"] and conds["short.entry"]:
         conds["long.entry"], conds["long.exit"] = [], []
+    for part in ("long.entry", "short.entry"):
+        clash = _contradiction(conds[part])
+        if clash:
+            return StrategySpec.untestable([f"the {part.replace('.', ' ')} heard cannot hold: {clash}"])
     long_side = (
         Side(
             entry=ConditionSet.of("all", conds["long.entry"]), exit=ConditionSet.of("any", conds["long.exit"])
@@ -161,6 +165,27 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
         provenance=prov,
         confidence=0.5,
     )
+
+
+_LOWER_BOUNDS = (">", ">=")
+_UPPER_BOUNDS = ("<", "<=")
+
+
+def _contradiction(entry: list[Condition]) -> str | None:
+    """Two conditions of one entry (all of which must hold) that never hold together, "X > 20" and "X < 20"
+    on the same series: what was heard is not a rule (a misheard word or a threshold taken twice)."""
+    for a in entry:
+        for b in entry:
+            if (
+                a.op in _LOWER_BOUNDS
+                and b.op in _UPPER_BOUNDS
+                and a.left == b.left
+                and not isinstance(a.right, Operand)
+                and not isinstance(b.right, Operand)
+                and a.right >= b.right  # "X >= 20 and X <= 20" leaves one value: no rule either
+            ):
+                return f"{a.describe()} and {b.describe()} contradict each other"
+    return None
 
 
 def _first_frames(frames: list[RuleFrame]) -> list[RuleFrame]:

@@ -233,7 +233,7 @@ def said_running(after: list[str]) -> bool:
 
 
 # Verbs that end in "s" after a number ("RSI two drops under ten"); "closes" stays a noun ("two closes")
-_VERBS_IN_S = frozenset(
+VERBS_IN_S = frozenset(
     [
         "is",
         "was",
@@ -274,7 +274,7 @@ def counts_things(words: list[str], k: int) -> bool:
             continue
         if x in BAR_UNITS and described and x.endswith("s"):
             return True
-        if x in BAR_UNITS or x in _VERBS_IN_S:
+        if x in BAR_UNITS or x in VERBS_IN_S:
             return False
         if len(x) > 3 and x.endswith("s") and x not in ("deviations", "times", "percents"):
             return True
