@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reelquant.indicators import PRICE_FIELDS
 from reelquant.speech.transcript import Segment, Transcript
 from reelquant.text.numbers import number_spans, split_reading
 
@@ -57,7 +58,7 @@ _CUES = frozenset(
 _ACTION_WORDS = frozenset(["buy", "sell", "short", "cover", "exit", "out", "in", "long"])
 # "the previous days high" is the previous day's high: a recognizer may drop the apostrophe
 _PLURAL_BARS = {"days": "day's", "bars": "bar's", "candles": "candle's"}
-_BAR_FIELDS = frozenset(["high", "low", "close", "open", "range", "closing"])
+_BAR_FIELDS = frozenset([*(f for f in PRICE_FIELDS if f != "volume"), "range", "closing"])
 # A number the recognizer was this unsure of is not taken as a rule's size.
 UNCLEAR_CONFIDENCE = 0.05
 _LONG_CLAUSE = 8  # tokens; unpunctuated runs longer than this are cut at cue words
