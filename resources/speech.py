@@ -23,14 +23,14 @@ def _engines(faster_whisper_model: str, whisperx_model: str, device: str, comput
              batch_size: int, pocketsphinx_language_model: str, lm_cache_dir: str, hotwords: bool = True,
              translate: bool = True) -> tuple:
     # One instance per process and configuration: engines load their models lazily and keep them.
+    # 0 leaves each engine its own batch size (WhisperX's for a GPU, faster-whisper's for the CPU's memory).
+    batch = {"batch_size": batch_size} if batch_size else {}
     return (
         SidecarEngine(),
-        WhisperXEngine(whisperx_model, device=device or "cuda", compute_type=compute_type or "float16",
-                       batch_size=batch_size or 16),
+        WhisperXEngine(whisperx_model, device=device or "cuda", compute_type=compute_type or "float16", **batch),
         FasterWhisperEngine(faster_whisper_model or DEFAULT_MODEL,
                             device="cpu" if not device or device.startswith("cuda") else device,
-                            compute_type=compute_type or "int8", batch_size=batch_size or 8,
-                            hotwords=hotwords, translate=translate),
+                            compute_type=compute_type or "int8", hotwords=hotwords, translate=translate, **batch),
         PocketsphinxEngine(language_model=pocketsphinx_language_model, lm_cache_dir=lm_cache_dir or None),
     )
 

@@ -57,9 +57,25 @@ def _piper(text: str, out_wav: Path) -> Path:
     return out_wav
 
 
+def spoken_text(text: str) -> str:
+    """`text` as a teacher says it: the trading acronyms said letter by letter (reelquant.speech.hotwords'
+    letters_only_acronyms) written with hyphens between their letters ("ATR" -> "A-T-R", "EMAs" -> "E-M-A's"),
+    so that the voices spell them rather than read them as words (eSpeak's rules, which Piper phonemizes with,
+    say "DI" as "die" and "EMA" as "emma"). "MACD" and "VWAP" are left to the voice ("mac-D", "V-wap")."""
+    from reelquant.speech.hotwords import letters_only_acronyms
+
+    def spell(match: re.Match[str]) -> str:
+        return "-".join(match[1]) + ("'s" if match[2] else "")
+
+    pattern = r"\b(" + "|".join(sorted(letters_only_acronyms(), key=len, reverse=True)) + r")(s?)\b"
+    return re.sub(pattern, spell, text)
+
+
 def synthesize_speech(text: str, out_wav: str | Path, voice: str = "festival") -> Path:
     """Speak `text` into a mono 16-bit WAV with one of VOICES: "festival" (clear, cmu_us_slt_arctic_hts),
-    "piper" (natural, en_US-joe-medium, 22.05 kHz) or "espeak" (robotic)."""
+    "piper" (natural, en_US-joe-medium, 22.05 kHz) or "espeak" (robotic). Acronyms are spelled as a teacher
+    says them (spoken_text)."""
+    text = spoken_text(text)
     out_wav = Path(out_wav)
     out_wav.parent.mkdir(parents=True, exist_ok=True)
     if voice == "piper":

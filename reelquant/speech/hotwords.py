@@ -27,12 +27,17 @@ _SEPARATOR = ", "
 
 
 def _acronyms(words: Iterable[str]) -> list[str]:
-    """Words said letter by letter: those whose spelled form ("a t r") is among the same words."""
-    pool = {w.lower().strip() for w in words}
-    found = []
-    for w in pool:
-        if re.fullmatch(r"[a-z]{2,5}", w) and " ".join(w) in pool:
-            found.append(w.upper())
+    """Words said letter by letter: those whose spelled form is among the same words, alone ("a t r" beside
+    "atr") or among whole words ("plus d i" beside "plus di"; not "mac d" beside "m a c d", a part spelled)."""
+    pool = {" ".join(w.lower().split()) for w in words}
+    found = set()
+    for phrase in pool:
+        tokens = phrase.split()
+        for i, w in enumerate(tokens):
+            rest = tokens[:i] + tokens[i + 1:]
+            if (re.fullmatch(r"[a-z]{2,5}", w) and all(len(t) > 1 for t in rest)
+                    and " ".join([*tokens[:i], *w, *tokens[i + 1:]]) in pool):
+                found.add(w.upper())
     return sorted(found)
 
 
@@ -60,20 +65,50 @@ def _telling(name: str) -> list[str]:
             if not w.isalpha() or (w.isupper() and len(w) > 1) or w.lower() not in common]
 
 
-def hotword_terms() -> list[str]:
-    """Every candidate hotword in priority order: acronyms, then names carrying a word a recognizer would not
-    guess (each such word primed once), registry names first; names of plain words are left to the recognizer."""
+@functools.cache
+def _vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The registry's ways of saying its indicators, and the lexicon's own indicators and patterns."""
     from reelquant.indicators import REGISTRY
     from reelquant.text.lexicon import is_term, load_lexicon, registry_terms
 
     lexicon = load_lexicon()
-    registry_words = [w for d in REGISTRY.values() if is_term(d) for w in (*d.words, *d.family_words)]
-    other_words = [a for t in lexicon.terms if t.category in HOTWORD_CATEGORIES for a in t.aliases]
+    registry_words = tuple(w for d in REGISTRY.values() if is_term(d) for w in (*d.words, *d.family_words))
+    derived = {t.id for t in registry_terms()}
+    # The lexicon's own terms (the registry's are read from the registry, without their misheard forms).
+    other_words = tuple(a for t in lexicon.terms if t.category in HOTWORD_CATEGORIES and t.id not in derived
+                        for a in t.aliases)
+    return registry_words, other_words
+
+
+@functools.cache
+def spelled_acronyms() -> tuple[str, ...]:
+    """The trading acronyms said letter by letter ("ATR", "DI", "EMA"), in capitals: the registry's, then the
+    lexicon's own indicators and patterns, each found by its spelled form beside it (see _acronyms)."""
+    registry_words, other_words = _vocabulary()
+    return tuple(dict.fromkeys([*_acronyms(registry_words), *_acronyms(other_words)]))
+
+
+@functools.cache
+def letters_only_acronyms() -> tuple[str, ...]:
+    """The spelled acronyms no listed way says partly as a word: "ATR" ("a t r"), not "MACD" ("mac d") or
+    "VWAP" ("v wap"), which teachers say as much as a word as letter by letter."""
+    pool = {" ".join(w.lower().split()) for words in _vocabulary() for w in words}
+    worded = {"".join(p.split()) for p in pool
+              if len(p.split()) > 1 and not all(len(t) == 1 for t in p.split()) and p.replace(" ", "").isalpha()}
+    return tuple(a for a in spelled_acronyms() if a.lower() not in worded)
+
+
+def hotword_terms() -> list[str]:
+    """Every candidate hotword in priority order: acronyms, then names carrying a word a recognizer would not
+    guess (each such word primed once), registry names first; names of plain words are left to the recognizer."""
+    from reelquant.text.lexicon import load_lexicon, registry_terms
+
+    lexicon = load_lexicon()
     derived = {t.id for t in registry_terms()}
     names = [*(_name(t.name) for t in registry_terms()),
              *(_name(t.name) for category in HOTWORD_CATEGORIES
                for t in lexicon.in_category(category) if t.id not in derived)]
-    out = list(dict.fromkeys([*_acronyms(registry_words), *_acronyms(other_words)]))
+    out = list(spelled_acronyms())
     known = {w.lower() for w in out}
     for name in names:
         telling = {w.lower() for w in _telling(name)}

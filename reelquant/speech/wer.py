@@ -55,14 +55,30 @@ def english_normalizer() -> Callable[[str], str]:
 
 def normalized_words(text: str) -> list[str]:
     """The words of `text` after Whisper's English normalization: lower case, numbers as digits
-    ("two hundred day" -> "200", "day"), no punctuation, hyphenated words split, fillers ("um") dropped.
+    ("two hundred day" -> "200", "day"), no punctuation, hyphenated words split, fillers ("um") dropped,
+    letters spelled one by one joined ("plus d i" -> "plus", "di").
 
     Each clause (up to a comma, full stop or other mark followed by a space) is normalized on its own, so
     that numbers the punctuation keeps apart stay apart: "twelve, twenty six and nine" is 12 26 and 9, as
     "12, 26 and 9" is, where the normalizer over the whole text would read the year-like 1226.
     """
     normalize = english_normalizer()
-    return [word for clause in _CLAUSE_END.split(text) for word in normalize(clause).split()]
+    return [word for clause in _CLAUSE_END.split(text) for word in _join_spelled(normalize(clause).split())]
+
+
+def _join_spelled(words: list[str]) -> list[str]:
+    """Letters said one by one are one word: "d i" is "di", as "ATR" and "A.T.R." are the same "atr"."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        out += ["".join(run)] if len(run) > 1 else run
+        run = []
+        if word:
+            out.append(word)
+    return out
 
 
 def align_words(reference: str, hypothesis: str) -> list[tuple[str | None, str | None]]:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from reelquant.media.audio import extract_audio, read_wav_info
-from reelquant.media.synth import VOICES, split_sentences, synthesize_speech
+from reelquant.media.synth import VOICES, split_sentences, spoken_text, synthesize_speech
 from reelquant.speech.subtitles import parse_srt
 
 
@@ -48,3 +48,19 @@ def test_empty_script_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="script is empty"):
         make_lesson_video("   ", tmp_path / "x.mp4", "nothing")
+
+
+def test_voices_spell_the_acronyms_a_teacher_spells() -> None:
+    from reelquant.speech.hotwords import letters_only_acronyms
+
+    said = spoken_text("Buy when the plus DI crosses the minus DI and the 9 EMA is above the 21 EMA; two EMAs, "
+                       "a stop at 2 ATR. DIAMOND patterns and SMART money stay words.")
+    assert said == ("Buy when the plus D-I crosses the minus D-I and the 9 E-M-A is above the 21 E-M-A; two "
+                    "E-M-A's, a stop at 2 A-T-R. DIAMOND patterns and SMART money stay words.")
+    # Every acronym said only letter by letter is spelled; those also said as a word ("mac D") are left to the
+    # voice, and nothing else is touched.
+    for acronym in letters_only_acronyms():
+        assert spoken_text(f"the {acronym} line") == f"the {'-'.join(acronym)} line"
+    assert {"ATR", "DI", "EMA", "RSI"} <= set(letters_only_acronyms())
+    assert spoken_text("the MACD and the VWAP") == "the MACD and the VWAP"
+    assert spoken_text("the average true range") == "the average true range"

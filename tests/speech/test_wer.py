@@ -26,6 +26,8 @@ from reelquant.speech.wer import (
     ("The classic settings, twelve, twenty six and nine.", "the classic settings 12, 26 and 9"),
     ("Below the last twenty. Ten days later", "below the last 20. 10 days later"),
     ("Buy 1,000 shares at $1,500.", "buy one thousand shares at fifteen hundred dollars"),
+    ("The plus DI and the A.T.R.", "the plus D I and the ATR"),
+    ("Two times the A-T-R, I buy", "two times the ATR, I buy"),
 ])
 def test_ways_of_writing_the_same_words_are_no_error(said: str, heard: str) -> None:
     assert word_errors(said, heard) == (0, len(normalized_words(said)))
@@ -37,7 +39,8 @@ def test_ways_of_writing_the_same_words_are_no_error(said: str, heard: str) -> N
     ("A 20% pullback", "a 25 percent pullback", 1),
     ("buy above the 50 day", "buy below the 50 day", 1),
     ("when MACD crosses", "when Mac D crosses", 2),
-    ("a b c d", "a x c", 2),
+    ("buy the close now", "buy a close", 2),
+    ("the D I, I buy", "the D, I buy", 1),
 ])
 def test_real_differences_still_count(said: str, heard: str, edits: int) -> None:
     assert word_errors(said, heard)[0] == edits

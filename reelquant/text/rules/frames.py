@@ -239,7 +239,7 @@ def find_actions(clause: Clause) -> list[Action]:
             or i == n - 1
             or "when" in w[i + 1 : i + 6]
         ):
-            part = "exit"
+            part = f"{prev}.exit" if prev in ("long", "short") else "exit"  # "long exit:" says its side
         elif (
             word == "entry"
             and (nxt in _HEADER_NEXT or i == n - 1)

@@ -373,6 +373,87 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
     return cuts
 
 
+# Words a recognizer writes for the trading word it heard, read back where only the trading word fits.
+_CROSSING_VERBS = frozenset(["cross", "crosses", "crossed", "crossing", "closes", "closed", "break", "breaks",
+                             "broke"])
+_COMPARING = frozenset(["above", "below", "over", "under", "cross", "crosses", "crossing", "break", "breaks",
+                        "breakout"])
+_BUYERS = frozenset(["i", "we", "you", "they", "i'll", "we'll", "you'll", "then"])
+# "by the way", "by then": "by" kept where it opens a phrase of its own
+_BY_PHRASES = frozenset(["way", "time", "then", "now", "hand", "itself", "far", "default", "definition"])
+_COUNTED = frozenset(["percent", "atr", "atrs", "times", "standard"])  # units said after a count
+_ORDERS = frozenset(["buy", "sell", "sells", "cover", "covers", "short", "exit", "exits"])
+_STATE_VERBS = frozenset(["is", "crosses", "closes", "rises", "falls", "drops", "moves", "goes", "gets", "turns",
+                          "reaches", "hits"])
+
+
+def _clause_start(tokens: list[Token], k: int) -> bool:
+    return k == 0 or tokens[k - 1].text in (",", ".", ":", ";", "!", "?")
+
+
+def _clause_rest(tokens: list[Token], k: int) -> list[str]:
+    rest = []
+    for t in tokens[k + 1 :]:
+        if t.text in (",", ".", ":", ";", "!", "?"):
+            break
+        rest.append(t.text)
+    return rest
+
+
+def repair_heard(tokens: list[Token]) -> list[Token]:
+    """Homophones a recognizer writes for trading words, read back where grammar leaves only the trading word:
+    "cell" -> "sell" (not "cell phone"); "by" -> "buy" after a subject ("we by") or opening a clause that
+    compares ("by the cross above 100", not "by the way"); "about" / "a but" -> "above" right after a crossing
+    or closing verb and before no number ("crosses about the band", not "is about 167"); "to" / "too" -> 2 and
+    "for" -> 4 right before a unit only a count takes ("a target to ATR away"); "set" + number opening a
+    clause and ending it -> "step" ("set 4, the exit"); "along" -> "a long" ("close along when ...", not
+    "along with"); "one" -> "when" between an order and a condition ("sell 1 percent R is above -20"). Punctuation and times are kept; a written script rarely meets any of these."""
+    out: list[Token] = []
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        word = tok.text
+        before = out[-1].text if out else ""
+        nxt = tokens[k + 1].text if k + 1 < len(tokens) else ""
+        after = tokens[k + 2] if k + 2 < len(tokens) else None
+        if word in ("cell", "cells") and nxt not in ("phone", "phones"):
+            tok.text = "sell" if word == "cell" else "sells"
+        elif word == "by" and nxt not in _BY_PHRASES and (
+            before in _BUYERS
+            or (_clause_start(tokens, k) and nxt in ("the", "a", "when", "if", "at", "on", "it")
+                and _COMPARING & set(_clause_rest(tokens, k)))
+        ):
+            tok.text = "buy"
+        elif before in _CROSSING_VERBS and (
+            (word == "about" and nxt and not tokens[k + 1].is_number and nxt not in ("to", "how", "it", "this")
+             and not (after is not None and after.text in ("same", "level")))
+            or (word == "a" and nxt == "but" and after is not None)
+        ):
+            if word == "a":
+                k += 1  # "a but" is one word heard as two
+            out.append(Token("above", tok.start, tokens[k].end, tok.segment, confidence=tok.confidence))
+            k += 1
+            continue
+        elif (word in ("to", "too", "for") and nxt in _COUNTED and not (before and before[0].isdigit())
+              and not (after is not None and len(after.text) == 1 and after.text.isalpha())):  # "for percent R"
+            value = 4.0 if word == "for" else 2.0
+            tok = Token(f"{value:g}", tok.start, tok.end, tok.segment, value, tok.confidence)
+        elif (word == "set" and _clause_start(tokens, k) and k + 1 < len(tokens) and tokens[k + 1].is_number
+              and (after is None or after.text in (",", ".", ":", ";"))):
+            tok.text = "step"
+        elif (before in _ORDERS and tok.is_number and tok.value == 1 and nxt not in ("of", "")
+              and _STATE_VERBS & set(_clause_rest(tokens, k)[:5])
+              and not (nxt == "percent" and (after is None or not (len(after.text) == 1 and after.text.isalpha())))):
+            # "sell 1 percent R is above minus 20", "cover one RSI crosses": "when" heard as "one"
+            tok = Token("when", tok.start, tok.end, tok.segment, confidence=tok.confidence)
+        elif word == "along" and nxt not in ("with", "the", "this", "that", "and", "its", "their"):
+            out.append(Token("a", tok.start, tok.end, tok.segment, confidence=tok.confidence))
+            tok.text = "long"
+        out.append(tok)
+        k += 1
+    return out
+
+
 def is_punctuated(transcript: Transcript) -> bool:
     """Whether the text carries sentence punctuation (a script, Whisper, subtitles) or not (pocketsphinx)."""
     return any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
@@ -397,7 +478,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
             sentence += 1
 
     for seg in transcript.segments:
-        tokens = tokenize_segment(seg)
+        tokens = repair_heard(tokenize_segment(seg))
         run = 0
         cuts = _run_on_cuts(tokens) if punctuated else set()
         for at, tok in enumerate(tokens):

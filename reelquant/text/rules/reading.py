@@ -354,6 +354,13 @@ def read_lesson(transcript: Transcript) -> Reading:
             stop_context = (c.index, kinds[-1][1])
         # comparisons
         comps = find_comparisons(c, mentions)
+        if (kinds or ctx) and not comps and not any(f.field == "atr_window" for f in found) and not (
+            marks.question or marks.story or marks.hedge or marks.optional or marks.negated
+        ):
+            # "The stop goes two times the ATR below the entry. Using the 20 day ATR.": the window said apart
+            for m in mentions:
+                if m.indicator == "atr" and m.explicit and "window" in m.params and not m.bare_number_before:
+                    note("atr_window", float(m.params["window"]))
         if unclear and (found or comps):
             note(
                 "unsupported",

@@ -145,6 +145,8 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
             continue
         if any(x in vocab.NEGATIONS for x in w[max(0, m.start - 5) : m.start]):
             continue  # "not the 14", "not 2 percent"
+        if m.percent and _of_account(w, m.end):
+            continue  # "a move of 2 N cost 2 percent of the account": risk per trade, not a distance
         # the distance must be measured from the trade ("under your entry", "stop at 2 %"), not a level
         if atr is not None:
             field = {"stop": "stop_loss_atr", "target": "take_profit_atr"}.get(kind)
@@ -163,6 +165,17 @@ def read_stops(clause: Clause, mentions: list[Mention], context: str | None) -> 
                 frames.append(StopFrame("atr_window", float(said.params["window"]), said.start))
     frames += _time_exit(w, clause, kinds)
     return frames, negated
+
+
+_ACCOUNT = frozenset(["account", "accounts", "equity", "capital", "portfolio", "balance", "bankroll"])
+
+
+def _of_account(w: list[str], at: int) -> bool:
+    """Whether a percent is of the trader's money ("2 percent of the account", "1 % of my equity")."""
+    rest = w[at : at + 5]
+    if rest[:1] == ["percent"]:
+        rest = rest[1:]
+    return rest[:1] == ["of"] and bool(_ACCOUNT & set(rest[1:4]))
 
 
 def _atr_after(w: list[str], mentions: list[Mention], m: Mention) -> Mention | None:
