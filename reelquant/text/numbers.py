@@ -400,6 +400,8 @@ def _of_a(reader: _Reader, alt: list[str], k: int) -> int:
         j2 = reader.next_word(j)
         if j2 is not None and alt[j2].lower() in ("a", "one"):
             return j2
+        if alt[j + 1 : j + 2] == ["1"]:
+            return j + 1  # "three quarters of 1%", as a recognizer writes "of one percent"
     if j is not None and alt[j].lower() == "a":
         return j
     return k

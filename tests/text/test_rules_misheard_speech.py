@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelquant.speech.transcript import transcript_from_text
+from reelquant.speech.transcript import Segment, Transcript, transcript_from_text
 from reelquant.text.rules import extract_specs
 from reelquant.text.rules.normalize import clauses
 
@@ -84,3 +84,63 @@ def test_a_percent_of_the_account_is_no_stop() -> None:
               "because a move of two N cost 2 percent of the account.")
     summary = _read(lesson)[0]
     assert "SL 2xATR(20)" in summary and "SL 2%" not in summary
+
+
+@pytest.mark.parametrize(
+    ("heard", "written"),
+    [
+        # "within" heard as "with an", "two" as "to" before "consecutive"
+        ("Daily chart. I want to consecutive closes below the lower Bollinger band, then I buy. I sell when the close "
+         "is above the middle band. If it hasn't come back with an eight trading days, I sell anyway.",
+         "Daily chart. I want two consecutive closes below the lower Bollinger band, then I buy. I sell when the "
+         "close is above the middle band. If it hasn't come back within eight trading days, I sell anyway."),
+        # a setup heading run into the sentence before it, "set up" for "setup", the chart's bars no setting
+        ("This is ES on 1-hour bars, and I've got the Keltner channel on here, set up one, the snapback, when an "
+         "hourly bar closes below the lower Keltner band I buy, I sell when it closes above the middle line, set up "
+         "to, the trend rider, I buy when the plus DI crosses above the minus DI, I sell when it crosses back below.",
+         "This is ES on one hour bars, and I've got the Keltner channel on here. Setup one, the snapback. When an "
+         "hourly bar closes below the lower Keltner band I buy. I sell when it closes above the middle line. Setup "
+         "two, the trend rider. I buy when the plus DI crosses above the minus DI. I sell when it crosses back "
+         "below."),
+        # the settings said, then the condition after "when", with no comma between them
+        ("Hourly chart. Twenty periods with the bands two ATRs out when a bar closes below the lower Keltner band. "
+         "I buy the next bar. I sell when a bar closes back above the middle line.",
+         "Hourly chart. Twenty periods with the bands two ATRs out. When a bar closes below the lower Keltner band, "
+         "I buy the next bar. I sell when a bar closes back above the middle line."),
+        # "three quarters of one percent" as a recognizer writes it
+        ("Daily chart. I buy when the close crosses above the 20 EMA and sell when it crosses below. The stop is "
+         "three quarters of 1% from the entry.",
+         "Daily chart. I buy when the close crosses above the 20 EMA and sell when it crosses below. The stop is "
+         "three quarters of a percent from the entry."),
+        # an example run into the rule with a comma is no part of it
+        ("Daily chart. When I see the second close under the lower band, I buy at the next open, as you can see "
+         "right here, I bought it in August, and I wasn't sure it would work. I sell above the middle band.",
+         "Daily chart. When I see the second close under the lower band, I buy at the next open. As you can see "
+         "right here, I bought it in August, and I wasn't sure it would work. I sell above the middle band."),
+    ],
+)
+def test_a_run_on_or_misheard_lesson_reads_like_its_written_twin(heard: str, written: str) -> None:
+    assert _read(heard) == _read(written)
+    assert all(s.testable for s in extract_specs(transcript_from_text(written)))
+
+
+def _segments(*texts: str) -> Transcript:
+    return Transcript(segments=[Segment(i, 10.0 * i, 10.0 * i + 9.0, t) for i, t in enumerate(texts)],
+                      engine="faster_whisper")
+
+
+def test_a_pause_after_a_comma_does_not_end_the_sentence() -> None:
+    # The recognizer ended a segment at a pause where it wrote a comma: the action is in the next segment.
+    heard = _segments("Daily chart. When the RSI drops below 30,", "I buy at the next open. I sell when it is "
+                      "above 70.")
+    assert [s.summary() for s in extract_specs(heard)] == _read(
+        "Daily chart. When the RSI drops below 30, I buy at the next open. I sell when it is above 70.")
+
+
+def test_a_long_stretch_without_a_mark_is_cut_like_unpunctuated_speech() -> None:
+    # One segment the recognizer left unmarked among punctuated ones: its condition and its refusal stay apart.
+    heard = _segments("Daily chart.", "The thick line is the 200 day simple moving average the idea is a rubber "
+                      "band the stock has to close above its 200 day simple moving average if it is below the 200",
+                      "I am not buying anything. When the RSI drops below 30, I buy. I sell when the RSI is above 70.")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert len(got) == 1 and "close < sma(200)" not in got[0] and "close > sma(200)" in got[0], got

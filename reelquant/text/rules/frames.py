@@ -387,6 +387,7 @@ _STAY_OUT = (
     ("i", "skip", "it"),
     ("we", "skip", "it"),
     ("no", "entry"),
+    ("not", "buying"),  # "if it's below the 200 | I'm not buying anything"
 )
 
 

@@ -62,6 +62,7 @@ _BAR_FIELDS = frozenset([*(f for f in PRICE_FIELDS if f != "volume"), "range", "
 # A number the recognizer was this unsure of is not taken as a rule's size.
 UNCLEAR_CONFIDENCE = 0.05
 _LONG_CLAUSE = 8  # tokens; unpunctuated runs longer than this are cut at cue words
+_UNMARKED_RUN = 3 * _LONG_CLAUSE  # tokens of a punctuated recognizer's segment with no mark: unpunctuated
 
 
 @dataclass
@@ -381,7 +382,13 @@ _COMPARING = frozenset(["above", "below", "over", "under", "cross", "crosses", "
 _BUYERS = frozenset(["i", "we", "you", "they", "i'll", "we'll", "you'll", "then"])
 # "by the way", "by then": "by" kept where it opens a phrase of its own
 _BY_PHRASES = frozenset(["way", "time", "then", "now", "hand", "itself", "far", "default", "definition"])
-_COUNTED = frozenset(["percent", "atr", "atrs", "times", "standard"])  # units said after a count
+_COUNTED = frozenset(["percent", "atr", "atrs", "times", "standard", "consecutive"])  # said after a count
+# After a comma these open an example or an aside, never the rest of a rule.
+_ASIDES = (("as", "you", "can", "see"), ("for", "example"), ("for", "instance"), ("look", "at"), ("here's", "one"),
+           ("here", "is", "one"))
+_HEADINGS = frozenset(["setup", "step", "module", "lesson", "rule"])
+_SPELLED_COUNTS = frozenset(["one", "two", "three", "four", "five", "six", "seven"])
+_BAR_UNITS_HEARD = frozenset(["day", "days", "bar", "bars", "trading", "sessions", "weeks", "hours", "candles"])
 _ORDERS = frozenset(["buy", "sell", "sells", "cover", "covers", "short", "exit", "exits"])
 _STATE_VERBS = frozenset(["is", "crosses", "closes", "rises", "falls", "drops", "moves", "goes", "gets", "turns",
                           "reaches", "hits"])
@@ -407,7 +414,9 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
     or closing verb and before no number ("crosses about the band", not "is about 167"); "to" / "too" -> 2 and
     "for" -> 4 right before a unit only a count takes ("a target to ATR away"); "set" + number opening a
     clause and ending it -> "step" ("set 4, the exit"); "along" -> "a long" ("close along when ...", not
-    "along with"); "one" -> "when" between an order and a condition ("sell 1 percent R is above -20"). Punctuation and times are kept; a written script rarely meets any of these."""
+    "along with"); "one" -> "when" between an order and a condition ("sell 1 percent R is above -20");
+    "with an" -> "within" before a number of bars ("with an eight trading days"); "set up" -> "setup" before
+    its number or after a determiner ("set up to, the trend rider" -> "setup 2"). Punctuation and times are kept; a written script rarely meets any of these."""
     out: list[Token] = []
     k = 0
     while k < len(tokens):
@@ -446,6 +455,23 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
               and not (nxt == "percent" and (after is None or not (len(after.text) == 1 and after.text.isalpha())))):
             # "sell 1 percent R is above minus 20", "cover one RSI crosses": "when" heard as "one"
             tok = Token("when", tok.start, tok.end, tok.segment, confidence=tok.confidence)
+        elif (word == "with" and nxt in ("an", "in") and after is not None and after.is_number
+              and k + 3 < len(tokens) and tokens[k + 3].text in _BAR_UNITS_HEARD):
+            # "if it hasn't come back with an eight trading days": "within" heard as two words
+            out.append(Token("within", tok.start, tokens[k + 1].end, tok.segment, confidence=tok.confidence))
+            k += 2
+            continue
+        elif word == "set" and nxt == "up" and (
+            (after is not None and (after.is_number or after.text in ("to", "too", "one", "two", "three", "four")))
+            or before in ("the", "this", "that", "my", "our", "your", "a", "each", "every", "first", "second")
+        ):
+            # "set up one, the snapback", "set up to, the trend rider", "the set up": the noun "setup"
+            out.append(Token("setup", tok.start, tokens[k + 1].end, tok.segment, confidence=tok.confidence))
+            k += 2
+            if after is not None and after.text in ("to", "too"):
+                out.append(Token("2", after.start, after.end, after.segment, 2.0, after.confidence))
+                k += 1
+            continue
         elif word == "along" and nxt not in ("with", "the", "this", "that", "and", "its", "their"):
             out.append(Token("a", tok.start, tok.end, tok.segment, confidence=tok.confidence))
             tok.text = "long"
@@ -461,7 +487,8 @@ def is_punctuated(transcript: Transcript) -> bool:
 
 def clauses(transcript: Transcript) -> list[Clause]:
     """The transcript cut into clauses: at sentence marks, and in unpunctuated speech before cue words."""
-    punctuated = is_punctuated(transcript)
+    whole_punctuated = is_punctuated(transcript)
+    punctuated = whole_punctuated
     out: list[Clause] = []
     sentence = 0
     paragraph = 0
@@ -479,6 +506,12 @@ def clauses(transcript: Transcript) -> list[Clause]:
 
     for seg in transcript.segments:
         tokens = repair_heard(tokenize_segment(seg))
+        # A recognizer that punctuates may still leave a long stretch without a single mark ("... the 200-day
+        # simple moving average The idea is a rubber band A strong stock ..."): that stretch is cut as
+        # unpunctuated speech is, at its cue words.
+        punctuated = whole_punctuated and not (
+            len(tokens) >= _UNMARKED_RUN and not any(t.text in SENTENCE_END or t.text == "," for t in tokens)
+        )
         run = 0
         cuts = _run_on_cuts(tokens) if punctuated else set()
         for at, tok in enumerate(tokens):
@@ -493,6 +526,15 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 run = 0
                 continue
             nxt = tokens[at + 1].text if at + 1 < len(tokens) else ""
+            if punctuated and current and current[-1].text == "," and any(
+                tuple(t.text for t in tokens[at : at + len(p)]) == p for p in _ASIDES
+            ):
+                flush(True)  # "I buy at the next open, as you can see right here, on the 15th ...": an example
+                run = 0
+            if (punctuated and current and current[-1].text == "," and tok.text in _HEADINGS
+                    and ((at + 1 < len(tokens) and tokens[at + 1].is_number) or nxt in _SPELLED_COUNTS)):
+                flush(True)  # "..., setup one, I call it the snapback": a heading run into the sentence before
+                run = 0
             if current and (current[-1].text, tok.text, nxt) in _FIXED:
                 pass  # "stop and reverse" is one name
             elif not punctuated and run >= _SHORT_CLAUSE and _starts_thought(current, tok, nxt):
@@ -514,8 +556,10 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 run = 0
             current.append(tok)
             run += 1
-        # A written script's segment is a sentence or line; a recognizer's segment border is a pause.
-        flush(True)
+        # A written script's segment is a sentence or line; a recognizer's segment border is a pause, except
+        # where it wrote a comma there: "when I see that second close, | I buy at the next open" goes on.
+        if not (punctuated and tokens and tokens[-1].text == ","):
+            flush(True)
         if not seg.text.strip():
             paragraph += 1
     return out

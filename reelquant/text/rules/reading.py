@@ -465,10 +465,12 @@ def read_lesson(transcript: Transcript) -> Reading:
             otherwise = "otherwise" in w[max(0, at - 3) : at]
             # "... below the 200-day | we do nothing": said in the clause before
             if at <= 2 and not otherwise:
+                # (not when that clause stayed out itself: "If it's below, I'm not buying. I'm not buying anything.")
                 flipped = [
                     (_negation(cond), pc, comp, True)
                     for cond, pc, comp, _ in pending
                     if pc.index == c.index - 1 and not cond.op.startswith("crosses")
+                    and not per_clause[pc.index][1].stay_out
                 ]
                 pending = [p for p in pending if p[1].index != c.index - 1] + flipped
             # "price has to be above it, and if it's under it I stand aside": only the "if" stretch is the
@@ -919,6 +921,8 @@ def _set_up_before(words: list[str], resolved: list[tuple[Comparison, Condition]
     the comparisons are a rule (but "the defaults: ..., and bands two deviations above it" sets up)."""
     said = [k for k, x in enumerate(words) if x in vocab.SETTING_WORDS]
     first = min(comp.start for comp, _ in resolved) if resolved else 0
+    if said and any(x in vocab.CONDITIONAL for x in words[max(said) : first]):
+        return True  # "twenty periods with the bands two ATRs out when a bar closes below the lower band"
     if not said or "," not in words[max(said) : first]:
         return False
     k = max(i for i in range(max(said), first) if words[i] == ",") + 1
@@ -1090,6 +1094,17 @@ _PARAM_UNITS = {
 }
 
 
+# Words whose number names a part of the lesson, never an indicator's setting.
+_NUMBERED = frozenset(["setup", "step", "module", "lesson", "rule", "unit", "chapter", "part", "number"])
+
+
+def _chart_period(w: list[str], at: int) -> bool:
+    """Whether the words from `at` say the chart's bar length ("-hour bars", "minute chart")."""
+    rest = [x for x in w[at : at + 3] if x != "-"]
+    return len(rest) >= 2 and rest[0] in ("minute", "minutes", "hour", "hourly", "day", "week") and rest[1] in (
+        "bars", "bar", "chart", "charts", "candles", "candle", "timeframe")
+
+
 def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
     """ "Settings is 10 and 3", "we set it to two periods", "twenty days, but two and a half standard
     deviations, not the usual two": numbers for the indicator the talk is about."""
@@ -1110,6 +1125,8 @@ def _settings_said(c: Clause, mentions: list[Mention], lesson: _Lesson) -> None:
         and (said_settings or unit_after(m) in _PARAM_UNITS)
         and (unit_after(m) in _PARAM_UNITS or not vocab.counts_things(w, m.start))  # "the two outer lines"
         and not vocab.said_running(w[m.end : m.end + 4])  # "for two sessions running" counts bars held
+        and not (m.start > 0 and w[m.start - 1] in _NUMBERED)  # "setup one, ... its default settings"
+        and not _chart_period(w, m.end)  # "on 1-hour bars, ... the Keltner channel": the chart's bars
     ]
     if not loose:
         return
