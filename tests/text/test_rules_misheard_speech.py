@@ -144,3 +144,15 @@ def test_a_long_stretch_without_a_mark_is_cut_like_unpunctuated_speech() -> None
                       "I am not buying anything. When the RSI drops below 30, I buy. I sell when the RSI is above 70.")
     got = [s.summary() for s in extract_specs(heard)]
     assert len(got) == 1 and "close < sma(200)" not in got[0] and "close > sma(200)" in got[0], got
+
+
+def test_a_pattern_defined_with_a_contraction_is_still_defined() -> None:
+    # "An inside bar's a day whose ..." as a recognizer writes it: "and inside bars a day whose ...".
+    rules = ("Yesterday must be an inside bar. Today closes above yesterday's high. Buy at the next open. Place a "
+             "stop one ATR from the entry price.")
+    heard = ("Definitions, and inside bars a day whose high is lower than the previous day's high, and whose low is "
+             "higher than the previous day's low. " + rules)
+    written = ("Definitions. An inside bar is a day whose high is lower than the previous day's high, and whose low "
+               "is higher than the previous day's low. " + rules)
+    assert _read(heard) == _read(written)
+    assert "high[1] < high[2]" in _read(written)[0]

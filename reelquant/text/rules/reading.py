@@ -977,8 +977,15 @@ def _negated_near(words: list[str], at: int) -> bool:
 
 
 def _defines(words: list[str]) -> tuple[str, ...] | None:
-    """The name a clause defines: "an inside bar is a day whose ..." -> ("inside", "bar")."""
+    """The name a clause defines: "an inside bar is a day whose ..." -> ("inside", "bar"); also as a recognizer
+    writes it contracted, "and inside bars a day whose ..." (an inside bar's a day)."""
     for i in range(len(words) - 4):
+        if words[i] in ("a", "an", "and") and (i < 2 or words[i - 1] == ",") and i < 4:  # "definitions, and ..."
+            for j in range(i + 2, min(i + 5, len(words) - 2)):
+                said = words[j]
+                if (said.endswith("'s") or (said.endswith("s") and len(said) > 3)) and words[j + 1] in ("a", "an") \
+                        and words[j + 2] in ("day", "bar", "candle", "week", "session"):
+                    return (*words[i + 1 : j], said[:-2] if said.endswith("'s") else said[:-1])
         if words[i] in ("a", "an") and i < 2:
             for j in range(i + 2, min(i + 5, len(words) - 2)):
                 if (
