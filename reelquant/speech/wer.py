@@ -20,6 +20,8 @@ from pathlib import Path
 _NORMALIZERS_MODULE = "_reelquant_whisper_normalizers"
 _INSTALL_HINT = "pip install openai-whisper --no-deps more-itertools regex"
 _CLAUSE_END = re.compile(r"(?<=[,;:.!?])\s+")
+# "%R", "%K": a percent sign that names a line, not a number's unit (the normalizer would drop it)
+_NAMED_PERCENT = re.compile(r"(?<!\d)%(?=[A-Za-z])")
 
 
 class NormalizerUnavailableError(RuntimeError):
@@ -63,6 +65,7 @@ def normalized_words(text: str) -> list[str]:
     "12, 26 and 9" is, where the normalizer over the whole text would read the year-like 1226.
     """
     normalize = english_normalizer()
+    text = _NAMED_PERCENT.sub("percent ", text)
     return [word for clause in _CLAUSE_END.split(text) for word in _join_spelled(normalize(clause).split())]
 
 
