@@ -141,7 +141,11 @@ def tokenize_segment(seg: Segment) -> list[Token]:
     lower: list[bool] = []  # whether each piece's letters were written in lower case
     for text, start, end, conf in _word_times(seg):
         low = text.lower().replace("’", "'")
-        for piece in _TOKEN.findall(low):
+        for n, piece in enumerate(_TOKEN.findall(low)):
+            if n == 0 and raw and raw[-1].text.isdigit() and re.fullmatch(r"\.\d+", piece):
+                # "1.5%" timed as the words "1" and ".5%": one number
+                raw[-1] = Token(raw[-1].text + piece, raw[-1].start, end, seg.id, confidence=raw[-1].confidence)
+                continue
             at = text.lower().find(piece)
             lower.append(piece.isalpha() and text[at : at + len(piece)].islower())
             piece = {"−": "-", "–": "-", "—": "-", "×": "x"}.get(piece, piece)
@@ -416,7 +420,8 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
     clause and ending it -> "step" ("set 4, the exit"); "along" -> "a long" ("close along when ...", not
     "along with"); "one" -> "when" between an order and a condition ("sell 1 percent R is above -20");
     "with an" -> "within" before a number of bars ("with an eight trading days"); "set up" -> "setup" before
-    its number or after a determiner ("set up to, the trend rider" -> "setup 2"). Punctuation and times are kept; a written script rarely meets any of these."""
+    its number or after a determiner ("set up to, the trend rider" -> "setup 2"); "in" -> "and" between a side
+    held and a condition ("if I am long in the plus DI crosses back under ..."). Punctuation and times are kept; a written script rarely meets any of these."""
     out: list[Token] = []
     k = 0
     while k < len(tokens):
@@ -462,7 +467,8 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             k += 2
             continue
         elif word == "set" and nxt == "up" and (
-            (after is not None and (after.is_number or after.text in ("to", "too", "one", "two", "three", "four")))
+            (after is not None and (after.is_number
+                                    or after.text in ("to", "too", "one", "two", "three", "four", "number", "#")))
             or before in ("the", "this", "that", "my", "our", "your", "a", "each", "every", "first", "second")
         ):
             # "set up one, the snapback", "set up to, the trend rider", "the set up": the noun "setup"
@@ -472,6 +478,11 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
                 out.append(Token("2", after.start, after.end, after.segment, 2.0, after.confidence))
                 k += 1
             continue
+        elif (word == "in" and before in ("long", "short") and len(out) > 1
+              and out[-2].text in ("i'm", "am", "we're", "are", "you're", "is", "it's")
+              and nxt in ("the", "a", "my", "price", "it") and _STATE_VERBS & set(_clause_rest(tokens, k))):
+            # "if I am long in the plus DI crosses back under the minus DI": "and" heard as "in"
+            tok.text = "and"
         elif word == "along" and nxt not in ("with", "the", "this", "that", "and", "its", "their"):
             out.append(Token("a", tok.start, tok.end, tok.segment, confidence=tok.confidence))
             tok.text = "long"

@@ -452,9 +452,11 @@ def read_lesson(transcript: Transcript) -> Reading:
             if kept:
                 marks.hedge = marks.story = False
                 resolved = kept
-        if not c.punctuated and marks.negated:
+        if marks.negated and (not c.punctuated or ("," in w and not any(a.negated for a in actions))):
             # without punctuation a negation reaches only its own stretch of words ("... you're in long
-            # that's it i don't short this"): keep the comparisons outside it
+            # that's it i don't short this"), and so in a sentence a recognizer ran on with commas ("I'm never
+            # going to be a bear, and when the nine crosses back under the 21, you're out"): keep the
+            # comparisons outside it
             kept = [(comp, cond) for comp, cond in resolved if not _negated_near(w, comp.at)]
             marks.negated = not kept and bool(resolved)
             resolved = kept
