@@ -156,3 +156,44 @@ def test_a_pattern_defined_with_a_contraction_is_still_defined() -> None:
                "is higher than the previous day's low. " + rules)
     assert _read(heard) == _read(written)
     assert "high[1] < high[2]" in _read(written)[0]
+
+
+@pytest.mark.parametrize(
+    ("heard", "written"),
+    [
+        # a reversal: the condition said before "I sell my long, and I go short" closes one side, opens the other
+        ("Daily chart. When the close crosses above the Supertrend line, I go long at the next open, when the "
+         "close crosses below the Supertrend line, I sell my long, and I go short, and when it crosses back above, "
+         "I cover the short and go long again.",
+         "Daily chart. When the close crosses above the Supertrend line, I go long at the next open. When the close "
+         "crosses below the Supertrend line, I sell my long and I go short. When it crosses back above, I cover the "
+         "short and go long again."),
+        # "above" heard as "but" where no clause can start
+        ("Daily chart. Buy when the close is below the lowest low of the last 7 days. The first day it closes but "
+         "the previous day's high, I'm out.",
+         "Daily chart. Buy when the close is below the lowest low of the last 7 days. The first day it closes above "
+         "the previous day's high, I'm out."),
+        # "both" counting the conditions that follow, not a subject
+        ("Daily chart. When I see both below the 200 day SMA and above the upper Bollinger band I sell short. I "
+         "cover when the close is below the middle band.",
+         "Daily chart. When I see both, below the 200 day SMA and above the upper Bollinger band, I sell short. I "
+         "cover when the close is below the middle band."),
+    ],
+)
+def test_speech_forms_of_a_rule_read_like_the_written_rule(heard: str, written: str) -> None:
+    assert _read(heard) == _read(written)
+    assert all(s.testable for s in extract_specs(transcript_from_text(written)))
+
+
+def test_a_correction_split_from_its_number_by_a_pause_still_corrects() -> None:
+    heard = _segments("Daily chart. Buy when the MFI is under 20. We sell when the MFI climbs back above 70, no sorry",
+                      "80, 80, I always mix those up.")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got == ["1d | long: entry mfi(14) < 20; exit mfi(14) > 80"], got
+
+
+def test_a_condition_cut_by_a_pause_goes_on_in_the_next_segment() -> None:
+    heard = _segments("Weekly chart. You buy when the CCI crosses back up above minus 100. You sell when the CCI",
+                      "crosses back down below plus 100.")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got == ["1w | long: entry cci(20) crosses_above -100; exit cci(20) crosses_below 100"], got

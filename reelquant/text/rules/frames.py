@@ -162,7 +162,9 @@ def find_actions(clause: Clause) -> list[Action]:
         elif word in ("buy", "buys") and "back" in w[i + 1 : i + 3]:
             part = "short.exit"  # "I buy back the short", "I buy it back"
         elif word in ("buy", "buys") or (
-            word == "long" and (prev in ("go", "get", "goes", "going", "enter") or n <= 3)
+            word == "long"
+            and (prev in ("go", "get", "goes", "going", "enter") or n <= 3)
+            and prev not in ("my", "your", "our", "the", "a", "his", "her", "their")  # "I sell my long": a position
         ):
             part = "long.entry"
         elif (
@@ -794,6 +796,15 @@ def _left_operand(w: list[str], mentions: list[Mention], k: int) -> Mention | No
         if k - 10 <= m.end - 1 <= k and m.is_operand and (best is None or m.end > best.end):
             best = m
     if best is None:
+        return None
+    # "both below the 200 and above the upper band": the 200 is what the first comparison was against, and the
+    # second shares its subject
+    lead = [x for x in w[max(0, best.start - 3) : best.start] if x not in ("the", "its", "a", "an", "their")]
+    if w[k - 1 : k] == ["and"] and best.end == k - 1 and lead and (lead[-1] in vocab.ABOVE or lead[-1] in vocab.BELOW):
+        return None
+    # "when I see both below the 200 and above the upper band": "both" counts the conditions that follow
+    if best.kind == "ref" and w[best.start] == "both" and best.end < len(w) and (
+            w[best.end] in vocab.ABOVE or w[best.end] in vocab.BELOW):
         return None
     # "the RSI closes below": the subject is the indicator, "closes" only the verb
     if (

@@ -367,6 +367,8 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
                 if (
                     words >= _RUN_ON_PART
                     and not (prev.is_number and nxt.is_number)
+                    # "above 70, no sorry, 80": a number taken back stays with what takes it back
+                    and not (prev.is_number and nxt.text in ("no", "sorry", "actually", "correction", "scratch"))
                     and nxt.text not in goes_on
                     and prev.text not in _AWAITS
                     # a refusal to trade keeps what it refuses
@@ -442,6 +444,10 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             (word == "about" and nxt and not tokens[k + 1].is_number and nxt not in ("to", "how", "it", "this")
              and not (after is not None and after.text in ("same", "level")))
             or (word == "a" and nxt == "but" and after is not None)
+            # "the first day it closes but the previous day's high": "above" heard as "but", where no clause
+            # can start ("but the previous day's high" has no verb of its own)
+            or (word == "but" and nxt in ("the", "its", "yesterday's")
+                and not _STATE_VERBS & set(_clause_rest(tokens, k)))
         ):
             if word == "a":
                 k += 1  # "a but" is one word heard as two
@@ -489,6 +495,14 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
         out.append(tok)
         k += 1
     return out
+
+
+def _unfinished(current: list[Token]) -> bool:
+    """Whether a clause stops inside the condition it opened ("you sell when the CCI"): a "when" / "if" with no
+    comparison word after it."""
+    words = [t.text for t in current]
+    cue = max((k for k, x in enumerate(words) if x in ("when", "if", "once", "whenever")), default=-1)
+    return cue >= 0 and len(words) - cue <= 6 and not _COMPARING & set(words[cue:])
 
 
 def is_punctuated(transcript: Transcript) -> bool:
@@ -569,7 +583,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
             run += 1
         # A written script's segment is a sentence or line; a recognizer's segment border is a pause, except
         # where it wrote a comma there: "when I see that second close, | I buy at the next open" goes on.
-        if not (punctuated and tokens and tokens[-1].text == ","):
+        if not (punctuated and tokens and (tokens[-1].text == "," or _unfinished(current))):
             flush(True)
         if not seg.text.strip():
             paragraph += 1

@@ -232,8 +232,8 @@ def read_lesson(transcript: Transcript) -> Reading:
     example_from: int | None = None
     example_words = 0
     told: set[int] = set()  # clauses inside a worked example or a habit given up
-    for c in cls:
-        _apply_corrections(c)
+    for k, c in enumerate(cls):
+        _apply_corrections(c, cls[k + 1] if k + 1 < len(cls) else None)
         actions = find_actions(c)
         claimed = {k for a in actions for k in range(a.at, a.end)}
         # the family the lesson names most, then the one named last before this clause
@@ -683,6 +683,12 @@ def read_lesson(transcript: Transcript) -> Reading:
             fits = [a for a in entry if side not in ("long", "short") or a.part.startswith(side)]
             if fits:
                 _add_rule(reading, setup, fits[0], cond, pc, comp, recap, per_clause[pc.index][1])
+                if pc.index >= c.index - 1 and not resolved:
+                    # "when the close crosses below the line | I sell my long, and I go short": a reversal,
+                    # the condition just said closes the one side as it opens the other
+                    for act in live:
+                        if act.part.endswith("exit") and act.at < fits[0].at:
+                            _add_rule(reading, setup, act, cond, pc, comp, recap, per_clause[pc.index][1])
             elif entry and side in ("long", "short"):
                 keep.append((cond, pc, comp, modal))  # "for short trades, ...": waits for the short entry
             elif not entry and not resolved and pc.index >= c.index - 1:
@@ -694,6 +700,10 @@ def read_lesson(transcript: Transcript) -> Reading:
         pending = keep
         # the action took conditions said before it ("... both true | i'm a buyer"): it is not waiting
         hungry = waiting if len(reading.rules) == rules_before else None
+        if not resolved and any(r.part == live[-1].part for r in reading.rules[rules_before:]):
+            # "when the close crosses above the line | I go long | when it crosses below | I sell": the action
+            # had its condition, so the "when" after it starts the next rule
+            last_action_clause = None
     # "Buy when the close crosses above the EMA. Do not buy when the RSI is above 70.": a filter said after
     # the entry, with no entry after it, belongs to the entry said before it
     left = []
@@ -1073,9 +1083,21 @@ _CORRECTION = frozenset(
 )
 
 
-def _apply_corrections(c: Clause) -> None:
-    """ "Seventy, no sorry, eighty" -> eighty: a number taken back goes, with the words taking it back."""
+def _apply_corrections(c: Clause, following: Clause | None = None) -> None:
+    """ "Seventy, no sorry, eighty" -> eighty: a number taken back goes, with the words taking it back; also
+    where a recognizer ended the sentence at the correction ("... above 70, no sorry | 80, 80, I always ...")."""
     toks = c.tokens
+    if following is not None and len(following.tokens) > 1 and following.tokens[0].is_number:
+        end = len(toks)
+        i = end - 1
+        while i >= 0 and toks[i].text in _CORRECTION:
+            i -= 1
+        taken_back = i >= 0 and toks[i].is_number and any(
+            t.text in ("no", "sorry", "mean", "actually", "correction", "scratch") for t in toks[i + 1 :])
+        if taken_back and end - i <= 6:
+            toks[i:] = [following.tokens.pop(0)]
+            while following.tokens and following.tokens[0].text == ",":
+                following.tokens.pop(0)
     i = 0
     while i < len(toks):
         if toks[i].is_number:
