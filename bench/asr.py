@@ -10,7 +10,7 @@ named ones.
 
 Audio: each script is spoken whole by each voice (reelquant.media.synth: festival, piper, espeak),
 converted to 16 kHz mono as the pipeline does (extract_audio) and cached under
-~/.cache/reelquant/asr-audio by sha256 of voice and text, so reruns skip synthesis; then put under each
+~/.cache/reelquant/asr-audio by sha256 of voice and what it says (speech_key), so reruns skip synthesis; then put under each
 background (reelquant.media.background: none, music-like chords, pink noise) at --snr dB (10) below the
 speech's active level. No video is made.
 
@@ -30,7 +30,6 @@ and eSpeak, RTF over all its rows.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -47,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from reelquant.media.audio import extract_audio  # noqa: E402
 from reelquant.media.background import BACKGROUNDS, mix_background  # noqa: E402
-from reelquant.media.synth import VOICES, synthesize_speech  # noqa: E402
+from reelquant.media.synth import VOICES, speech_key, synthesize_speech  # noqa: E402
 from reelquant.speech.engines import EngineUnavailableError, PocketsphinxEngine  # noqa: E402
 from reelquant.speech.wer import word_score  # noqa: E402
 from reelquant.speech.whisper import FasterWhisperEngine  # noqa: E402
@@ -112,7 +111,7 @@ def audio_cache_dir(override: str | None) -> Path:
 
 def spoken(text: str, voice: str, cache: Path) -> Path:
     """16 kHz mono WAV of `text` in `voice`, synthesized once and kept under `cache`."""
-    key = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()
+    key = speech_key(text, voice)
     out = cache / f"{key}.wav"
     if out.is_file():
         return out

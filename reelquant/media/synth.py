@@ -5,6 +5,7 @@ Used for the bundled samples and for tests, including deliberately broken inputs
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import math
 import re
@@ -69,6 +70,12 @@ def spoken_text(text: str) -> str:
 
     pattern = r"\b(" + "|".join(sorted(letters_only_acronyms(), key=len, reverse=True)) + r")(s?)\b"
     return re.sub(pattern, spell, text)
+
+
+def speech_key(text: str, voice: str) -> str:
+    """The sha256 of what `voice` is given to say for `text` (its spoken_text): the name under which spoken
+    audio is cached, so that a change in how acronyms are spelled re-voices the lessons it touches."""
+    return hashlib.sha256(f"{voice}\n{spoken_text(text)}".encode()).hexdigest()
 
 
 def synthesize_speech(text: str, out_wav: str | Path, voice: str = "festival") -> Path:

@@ -89,9 +89,9 @@ def labeled_lessons(label_dir: str | Path) -> list[Lesson]:
 
 def _lesson_folder(text: str, cache_dir: str | Path, voice: str) -> Path:
     """The cache folder of one script spoken by one voice (keyed by what the voice is given to say)."""
-    from reelquant.media.synth import spoken_text
+    from reelquant.media.synth import speech_key
 
-    return Path(cache_dir) / hashlib.sha256(f"{voice}\n{spoken_text(text)}".encode()).hexdigest()[:16]
+    return Path(cache_dir) / speech_key(text, voice)[:16]
 
 
 def lesson_video(text: str, cache_dir: str | Path, voice: str = DEFAULT_VOICE) -> tuple[Path, Path]:
