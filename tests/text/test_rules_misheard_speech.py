@@ -197,3 +197,22 @@ def test_a_condition_cut_by_a_pause_goes_on_in_the_next_segment() -> None:
                       "crosses back down below plus 100.")
     got = [s.summary() for s in extract_specs(heard)]
     assert got == ["1w | long: entry cci(20) crosses_above -100; exit cci(20) crosses_below 100"], got
+
+
+def test_a_correction_said_as_its_own_sentence_replaces_the_number() -> None:
+    heard = ("Daily chart. Buy when the close is above the 50 day SMA and the ADX is above 20. No, 25. Sell when the "
+             "close is below the 50 day SMA.")
+    written = ("Daily chart. Buy when the close is above the 50 day SMA and the ADX is above 25. Sell when the close "
+               "is below the 50 day SMA.")
+    assert _read(heard) == _read(written)
+
+
+@pytest.mark.parametrize(
+    ("heard", "kept"),
+    [
+        ("Daily chart. Price must close up of the highest high of the last 50 days, then I buy.", "above"),
+        ("Daily chart. It closes up at the high of the day, which is strength.", "up at the high"),
+    ],
+)
+def test_above_heard_as_two_words_is_read_back_only_before_a_line(heard: str, kept: str) -> None:
+    assert kept in _words(heard)

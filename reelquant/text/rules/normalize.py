@@ -343,6 +343,19 @@ def _refuses(part: list[Token], negations: frozenset[str]) -> bool:
     )
 
 
+def _consequence_follows(before: list[Token], after: list[Token]) -> bool:
+    """Whether a comma parts a condition from what to do on it: "if I am short and the minus DI crosses back
+    under the plus DI, | I close": the part before opens with "if" / "when" and compares, the part after
+    opens with a subject and an action."""
+    said = [t.text for t in before]
+    then = [t.text for t in after[:3]]
+    return (
+        bool(said) and said[0] in ("if", "when", "once", "whenever")
+        and bool(_COMPARING & set(said) or {"above", "below", "over", "under"} & set(said))
+        and len(then) >= 2 and then[0] in _SUBJECTS and then[1] in (*_ACTION_WORDS, "close", "cover", "go", "get")
+    )
+
+
 def _run_on_cuts(tokens: list[Token]) -> set[int]:
     """The commas a run-on sentence is cut at: a sentence of more than RUN_ON tokens is cut at each comma
     where one thought ends and the next begins: not inside a list of numbers, before what goes on with the
@@ -355,6 +368,7 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
     for end in [k for k, t in enumerate(tokens) if t.text in SENTENCE_END and not t.inner] + [len(tokens)]:
         if end - start > RUN_ON:
             words = 0
+            opened = start  # where the part before the comma opened
             for k in range(start, end - 1):
                 tok, nxt = tokens[k], tokens[k + 1]
                 if tok.text != ",":
@@ -373,16 +387,18 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
                     and prev.text not in _AWAITS
                     # a refusal to trade keeps what it refuses
                     and not _refuses(tokens[k + 1 : part], vocab.NEGATIONS)
+                    and not _consequence_follows(tokens[opened:k], tokens[k + 1 : part])
                 ):
                     cuts.add(k)
                     words = 0
+                    opened = k + 1
         start = end + 1
     return cuts
 
 
 # Words a recognizer writes for the trading word it heard, read back where only the trading word fits.
-_CROSSING_VERBS = frozenset(["cross", "crosses", "crossed", "crossing", "closes", "closed", "break", "breaks",
-                             "broke"])
+_CROSSING_VERBS = frozenset(["cross", "crosses", "crossed", "crossing", "close", "closes", "closed", "break",
+                             "breaks", "broke"])
 _COMPARING = frozenset(["above", "below", "over", "under", "cross", "crosses", "crossing", "break", "breaks",
                         "breakout"])
 _BUYERS = frozenset(["i", "we", "you", "they", "i'll", "we'll", "you'll", "then"])
@@ -444,13 +460,17 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             (word == "about" and nxt and not tokens[k + 1].is_number and nxt not in ("to", "how", "it", "this")
              and not (after is not None and after.text in ("same", "level")))
             or (word == "a" and nxt == "but" and after is not None)
+            # "price must close up of the highest high", "closes up at the Parabolic": "above" heard as two
+            # words (not "closes up at the high of the day", which says where it closed)
+            or (word == "up" and (nxt == "of" or (nxt == "at" and after is not None and after.text == "the"
+                                                   and k + 3 < len(tokens) and tokens[k + 3].text not in _BAR_FIELDS)))
             # "the first day it closes but the previous day's high": "above" heard as "but", where no clause
             # can start ("but the previous day's high" has no verb of its own)
             or (word == "but" and nxt in ("the", "its", "yesterday's")
                 and not _STATE_VERBS & set(_clause_rest(tokens, k)))
         ):
-            if word == "a":
-                k += 1  # "a but" is one word heard as two
+            if word in ("a", "up"):
+                k += 1  # "a but", "up of": one word heard as two
             out.append(Token("above", tok.start, tokens[k].end, tok.segment, confidence=tok.confidence))
             k += 1
             continue

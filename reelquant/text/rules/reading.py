@@ -223,6 +223,10 @@ def _evidence(c: Clause, i: int = 0, j: int | None = None) -> Evidence:
 def read_lesson(transcript: Transcript) -> Reading:
     """Every rule, stop and setting the lesson states, with provenance."""
     cls = clauses(transcript)
+    for k, c in enumerate(cls):
+        _apply_corrections(c, cls[k + 1] if k + 1 < len(cls) else None)
+    # a clause that was all correction ("No, 25.") gave its number to the one before it
+    cls = [replace(c, index=i) for i, c in enumerate(x for x in cls if x.tokens)]
     reading = Reading(clause_count=len(cls), word_count=transcript.word_count)
     lesson = _Lesson()
     # Pass 1: every mention, so settings said once (before or after) are known everywhere.
@@ -232,8 +236,7 @@ def read_lesson(transcript: Transcript) -> Reading:
     example_from: int | None = None
     example_words = 0
     told: set[int] = set()  # clauses inside a worked example or a habit given up
-    for k, c in enumerate(cls):
-        _apply_corrections(c, cls[k + 1] if k + 1 < len(cls) else None)
+    for c in cls:
         actions = find_actions(c)
         claimed = {k for a in actions for k in range(a.at, a.end)}
         # the family the lesson names most, then the one named last before this clause
@@ -1087,7 +1090,7 @@ def _apply_corrections(c: Clause, following: Clause | None = None) -> None:
     """ "Seventy, no sorry, eighty" -> eighty: a number taken back goes, with the words taking it back; also
     where a recognizer ended the sentence at the correction ("... above 70, no sorry | 80, 80, I always ...")."""
     toks = c.tokens
-    if following is not None and len(following.tokens) > 1 and following.tokens[0].is_number:
+    if following is not None and following.tokens and following.tokens[0].is_number:
         end = len(toks)
         i = end - 1
         while i >= 0 and toks[i].text in _CORRECTION:
@@ -1098,6 +1101,15 @@ def _apply_corrections(c: Clause, following: Clause | None = None) -> None:
             toks[i:] = [following.tokens.pop(0)]
             while following.tokens and following.tokens[0].text == ",":
                 following.tokens.pop(0)
+    if following is not None and toks and toks[-1].is_number:
+        # "... and the ADX is above 20. | No, 25. | ...": the next sentence takes the number back
+        j = 0
+        while j < len(following.tokens) and following.tokens[j].text in _CORRECTION:
+            j += 1
+        said = any(t.text in ("no", "sorry", "mean", "actually", "correction") for t in following.tokens[:j])
+        if said and 0 < j <= 4 and j < len(following.tokens) and following.tokens[j].is_number:
+            toks[-1] = following.tokens[j]
+            del following.tokens[: j + 1]
     i = 0
     while i < len(toks):
         if toks[i].is_number:
