@@ -216,3 +216,18 @@ def test_a_correction_said_as_its_own_sentence_replaces_the_number() -> None:
 )
 def test_above_heard_as_two_words_is_read_back_only_before_a_line(heard: str, kept: str) -> None:
     assert kept in _words(heard)
+
+
+def test_a_garbled_exit_invents_no_rule() -> None:
+    # Whisper base on the Festival-voiced RSI sample: "when ... climbs back above seventy" came out as "in ...
+    # climbs back up of 7G", and "above the entry" names the entry price. No exit is read, none is made up.
+    heard = _segments(
+        "This lesson is about buying pullbacks inside an uptrend. First, the trend filter, the daily close must be "
+        "above the 200-day simple moving average. If price is below that line, we do nothing. Second the trigger, "
+        "we use a very short RSI, the 2-period RSI. When the 2-period RSI falls below 10, the pullback is "
+        "stretched and that is our bisignal.",
+        "Both conditions must be true on the same day before we enter We sell in the 2-period RSI climbs back up "
+        "of 7G On top of that I set a take per off at 6% above the entry, whichever comes first Long only, daily "
+        "candles")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert not any("exit rsi(2) < 10" in g for g in got), got

@@ -690,7 +690,8 @@ def read_lesson(transcript: Transcript) -> Reading:
                     # "when the close crosses below the line | I sell my long, and I go short": a reversal,
                     # the condition just said closes the one side as it opens the other
                     for act in live:
-                        if act.part.endswith("exit") and act.at < fits[0].at:
+                        if ({act.part, fits[0].part} in ({"long.exit", "short.entry"}, {"short.exit", "long.entry"})
+                                and act.at < fits[0].at <= act.end + 5):  # the other side's exit, just before
                             _add_rule(reading, setup, act, cond, pc, comp, recap, per_clause[pc.index][1])
             elif entry and side in ("long", "short"):
                 keep.append((cond, pc, comp, modal))  # "for short trades, ...": waits for the short entry
