@@ -63,6 +63,12 @@ _BAR_FIELDS = frozenset([*(f for f in PRICE_FIELDS if f != "volume"), "range", "
 UNCLEAR_CONFIDENCE = 0.05
 _LONG_CLAUSE = 8  # tokens; unpunctuated runs longer than this are cut at cue words
 _UNMARKED_RUN = 3 * _LONG_CLAUSE  # tokens of a punctuated recognizer's segment with no mark: unpunctuated
+# Marks that end a clause in punctuated text (a sentence's, or a comma's part of one).
+_CLAUSE_MARKS = frozenset([*SENTENCE_END, ",", ":"])
+# Words that open a condition, which then waits for its comparison and its consequence.
+_CONDITION_CUES = frozenset(["when", "whenever", "if", "once"])
+# Words that take back the number said before them ("70, no sorry, 80", "20, I mean 25").
+TAKES_BACK = frozenset(["no", "sorry", "mean", "actually", "correction", "scratch"])
 
 
 @dataclass
@@ -350,9 +356,8 @@ def _consequence_follows(before: list[Token], after: list[Token]) -> bool:
     said = [t.text for t in before]
     then = [t.text for t in after[:3]]
     return (
-        bool(said) and said[0] in ("if", "when", "once", "whenever")
-        and bool(_COMPARING & set(said) or {"above", "below", "over", "under"} & set(said))
-        and len(then) >= 2 and then[0] in _SUBJECTS and then[1] in (*_ACTION_WORDS, "close", "cover", "go", "get")
+        bool(said) and said[0] in _CONDITION_CUES and bool(_COMPARING & set(said))
+        and len(then) >= 2 and then[0] in _SUBJECTS and then[1] in (*_ACTION_WORDS, "close", "go", "get")
     )
 
 
@@ -382,7 +387,7 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
                     words >= _RUN_ON_PART
                     and not (prev.is_number and nxt.is_number)
                     # "above 70, no sorry, 80": a number taken back stays with what takes it back
-                    and not (prev.is_number and nxt.text in ("no", "sorry", "actually", "correction", "scratch"))
+                    and not (prev.is_number and nxt.text in TAKES_BACK)
                     and nxt.text not in goes_on
                     and prev.text not in _AWAITS
                     # a refusal to trade keeps what it refuses
@@ -408,22 +413,22 @@ _COUNTED = frozenset(["percent", "atr", "atrs", "times", "standard", "consecutiv
 # After a comma these open an example or an aside, never the rest of a rule.
 _ASIDES = (("as", "you", "can", "see"), ("for", "example"), ("for", "instance"), ("look", "at"), ("here's", "one"),
            ("here", "is", "one"))
-_HEADINGS = frozenset(["setup", "step", "module", "lesson", "rule"])
+# Headings said with a number: "setup one", "step 4" (the number names a part of the lesson).
+NUMBERED_HEADINGS = frozenset(["setup", "step", "module", "lesson", "rule"])
 _SPELLED_COUNTS = frozenset(["one", "two", "three", "four", "five", "six", "seven"])
-_BAR_UNITS_HEARD = frozenset(["day", "days", "bar", "bars", "trading", "sessions", "weeks", "hours", "candles"])
 _ORDERS = frozenset(["buy", "sell", "sells", "cover", "covers", "short", "exit", "exits"])
 _STATE_VERBS = frozenset(["is", "crosses", "closes", "rises", "falls", "drops", "moves", "goes", "gets", "turns",
                           "reaches", "hits"])
 
 
 def _clause_start(tokens: list[Token], k: int) -> bool:
-    return k == 0 or tokens[k - 1].text in (",", ".", ":", ";", "!", "?")
+    return k == 0 or tokens[k - 1].text in _CLAUSE_MARKS
 
 
 def _clause_rest(tokens: list[Token], k: int) -> list[str]:
     rest = []
     for t in tokens[k + 1 :]:
-        if t.text in (",", ".", ":", ";", "!", "?"):
+        if t.text in _CLAUSE_MARKS:
             break
         rest.append(t.text)
     return rest
@@ -439,7 +444,10 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
     "along with"); "one" -> "when" between an order and a condition ("sell 1 percent R is above -20");
     "with an" -> "within" before a number of bars ("with an eight trading days"); "set up" -> "setup" before
     its number or after a determiner ("set up to, the trend rider" -> "setup 2"); "in" -> "and" between a side
-    held and a condition ("if I am long in the plus DI crosses back under ..."). Punctuation and times are kept; a written script rarely meets any of these."""
+    held and a condition ("if I am long in the plus DI crosses back under ..."). Punctuation and times are kept;
+    a written script rarely meets any of these."""
+    from reelquant.text.rules import vocab  # vocab reads the registry with this module's tokenizer
+
     out: list[Token] = []
     k = 0
     while k < len(tokens):
@@ -479,7 +487,7 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             value = 4.0 if word == "for" else 2.0
             tok = Token(f"{value:g}", tok.start, tok.end, tok.segment, value, tok.confidence)
         elif (word == "set" and _clause_start(tokens, k) and k + 1 < len(tokens) and tokens[k + 1].is_number
-              and (after is None or after.text in (",", ".", ":", ";"))):
+              and (after is None or after.text in _CLAUSE_MARKS)):
             tok.text = "step"
         elif (before in _ORDERS and tok.is_number and tok.value == 1 and nxt not in ("of", "")
               and _STATE_VERBS & set(_clause_rest(tokens, k)[:5])
@@ -487,7 +495,7 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             # "sell 1 percent R is above minus 20", "cover one RSI crosses": "when" heard as "one"
             tok = Token("when", tok.start, tok.end, tok.segment, confidence=tok.confidence)
         elif (word == "with" and nxt in ("an", "in") and after is not None and after.is_number
-              and k + 3 < len(tokens) and tokens[k + 3].text in _BAR_UNITS_HEARD):
+              and k + 3 < len(tokens) and tokens[k + 3].text in vocab.BAR_UNITS):
             # "if it hasn't come back with an eight trading days": "within" heard as two words
             out.append(Token("within", tok.start, tokens[k + 1].end, tok.segment, confidence=tok.confidence))
             k += 2
@@ -521,7 +529,7 @@ def _unfinished(current: list[Token]) -> bool:
     """Whether a clause stops inside the condition it opened ("you sell when the CCI"): a "when" / "if" with no
     comparison word after it."""
     words = [t.text for t in current]
-    cue = max((k for k, x in enumerate(words) if x in ("when", "if", "once", "whenever")), default=-1)
+    cue = max((k for k, x in enumerate(words) if x in _CONDITION_CUES), default=-1)
     return cue >= 0 and len(words) - cue <= 6 and not _COMPARING & set(words[cue:])
 
 
@@ -555,7 +563,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
         # simple moving average The idea is a rubber band A strong stock ..."): that stretch is cut as
         # unpunctuated speech is, at its cue words.
         punctuated = whole_punctuated and not (
-            len(tokens) >= _UNMARKED_RUN and not any(t.text in SENTENCE_END or t.text == "," for t in tokens)
+            len(tokens) >= _UNMARKED_RUN and not any(t.text in _CLAUSE_MARKS for t in tokens)
         )
         run = 0
         cuts = _run_on_cuts(tokens) if punctuated else set()
@@ -576,7 +584,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
             ):
                 flush(True)  # "I buy at the next open, as you can see right here, on the 15th ...": an example
                 run = 0
-            if (punctuated and current and current[-1].text == "," and tok.text in _HEADINGS
+            if (punctuated and current and current[-1].text == "," and tok.text in NUMBERED_HEADINGS
                     and ((at + 1 < len(tokens) and tokens[at + 1].is_number) or nxt in _SPELLED_COUNTS)):
                 flush(True)  # "..., setup one, I call it the snapback": a heading run into the sentence before
                 run = 0

@@ -26,7 +26,14 @@ from reelquant.text.rules.frames import (
     stay_out_at,
     story_cues,
 )
-from reelquant.text.rules.normalize import UNCLEAR_CONFIDENCE, Clause, clauses, render
+from reelquant.text.rules.normalize import (
+    NUMBERED_HEADINGS,
+    TAKES_BACK,
+    UNCLEAR_CONFIDENCE,
+    Clause,
+    clauses,
+    render,
+)
 from reelquant.text.rules.operands import Mention, find_mentions, split_fits
 from reelquant.text.rules.stops import (
     StopFrame,
@@ -1097,7 +1104,7 @@ def _apply_corrections(c: Clause, following: Clause | None = None) -> None:
         while i >= 0 and toks[i].text in _CORRECTION:
             i -= 1
         taken_back = i >= 0 and toks[i].is_number and any(
-            t.text in ("no", "sorry", "mean", "actually", "correction", "scratch") for t in toks[i + 1 :])
+            t.text in TAKES_BACK for t in toks[i + 1 :])
         if taken_back and end - i <= 6:
             toks[i:] = [following.tokens.pop(0)]
             while following.tokens and following.tokens[0].text == ",":
@@ -1107,7 +1114,7 @@ def _apply_corrections(c: Clause, following: Clause | None = None) -> None:
         j = 0
         while j < len(following.tokens) and following.tokens[j].text in _CORRECTION:
             j += 1
-        said = any(t.text in ("no", "sorry", "mean", "actually", "correction") for t in following.tokens[:j])
+        said = any(t.text in TAKES_BACK for t in following.tokens[:j])
         if said and 0 < j <= 4 and j < len(following.tokens) and following.tokens[j].is_number:
             toks[-1] = following.tokens[j]
             del following.tokens[: j + 1]
@@ -1117,7 +1124,7 @@ def _apply_corrections(c: Clause, following: Clause | None = None) -> None:
             j = i + 1
             said = False
             while j < len(toks) and toks[j].text in _CORRECTION:
-                said = said or toks[j].text in ("no", "sorry", "mean", "actually", "correction", "scratch")
+                said = said or toks[j].text in TAKES_BACK
                 j += 1
             if said and j < len(toks) and toks[j].is_number and j - i <= 6:
                 del toks[i:j]
@@ -1139,7 +1146,7 @@ _PARAM_UNITS = {
 
 
 # Words whose number names a part of the lesson, never an indicator's setting.
-_NUMBERED = frozenset(["setup", "step", "module", "lesson", "rule", "unit", "chapter", "part", "number"])
+_NUMBERED = NUMBERED_HEADINGS | {"unit", "chapter", "part", "number"}
 
 
 def _chart_period(w: list[str], at: int) -> bool:
