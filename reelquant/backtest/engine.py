@@ -338,6 +338,10 @@ def _simulate(df: pd.DataFrame, signals: Signals, config: BacktestConfig,
     """One vectorbt simulation over bars [lo, hi): one column, or one per plan when the signals are frames."""
     import vectorbt as vbt  # heavy import (numba), only paid when a backtest runs
 
+    from reelquant.backtest.kernel_cache import cache_vectorbt_simulation
+
+    cache_vectorbt_simulation()
+
     seg = df.iloc[lo:hi]
     single = isinstance(plans, StopPlan)
     plan_list = [plans] if isinstance(plans, StopPlan) else list(plans)
