@@ -15,6 +15,7 @@ vectorbt source, starts a new entry; nothing stale is loaded.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -70,3 +71,33 @@ def cache_vectorbt_simulation() -> None:
 
     for name in VECTORBT_SIMULATIONS:
         enable_stable_cache(getattr(portfolio_nb, name))
+
+
+def cache_stats() -> dict[str, tuple[int, int]]:
+    """Each loop's cache hits and misses (compilations) in this process."""
+    import vectorbt.portfolio.nb as portfolio_nb
+
+    stats = {name: getattr(portfolio_nb, name).stats for name in VECTORBT_SIMULATIONS}
+    return {name: (sum(s.cache_hits.values()), sum(s.cache_misses.values())) for name, s in stats.items()}
+
+
+def warm_up() -> dict[str, tuple[int, int]]:
+    """Compile both loops into the cache with a backtest each on the bundled sample (an image build runs this,
+    so a run container starts with them compiled). Returns `cache_stats()`."""
+    from reelquant.backtest.data import bundled_sample_path, load_ohlcv
+    from reelquant.backtest.engine import run_backtest
+    from reelquant.strategy.spec import Condition, ConditionSet, Operand, Side, Stops, StrategySpec
+
+    def sma(window: int) -> Operand:
+        return Operand(indicator="sma", params={"window": window})
+
+    rule = Side(entry=ConditionSet.of("all", [Condition(left=sma(10), op="crosses_above", right=sma(30))]),
+                exit=ConditionSet.of("any", [Condition(left=sma(10), op="crosses_below", right=sma(30))]))
+    bars = load_ohlcv(bundled_sample_path())
+    for stops in (Stops(), Stops(stop_loss_pct=0.05, take_profit_pct=0.1, max_bars_held=20)):
+        run_backtest(StrategySpec(testable=True, name="warm-up", long=rule, stops=stops), bars)
+    return cache_stats()
+
+
+if __name__ == "__main__":
+    print(json.dumps(warm_up()))

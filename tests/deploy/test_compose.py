@@ -75,6 +75,11 @@ def test_dockerfile_targets_and_user() -> None:
     targets = re.findall(r"^FROM \S+ AS (\w+)", text, flags=re.M)
     assert {"cpu", "cuda"} <= set(targets)
     assert re.search(r"^USER reelquant$", text, flags=re.M)
+    # Each image compiles vectorbt's simulation loops once, as the user its runs are, into a cache it owns.
+    for target in re.split(r"^FROM ", text, flags=re.M)[2:]:
+        user_at = target.index("USER reelquant")
+        assert target.index("RUN python -m reelquant.backtest.kernel_cache") > user_at, target[:40]
+    assert "NUMBA_CACHE_DIR=/opt/numba-cache" in text and "chown -R reelquant:reelquant" in text
     assert "requirements.lock" in text and (REPO / "requirements.lock").is_file()
     for lock in re.findall(r"^COPY (requirements[\w-]*\.lock)", text, flags=re.M):
         pinned = [line for line in (REPO / lock).read_text().splitlines() if line and not line.startswith("#")]
