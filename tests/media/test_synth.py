@@ -22,6 +22,12 @@ def test_synthesize_speech_writes_audible_wav(voice: str, tmp_path: Path) -> Non
     assert sum(e - s for s, e in info.regions) > 0.6 * duration
 
 
+def test_piper_speaks_a_text_the_same_way_every_time(tmp_path: Path) -> None:
+    text = "Sell short at the next open. Step four, the stop."
+    takes = [synthesize_speech(text, tmp_path / f"take{i}.wav", voice="piper").read_bytes() for i in range(2)]
+    assert takes[0] == takes[1]
+
+
 def test_unknown_voice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown voice"):
         synthesize_speech("hello", tmp_path / "x.wav", voice="robot")
