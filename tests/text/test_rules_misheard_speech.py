@@ -231,3 +231,15 @@ def test_a_garbled_exit_invents_no_rule() -> None:
         "candles")
     got = [s.summary() for s in extract_specs(heard)]
     assert not any("exit rsi(2) < 10" in g for g in got), got
+
+
+def test_a_short_said_no_to_does_not_make_the_entry_a_short() -> None:
+    # A run-on as Whisper writes it: "you're in" takes the side said in the clause, and "I don't short this"
+    # says which side it is not.
+    got = _read("We use the 9 EMA and the 21 EMA on the hourly chart. Okay, here's the play, when the 9 crosses "
+                "above the 21 you're in, long, that's it, that's the entry, I don't short this, I'm not a bear. "
+                "And when the 9 crosses back under the 21, you're out.")
+    assert got == ["1h | long: entry ema(9) crosses_above ema(21); exit ema(9) crosses_below ema(21)"], got
+    shorted = _read("Hourly chart. When the 9 EMA crosses below the 21 EMA you're in short. When it crosses back "
+                    "above, you're out.")
+    assert shorted and shorted[0].startswith("1h | short: entry ema(9) crosses_below ema(21)"), shorted

@@ -290,7 +290,11 @@ def _starts_name(words: list[str], k: int) -> bool:
 
 
 def _short_context(words: list[str]) -> bool:
-    return "short" in words and ("sell" not in words or "short" in words[words.index("sell") :])
+    """Whether "you're in" enters a short: a "short" said in the clause, not one said no to ("when the 9 crosses
+    above the 21 you're in, long, I don't short this")."""
+    shorts = [i for i, x in enumerate(words)
+              if x == "short" and not any(vocab.negates(words, j) for j in range(max(0, i - 2), i))]
+    return bool(shorts) and ("sell" not in words or shorts[-1] > words.index("sell"))
 
 
 _RECAP = (
