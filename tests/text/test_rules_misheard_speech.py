@@ -243,3 +243,25 @@ def test_a_short_said_no_to_does_not_make_the_entry_a_short() -> None:
     shorted = _read("Hourly chart. When the 9 EMA crosses below the 21 EMA you're in short. When it crosses back "
                     "above, you're out.")
     assert shorted and shorted[0].startswith("1h | short: entry ema(9) crosses_below ema(21)"), shorted
+
+
+@pytest.mark.parametrize(
+    ("said", "clauses_said"),
+    [
+        # a whole rule, then the other side or a new condition: the next rule begins at the comma
+        ("When a bar closes back above the middle line, I'm out, and the short is the mirror image, a close above "
+         "the upper band.",
+         "when a bar closes back above the middle line , i'm out | and the short is the mirror image , a close above "
+         "the upper band"),
+        ("When the RSI is under 30, I buy, and when it gets above 70, I sell.",
+         "when the rsi is under 30 , i buy | and when it gets above 70 , i sell"),
+        # a further condition of the same rule stays with it
+        ("When the close is above the band, I buy, and the RSI must be under 30 too.",
+         "when the close is above the band , i buy , and the rsi must be under 30 too"),
+        # no condition before the action: nothing ends
+        ("I buy the open, and the short side is for another day.",
+         "i buy the open , and the short side is for another day"),
+    ],
+)
+def test_a_comma_after_a_whole_rule_begins_the_next(said: str, clauses_said: str) -> None:
+    assert _words(said) == clauses_said

@@ -361,6 +361,31 @@ def _consequence_follows(before: list[Token], after: list[Token]) -> bool:
     )
 
 
+_JOINS = frozenset(["and", "but", "so", "then"])
+_SIDE_NAMES = frozenset(["long", "longs", "short", "shorts"])
+
+
+def _rule_done(current: list[Token], after: list[Token]) -> bool:
+    """Whether a comma ends a whole rule and what follows begins the next: "when a bar closes back above the
+    middle, I'm out, | and the short is the mirror image, ...". The clause so far opens a condition and its last
+    part is what to do on it (a subject and an action, "I'm out", "I buy the next bar"); the next part joins on
+    with "and" / "but" / "so" / "then" and either sets a new condition ("and when ...") or turns to a side
+    ("and the short is ...", "and for shorts ..."), never a further condition of the same rule ("and the RSI
+    must be under 30")."""
+    said = [t.text for t in current]
+    if not (_CONDITION_CUES & set(said)) or not after or after[0].text not in _JOINS:
+        return False
+    last = said[len(said) - said[::-1].index(",") :] if "," in said else said
+    if not (len(last) >= 2 and last[0] in _SUBJECTS and _ACTION_WORDS & set(last[1:4])):
+        return False
+    part = [t.text for t in after[1:]]
+    part = part[: part.index(",")] if "," in part else part
+    # the side as what the part is about ("the short is", "for shorts", "on the short side"), not a position
+    # the same rule goes on with ("and I hold that short until ...")
+    return bool(part) and (part[0] in _CONDITION_CUES
+                           or (part[0] not in _SUBJECTS and bool(_SIDE_NAMES & set(part[:3]))))
+
+
 def _run_on_cuts(tokens: list[Token]) -> set[int]:
     """The commas a run-on sentence is cut at: a sentence of more than RUN_ON tokens is cut at each comma
     where one thought ends and the next begins: not inside a list of numbers, before what goes on with the
@@ -576,6 +601,10 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 continue
             if at in cuts:
                 flush(True)
+                run = 0
+                continue
+            if punctuated and tok.text == "," and _rule_done(current, tokens[at + 1 :]):
+                flush(True)  # "..., I'm out, | and the short is the mirror image": the next rule begins
                 run = 0
                 continue
             nxt = tokens[at + 1].text if at + 1 < len(tokens) else ""
