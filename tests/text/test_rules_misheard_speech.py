@@ -265,3 +265,44 @@ def test_a_short_said_no_to_does_not_make_the_entry_a_short() -> None:
 )
 def test_a_comma_after_a_whole_rule_begins_the_next(said: str, clauses_said: str) -> None:
     assert _words(said) == clauses_said
+
+
+KELTNER_ENTRIES = ("Daily chart. We use the Keltner channel, 20 periods and a multiple of 2. Step 2, the long entry: the "
+                   "close is above the upper Keltner line, buy at the next open. Step 3, the short entry: the close is "
+                   "below the lower Keltner line, sell short at the next open. ")
+KELTNER_READ = ["1d | long: entry close > keltner_upper(20,2); exit close < keltner_middle(20,2) | short: entry "
+                "close < keltner_lower(20,2); exit close > keltner_middle(20,2)"]
+
+
+@pytest.mark.parametrize(
+    "exits",
+    [
+        # both exits said as orders, in sentences of their own
+        "Close a long when the price closes below the middle line. Close a short when the price closes above the "
+        "middle line.",
+        # one run-on, as Whisper writes it, ending on a comma: each order with its condition is a rule
+        "Step 4, the exit, close a long when the price closes below the middle line of the Keltner channel, close "
+        "a short when the price closes above the middle line,",
+    ],
+)
+def test_close_a_side_is_that_sides_exit(exits: str) -> None:
+    assert _read(KELTNER_ENTRIES + exits) == KELTNER_READ
+
+
+@pytest.mark.parametrize(
+    ("said", "closed"),
+    [
+        ("close a long when it drops", ("long", 2)),
+        ("and , close the shorts", ("short", 4)),
+        ("close longs at the open", ("long", 1)),
+        ("close above the band", None),  # the bar's close
+        ("the close is above a long line", None),
+        ("a close a long way off", None),  # not opening a clause or a part of it
+    ],
+)
+def test_close_is_an_order_only_before_a_side(said: str, closed: tuple[str, int] | None) -> None:
+    from reelquant.text.rules.frames import _closed_side
+
+    words = said.split()
+    at = words.index("close")
+    assert _closed_side(words, at) == closed

@@ -146,11 +146,21 @@ def find_actions(clause: Clause) -> list[Action]:
     w = clause.words
     out: list[Action] = []
     n = len(w)
+    consumed: set[int] = set()  # words read with an action before them ("close a long": the side closed)
     for i, word in enumerate(w):
         nxt = w[i + 1] if i + 1 < n else ""
         prev = w[i - 1] if i > 0 else ""
         part = None
         end = i + 1
+        if i in consumed:
+            continue
+        closed = _closed_side(w, i)
+        if closed is not None:
+            # "close a long when ...", "close the short when ...": that side's exit, said as an order
+            side, at = closed
+            out.append(Action(f"{side}.exit", i, at + 1, False))
+            consumed.add(at)
+            continue
         if word in ("stay", "stays", "hold", "holds", "keep", "remain") and "until" in w[i + 1 : i + 5]:
             # "I stay long until the +DI crosses back below the -DI": the exit of that side
             until = w.index("until", i + 1)
@@ -287,6 +297,19 @@ def _starts_name(words: list[str], k: int) -> bool:
     """Whether an indicator's name starts at `k` ("short RSI", "short moving average")."""
     table = vocab.phrases()
     return any(tuple(words[k : k + n]) in table for n in range(1, vocab.max_phrase_len() + 1))
+
+
+def _closed_side(words: list[str], i: int) -> tuple[str, int] | None:
+    """"close a long", "close the short", "close longs" opening a clause or a part of it: the side the order
+    closes and where its name is; None for any other "close" ("the close is above", "close above the band")."""
+    if words[i] != "close" or not (i == 0 or words[i - 1] in (",", "and", "then", "so", ":")):
+        return None
+    at = i + 1
+    if at < len(words) and words[at] in ("a", "the", "my", "your", "our", "any", "all", "that"):
+        at += 1
+    if at < len(words) and words[at] in ("long", "longs", "short", "shorts"):
+        return words[at].rstrip("s"), at
+    return None
 
 
 def _short_context(words: list[str]) -> bool:

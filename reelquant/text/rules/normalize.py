@@ -366,24 +366,30 @@ _SIDE_NAMES = frozenset(["long", "longs", "short", "shorts"])
 
 
 def _rule_done(current: list[Token], after: list[Token]) -> bool:
-    """Whether a comma ends a whole rule and what follows begins the next: "when a bar closes back above the
-    middle, I'm out, | and the short is the mirror image, ...". The clause so far opens a condition and its last
-    part is what to do on it (a subject and an action, "I'm out", "I buy the next bar"); the next part joins on
-    with "and" / "but" / "so" / "then" and either sets a new condition ("and when ...") or turns to a side
-    ("and the short is ...", "and for shorts ..."), never a further condition of the same rule ("and the RSI
-    must be under 30")."""
+    """Whether a comma ends a whole rule and what follows begins the next. Either the clause so far opens a
+    condition and its last part is what to do on it (a subject and an action: "when a bar closes back above the
+    middle, I'm out, | and the short is the mirror image"), and the next part joins on with "and" / "but" /
+    "so" / "then" and sets a new condition ("and when ...") or turns to a side ("and the short is ...", "and for
+    shorts ..."), never a further condition of the same rule ("and the RSI must be under 30"); or the clause
+    holds an action and a condition and the next part is an order with its own condition ("close a long when
+    ..., | close a short when ...")."""
     said = [t.text for t in current]
-    if not (_CONDITION_CUES & set(said)) or not after or after[0].text not in _JOINS:
+    part = [t.text for t in after]
+    part = part[: part.index(",")] if "," in part else part
+    if not part or not _CONDITION_CUES & set(said):
+        return False
+    if part[0] in _ORDERS or (part[0] == "close" and _SIDE_NAMES & set(part[1:3])):
+        return bool(_ACTION_WORDS & set(said)) and bool(_CONDITION_CUES & set(part[1:5]))
+    if part[0] not in _JOINS:
         return False
     last = said[len(said) - said[::-1].index(",") :] if "," in said else said
     if not (len(last) >= 2 and last[0] in _SUBJECTS and _ACTION_WORDS & set(last[1:4])):
         return False
-    part = [t.text for t in after[1:]]
-    part = part[: part.index(",")] if "," in part else part
+    rest = part[1:]
     # the side as what the part is about ("the short is", "for shorts", "on the short side"), not a position
     # the same rule goes on with ("and I hold that short until ...")
-    return bool(part) and (part[0] in _CONDITION_CUES
-                           or (part[0] not in _SUBJECTS and bool(_SIDE_NAMES & set(part[:3]))))
+    return bool(rest) and (rest[0] in _CONDITION_CUES
+                           or (rest[0] not in _SUBJECTS and bool(_SIDE_NAMES & set(rest[:3]))))
 
 
 def _run_on_cuts(tokens: list[Token]) -> set[int]:
@@ -644,4 +650,5 @@ def clauses(transcript: Transcript) -> list[Clause]:
             flush(True)
         if not seg.text.strip():
             paragraph += 1
+    flush(True)  # the last segment may end on a comma: what it says is still a clause
     return out
