@@ -306,3 +306,19 @@ def test_close_is_an_order_only_before_a_side(said: str, closed: tuple[str, int]
     words = said.split()
     at = words.index("close")
     assert _closed_side(words, at) == closed
+
+
+@pytest.mark.parametrize(
+    ("said", "clauses_said"),
+    [
+        ("The close must be above the 40 week average, daily traders use the 200 day step 2, the entry, buy when "
+         "the MACD crosses above 0.",
+         "the close must be above the 40 week average , daily traders use the 200 day | step 2 , the entry , buy "
+         "when the macd crosses above 0"),
+        # a heading talked about stays where it is
+        ("We covered this in lesson 3, so the stop is the same.",
+         "we covered this in lesson 3 , so the stop is the same"),
+    ],
+)
+def test_a_numbered_heading_with_its_own_mark_begins_a_clause(said: str, clauses_said: str) -> None:
+    assert _words(said) == clauses_said

@@ -141,3 +141,14 @@ def test_a_number_the_recognizer_barely_heard_is_not_taken(confidence: float, te
         assert spec.stops.take_profit_pct == 2.0
     else:
         assert any("could not be read" in r for r in spec.unsupported), spec.unsupported
+
+
+@pytest.mark.parametrize(("again", "testable"), [("forty", True), ("fifty", False)])
+def test_an_unsure_number_the_clause_says_clearly_too_is_taken(again: str, testable: bool) -> None:
+    # "above the forty week average forty weeks is about a year": the second, unsure forty repeats the first
+    said = (f"weekly chart we buy when the close is above the forty week simple moving average {again} weeks "
+            "is about a year we sell when the close is below the forty week simple moving average")
+    words = [(w, 0.02 if k == 15 else 0.95) for k, w in enumerate(said.split())]
+    assert said.split()[15] == again
+    spec = extract_specs(_heard_with_confidence(words))[0]
+    assert spec.testable is testable, spec.unsupported

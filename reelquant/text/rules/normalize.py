@@ -446,6 +446,8 @@ _ASIDES = (("as", "you", "can", "see"), ("for", "example"), ("for", "instance"),
            ("here", "is", "one"))
 # Headings said with a number: "setup one", "step 4" (the number names a part of the lesson).
 NUMBERED_HEADINGS = frozenset(["setup", "step", "module", "lesson", "rule"])
+# Words before such a heading that make it a thing talked about ("as in lesson 3, ...", "that setup 2, ...").
+_HEADING_OBJECT = frozenset(["in", "of", "from", "to", "at", "for", "the", "this", "that", "my", "our", "your"])
 _SPELLED_COUNTS = frozenset(["one", "two", "three", "four", "five", "six", "seven"])
 _ORDERS = frozenset(["buy", "sell", "sells", "cover", "covers", "short", "exit", "exits"])
 _STATE_VERBS = frozenset(["is", "crosses", "closes", "rises", "falls", "drops", "moves", "goes", "gets", "turns",
@@ -619,8 +621,14 @@ def clauses(transcript: Transcript) -> list[Clause]:
             ):
                 flush(True)  # "I buy at the next open, as you can see right here, on the 15th ...": an example
                 run = 0
-            if (punctuated and current and current[-1].text == "," and tok.text in NUMBERED_HEADINGS
-                    and ((at + 1 < len(tokens) and tokens[at + 1].is_number) or nxt in _SPELLED_COUNTS)):
+            numbered = tok.text in NUMBERED_HEADINGS and (
+                (at + 1 < len(tokens) and tokens[at + 1].is_number) or nxt in _SPELLED_COUNTS)
+            if punctuated and current and numbered and (
+                current[-1].text == ","
+                # "... that daily traders use step 2, the entry, ...": a heading with its own mark after it
+                or (at + 2 < len(tokens) and tokens[at + 2].text in _CLAUSE_MARKS
+                    and current[-1].text not in _HEADING_OBJECT)
+            ):
                 flush(True)  # "..., setup one, I call it the snapback": a heading run into the sentence before
                 run = 0
             if current and (current[-1].text, tok.text, nxt) in _FIXED:

@@ -349,10 +349,15 @@ def read_lesson(transcript: Transcript) -> Reading:
         # stops
         kinds = stop_words(w)
         ctx = stop_context[1] if stop_context and c.index - stop_context[0] <= 2 else None
+        # a number the recognizer was unsure of, unless the clause says the same number clearly too ("the 40
+        # week average, 40 weeks is roughly ...": the second 40 repeats the first)
+        clear = {t.value for t in c.tokens
+                 if t.is_number and (t.confidence is None or t.confidence >= UNCLEAR_CONFIDENCE)}
         unclear = [
             t.text
             for t in c.tokens
             if t.is_number and t.confidence is not None and t.confidence < UNCLEAR_CONFIDENCE
+            and t.value not in clear
         ]
         found, no_stop = read_stops(c, mentions, ctx)
         if no_stop:
