@@ -322,3 +322,17 @@ def test_close_is_an_order_only_before_a_side(said: str, closed: tuple[str, int]
 )
 def test_a_numbered_heading_with_its_own_mark_begins_a_clause(said: str, clauses_said: str) -> None:
     assert _words(said) == clauses_said
+
+
+def test_an_explanation_run_on_without_its_comma_does_not_hide_the_rule() -> None:
+    # "... percent K is below 20 so it's a turn up from deep oversold": what follows "so it's" explains; the
+    # word "oversold" in it does not make the rule a definition of a zone
+    heard = _segments(
+        "Setup 2, the stochastic turn. This is the slow stochastic, 14, 3, 3, and the 100-day simple moving average.",
+        "The stock must be above its 100-day moving average, then the percent K line crosses above the percent D "
+        "line and at the moment of the cross, percent K is below 20 so it's a turn up from deep oversold",
+        "and a stock that's still on an uptrend.",
+        "I buy the next open. I sell when percent K gets above 80. Same price stop, 6 percent.")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got == ["1d | long: entry close > sma(100) and stoch_k(14,3) crosses_above stoch_d(14,3) and "
+                   "stoch_k(14,3) < 20; exit stoch_k(14,3) > 80 | SL 6%"], got

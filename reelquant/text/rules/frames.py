@@ -634,10 +634,11 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
 
 
 def explained_from(words: list[str]) -> int | None:
-    """Where an explanation of what was just said starts (", so ...", "meaning ...", "because ...")."""
+    """Where an explanation of what was just said starts (", so ...", "meaning ...", "because ...", and "so
+    it's ..." without the comma a recognizer may leave out)."""
     for i, x in enumerate(words):
         if (
-            (x == "so" and i > 0 and words[i - 1] == ",")
+            (x == "so" and i > 0 and (words[i - 1] == "," or words[i + 1 : i + 2] in (["it's"], ["that's"])))
             or x in ("meaning", "because")
             or words[i : i + 2] in (["which", "means"], ["in", "other"], ["that", "means"])
         ):
