@@ -336,3 +336,26 @@ def test_an_explanation_run_on_without_its_comma_does_not_hide_the_rule() -> Non
     got = [s.summary() for s in extract_specs(heard)]
     assert got == ["1d | long: entry close > sma(100) and stoch_k(14,3) crosses_above stoch_d(14,3) and "
                    "stoch_k(14,3) < 20; exit stoch_k(14,3) > 80 | SL 6%"], got
+
+
+VWAP_LONG = ("QQQ on the 1-hour chart. The orange line is VWAP. The 2 thin lines are exponential moving averages, the 9 "
+             "and the 21. The trigger is the 9 EMA crossing up through the 21 EMA, and that same bar has to close above "
+             "VWAP. When I get both I buy at the open of the next bar. I'm out of a long when a bar closes back below "
+             "VWAP. Stop 1.5 ATR. ")
+
+
+@pytest.mark.parametrize(
+    ("said", "short"),
+    [
+        # the setup turned around without naming a side (the short entry itself was garbled: "I'm sure it")
+        ("The 9 crossing down through the 21, I'm sure it on the next bar. Same rules, just flipped.", True),
+        ("And it works the other way too.", True),
+        # the same rules, nothing flipped; and a flip of one part, not of the setup
+        ("Same rules on the daily chart.", False),
+        ("The exit is the mirror image of the entry.", False),
+    ],
+)
+def test_a_setup_turned_around_without_naming_a_side_trades_both(said: str, short: bool) -> None:
+    got = _read(VWAP_LONG + said)
+    assert len(got) == 1 and ("short: entry ema(9) crosses_below ema(21) and close < vwap; exit close > vwap" in got[0]
+                              ) is short, got

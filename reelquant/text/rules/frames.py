@@ -346,6 +346,7 @@ _OPTIONAL = (
     ("people", "will", "tell"),
     ("others", "use"),
 )
+_SAME_RULES = (("same", "rules"), ("same", "rule"), ("same", "setup"))
 _MIRROR = (
     ("mirror",),
     ("mirrored",),
@@ -565,7 +566,10 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     m.optional = _has(w, _OPTIONAL)
     m.recap = _has(w, _RECAP)
     # "the short side is the mirror image" (not "the exit is the mirror image of the entry")
-    m.mirror = _has(masked, _MIRROR) and any(x in _SIDE_WORDS for x in w)
+    # "same rules, just flipped" and "it works the other way too" turn the whole setup around without naming
+    # a side
+    m.mirror = (_has(masked, _MIRROR) and (any(x in _SIDE_WORDS for x in w) or _has(w, _SAME_RULES))) or _has(
+        w, (("works", "the", "other", "way"),))
     m.always_in = _has(masked, _ALWAYS_IN)
     m.long_only = _has(w, _LONG_ONLY)
     m.short_only = _has(w, _SHORT_ONLY)
