@@ -359,3 +359,22 @@ def test_a_setup_turned_around_without_naming_a_side_trades_both(said: str, shor
     got = _read(VWAP_LONG + said)
     assert len(got) == 1 and ("short: entry ema(9) crosses_below ema(21) and close < vwap; exit close > vwap" in got[0]
                               ) is short, got
+
+
+@pytest.mark.parametrize(
+    ("said", "need"),
+    [
+        # breadth said as the share of an index's members, and "breadth" itself heard as "bread"
+        ("Daily chart of SPY. I buy when the percent of Nasdaq 100 stocks trading above their own 50-day moving "
+         "average is under 20 percent. I sell when the stochastic gets above 80.", "market breadth"),
+        # the put/call ratio as a recognizer writes it
+        ("Daily chart of SPY. I buy when the put - call is above 1 and the stochastic turns up. I sell when the "
+         "stochastic gets above 80.", "options data"),
+        ("Daily chart of SPY. I buy when the equity put call ratio closes above 1. I sell when the stochastic "
+         "gets above 80.", "options data"),
+    ],
+)
+def test_data_the_bars_lack_is_heard_in_the_forms_speech_takes(said: str, need: str) -> None:
+    specs = extract_specs(transcript_from_text(said))
+    assert len(specs) == 1 and not specs[0].testable, specs[0].summary()
+    assert any(need in r for r in specs[0].unsupported), specs[0].unsupported

@@ -7,6 +7,7 @@ converted to bars of the lesson's timeframe); "one-hour candles" -> 1h.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -328,6 +329,8 @@ DATA_NEEDS: dict[tuple[str, ...], str] = {
     ("implied", "volatility"): "options data",
     ("open", "interest"): "options data",
     ("put", "/", "call"): "options data",
+    ("put", "-", "call"): "options data",  # the put/call ratio as a recognizer writes it
+    ("put", "call"): "options data",
     ("vix",): "another symbol (the VIX)",
     ("breadth",): "market breadth (other symbols)",
     ("advance", "decline"): "market breadth (other symbols)",
@@ -350,6 +353,10 @@ DATA_NEEDS: dict[tuple[str, ...], str] = {
 }
 
 
+# "the percent of Nasdaq 100 stocks trading above their 50-day": a share of an index's members, i.e. breadth
+_BREADTH_SHARE = re.compile(r" (percent|percentage|share) of (the )?(\S+ ){0,3}(stocks|members|names|components) ")
+
+
 def data_needs(words: list[str]) -> list[str]:
     """What these words need that we do not have: DATA_NEEDS, then the lexicon's chart patterns.
 
@@ -359,6 +366,8 @@ def data_needs(words: list[str]) -> list[str]:
     if _dismissed(text):
         return []
     found = [what for pat, what in DATA_NEEDS.items() if " " + " ".join(pat) + " " in text]
+    if _BREADTH_SHARE.search(text):
+        found.append(DATA_NEEDS[("breadth",)])
     return list(dict.fromkeys(found + _patterns_in(text)))
 
 
