@@ -378,3 +378,26 @@ def test_data_the_bars_lack_is_heard_in_the_forms_speech_takes(said: str, need: 
     specs = extract_specs(transcript_from_text(said))
     assert len(specs) == 1 and not specs[0].testable, specs[0].summary()
     assert any(need in r for r in specs[0].unsupported), specs[0].unsupported
+
+
+def test_the_charts_timeframe_is_no_window_of_the_indicator_named_after_it() -> None:
+    got = _read("Okay, this is ES on 1 hour bars, and I've got 2 things on here, a Keltner channel, and the 14 period "
+                "RSI. The Keltner channel is on its default settings, 20 periods with the bands 2 ATRs out. When a bar "
+                "closes below the lower Keltner band and the RSI is under 30, I buy the next bar. When a bar closes "
+                "back above the middle of the channel, I'm out.")
+    assert got == ["1h | long: entry close < keltner_lower(20,2) and rsi(14) < 30; exit close > keltner_middle(20,2)"], got
+
+
+def test_an_exit_said_without_its_side_that_repeats_a_sides_exit_stays_on_that_side() -> None:
+    # the long entry's "crosses above" was lost ("crosses a plus 100"): the long exit and its restatement
+    # must not become the short's exit
+    got = _read("Hourly bars, the CCI over 20 bars. Step 1, long entry, when the CCI crosses a plus 100, buy at the "
+                "open of the next bar. Step 2, long exit. When the CCI crosses back below plus 100, sell at the open. "
+                "In this module, the exit is the cross back below plus 100. Step 3, short entry when the CCI crosses "
+                "below minus 100, sell short. Step 4, short exit when the CCI crosses back above minus 100, cover.")
+    assert got == ["1h | short: entry cci(20) crosses_below -100; exit cci(20) crosses_above -100"], got
+
+
+def test_above_heard_as_of_a_before_the_level_crossed() -> None:
+    assert "buy the cross above plus 100" in _words("Hourly bars. Buy the cross of a plus 100.")
+    assert "the cost of a trade" in _words("Daily bars. Think about the cost of a trade.")

@@ -501,6 +501,8 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             (word == "about" and nxt and not tokens[k + 1].is_number and nxt not in ("to", "how", "it", "this")
              and not (after is not None and after.text in ("same", "level")))
             or (word == "a" and nxt == "but" and after is not None)
+            # "buy the cross of a plus 100": "above" heard as "of a" before the level crossed
+            or (word == "of" and nxt == "a" and after is not None and (after.is_number or after.text in ("plus", "minus")))
             # "price must close up of the highest high", "closes up at the Parabolic": "above" heard as two
             # words (not "closes up at the high of the day", which says where it closed)
             or (word == "up" and (nxt == "of" or (nxt == "at" and after is not None and after.text == "the"
@@ -510,8 +512,8 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             or (word == "but" and nxt in ("the", "its", "yesterday's")
                 and not _STATE_VERBS & set(_clause_rest(tokens, k)))
         ):
-            if word in ("a", "up"):
-                k += 1  # "a but", "up of": one word heard as two
+            if word in ("a", "up", "of"):
+                k += 1  # "a but", "up of", "of a": one word heard as two
             out.append(Token("above", tok.start, tokens[k].end, tok.segment, confidence=tok.confidence))
             k += 1
             continue

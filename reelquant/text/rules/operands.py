@@ -454,6 +454,9 @@ def _lookback_window(words: list[str], toks: list[Token], k: int) -> tuple[float
     return None
 
 
+_TIMEFRAME_NOUNS = frozenset(["bars", "bar", "chart", "charts", "candles", "candle", "candlesticks", "timeframe"])
+
+
 def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
     value = float(toks[i].value or 0.0)
     start = i
@@ -482,6 +485,8 @@ def _number_mention(words: list[str], toks: list[Token], i: int) -> Mention:
         i + 1 < len(words)
         and words[i + 1] in vocab.BAR_UNITS
         and not (i + 2 < len(words) and words[i + 2] in ("ago", "in", "back"))
+        # "on 1 hour bars", "the 15 minute chart": the chart's timeframe, not an average's window
+        and not (i + 2 < len(words) and words[i + 2] in _TIMEFRAME_NOUNS)
     ):
         # "the 200-day" with no name after it: a window that points at an average the lesson named
         m.kind = "window"

@@ -1291,6 +1291,8 @@ def _resolve(
         said = lesson.by_window(int(right_m.value or 0), c.index)
         if said is not None:
             right = Operand(indicator=said.name, params=said.params)
+        elif right_m.end - right_m.start > 1:
+            return []  # "the CCI over 20 bars": a span of bars, no level, when no average has that window
         else:
             right = float(right_m.value or 0.0)
     elif right_m.kind == "indicator":

@@ -67,12 +67,18 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
     # which side an "exit" closes
     has_long = any(r.part == "long.entry" for r in frames)
     has_short = any(r.part == "short.entry" for r in frames)
+    # an exit said without its side that repeats a side's exit ("when the CCI crosses back below plus 100,
+    # sell ... the exit is the cross back below plus 100") is that side's
+    sided_exits = {Condition.model_validate(r.condition).key(): r.part for r in frames
+                   if r.part in ("long.exit", "short.exit")}
     parts: dict[str, list[RuleFrame]] = {p: [] for p in _PARTS}
     for r in frames:
         part = r.part
         if part == "exit":
             if r.side_context in ("long", "short"):
                 part = f"{r.side_context}.exit"
+            elif Condition.model_validate(r.condition).key() in sided_exits:
+                part = sided_exits[Condition.model_validate(r.condition).key()]
             else:
                 part = "short.exit" if (has_short and not has_long) or flags["short_only"] else "long.exit"
         if part == "long.exit" and flags["short_only"] and not has_long:
