@@ -401,3 +401,21 @@ def test_an_exit_said_without_its_side_that_repeats_a_sides_exit_stays_on_that_s
 def test_above_heard_as_of_a_before_the_level_crossed() -> None:
     assert "buy the cross above plus 100" in _words("Hourly bars. Buy the cross of a plus 100.")
     assert "the cost of a trade" in _words("Daily bars. Think about the cost of a trade.")
+
+
+def test_a_run_on_keeps_a_definition_and_a_time_exit_with_their_words() -> None:
+    # Whisper's run-ons: a pattern defined after ", definitions, and ..." and a time exit whose order follows
+    # its condition after a comma
+    heard = _segments(
+        "Lesson 11, the inside bar breakout, daily bars, every trade has a stop, a target, and a fixed time limit, "
+        "there is no indicator exit at all, definitions, and inside bars a day whose high is lower than the "
+        "previous day's high",
+        "and whose low is higher than the previous day's low.",
+        "The average true range, or ATR, in this lesson we use the 14-day ATR. Step 1, yesterday must be an inside "
+        "bar. Step 2, the long entry, today closes above yesterday's high, buy at the next open.",
+        "Step 3, the stop, place a stop 1 ATR from the entry price, below for a long, step 4, the target, place a "
+        "profit target 2 ATR from the entry price, above for a long, step 5, the time exit, if neither the stop nor "
+        "the target has been hit after 5 trading days, close the trade, 5 days, no extensions.")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got == ["1d | long: entry high[1] < high[2] and low[1] > low[2] and close > high[1]; exit (stops only) | "
+                   "SL 1xATR(14) | TP 2xATR(14) | out after 5 bars"], got

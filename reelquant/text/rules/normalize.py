@@ -355,10 +355,14 @@ def _consequence_follows(before: list[Token], after: list[Token]) -> bool:
     opens with a subject and an action."""
     said = [t.text for t in before]
     then = [t.text for t in after[:3]]
-    return (
-        bool(said) and said[0] in _CONDITION_CUES and bool(_COMPARING & set(said))
-        and len(then) >= 2 and then[0] in _SUBJECTS and then[1] in (*_ACTION_WORDS, "close", "go", "get")
-    )
+    if not (said and said[0] in _CONDITION_CUES and len(then) >= 2):
+        return False
+    # "if neither the stop nor the target has been hit after 5 trading days, | close the trade": an order
+    return (bool(_COMPARING & set(said)) and then[0] in _SUBJECTS
+            and then[1] in (*_ACTION_WORDS, "close", "go", "get")) or then[0] in _ORDER_OPENERS
+
+
+_ORDER_OPENERS = frozenset(["close", "sell", "buy", "cover", "exit", "get", "take"])
 
 
 _JOINS = frozenset(["and", "but", "so", "then"])

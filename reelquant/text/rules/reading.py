@@ -1008,7 +1008,8 @@ def _defines(words: list[str]) -> tuple[str, ...] | None:
     """The name a clause defines: "an inside bar is a day whose ..." -> ("inside", "bar"); also as a recognizer
     writes it contracted, "and inside bars a day whose ..." (an inside bar's a day)."""
     for i in range(len(words) - 4):
-        if words[i] in ("a", "an", "and") and (i < 2 or words[i - 1] == ",") and i < 4:  # "definitions, and ..."
+        # "definitions, and inside bar's a day ...", also after a run-on ("... no exit at all, definitions, and ...")
+        if words[i] in ("a", "an", "and") and (i < 2 or words[i - 1] == ","):
             for j in range(i + 2, min(i + 5, len(words) - 2)):
                 said = words[j]
                 if (said.endswith("'s") or (said.endswith("s") and len(said) > 3)) and words[j + 1] in ("a", "an") \
