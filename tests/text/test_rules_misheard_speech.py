@@ -419,3 +419,14 @@ def test_a_run_on_keeps_a_definition_and_a_time_exit_with_their_words() -> None:
     got = [s.summary() for s in extract_specs(heard)]
     assert got == ["1d | long: entry high[1] < high[2] and low[1] > low[2] and close > high[1]; exit (stops only) | "
                    "SL 1xATR(14) | TP 2xATR(14) | out after 5 bars"], got
+
+
+def test_an_example_goes_on_through_we_exit() -> None:
+    # "we exit at the next open" inside a worked example is the example's, not a turn back to the rules
+    rules = ("Daily bars. Buy when the close is above the highest high of the previous 55 days. A long is closed "
+             "when the close falls below the lowest low of the previous 20 days. ")
+    example = ("A worked example. Suppose crude closes above its 55-day high at 80 dollars. We buy at the next open. "
+               "By then, the 20-day low is 91.50. If crude closes at 91.40 below that low, we exit at the next open. "
+               "These are illustration numbers.")
+    assert _read(rules + example) == _read(rules)
+    assert _read(rules) == ["1d | long: entry close > highest_high(55); exit close < lowest_low(20)"]

@@ -266,7 +266,7 @@ def read_lesson(transcript: Transcript) -> Reading:
             told.add(c.index)
         elif example_from is not None:
             example_words += len(c.words)
-            if any(x in _BACK_TO_RULES for x in c.words) or example_words > _EXAMPLE_REACH:
+            if _back_to_rules(c.words) or example_words > _EXAMPLE_REACH:
                 example_from = None
             else:
                 marks.story = True
@@ -830,6 +830,16 @@ _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "h
 _BACK_TO_RULES = frozenset(
     ["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"]
 )
+def _back_to_rules(words: list[str]) -> bool:
+    """Whether a clause turns from a worked example back to the rules: a rule or step heading, a summary, or
+    "the entry" / "the exit" named as a part (not "we exit at the next open", which the example goes on with)."""
+    return any(
+        x in _BACK_TO_RULES
+        and not (x in ("entry", "exit") and k > 0 and words[k - 1] in vocab.PRONOUN_SUBJECTS)
+        for k, x in enumerate(words)
+    )
+
+
 _EXAMPLE_REACH = 90  # words (not clauses: unpunctuated speech cuts into more, shorter clauses)
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
 _LOOSE_REACH = 5  # clauses: a condition said without "has to" / "must" reaches only the next action or two
