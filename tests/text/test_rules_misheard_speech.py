@@ -430,3 +430,29 @@ def test_an_example_goes_on_through_we_exit() -> None:
                "These are illustration numbers.")
     assert _read(rules + example) == _read(rules)
     assert _read(rules) == ["1d | long: entry close > highest_high(55); exit close < lowest_low(20)"]
+
+
+def test_a_long_stretch_without_a_mark_inside_a_punctuated_segment_is_cut_at_its_cue_words() -> None:
+    heard = _segments(
+        "We're on daily bars, and we only trade the long side. The trend filter is the 200-day simple moving "
+        "average. Price has to close above it. We use the 2 period RSI. When it drops under 10, we buy at the "
+        "next open.",
+        "Third, the exit, we don't wait for the RSI to get overbought we exit when the price closes above the 5-day "
+        "simple moving average that usually happens just a few days later and if the trade hasn't reached that "
+        "exit within 5 trading days i close it anyway dead money is a cost too there's no stop loss in the classic "
+        "version")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got == ["1d | long: entry close > sma(200) and rsi(2) < 10; exit close > sma(5) | out after 5 bars"], got
+
+
+def test_above_heard_as_up_of_after_a_rising_verb_and_back() -> None:
+    assert "climbs back above 70" in _words("We sell when the money flow index climbs back up of 70.")
+    assert "gets back up off the floor" in _words("It gets back up off the floor.")
+
+
+def test_a_condition_cut_from_a_reported_question_by_a_pause_is_still_the_question() -> None:
+    rules = ("Daily chart. Buy when the close is at least 3 percent below the 20 EMA. Sell when it closes back above "
+             "the 20 EMA. ")
+    heard = _segments(rules, "Somebody ask whether I short the opposite", "when a stock is 3 percent above the EMA.",
+                      "Nope. Long only.")
+    assert [s.summary() for s in extract_specs(heard)] == _read(rules)

@@ -439,6 +439,8 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
 # Words a recognizer writes for the trading word it heard, read back where only the trading word fits.
 _CROSSING_VERBS = frozenset(["cross", "crosses", "crossed", "crossing", "close", "closes", "closed", "break",
                              "breaks", "broke"])
+_RISING_VERBS = frozenset(["climb", "climbs", "rise", "rises", "get", "gets", "go", "goes", "move", "moves",
+                           "come", "comes", "cross", "crosses", "close", "closes"])
 _COMPARING = frozenset(["above", "below", "over", "under", "cross", "crosses", "crossing", "break", "breaks",
                         "breakout"])
 _BUYERS = frozenset(["i", "we", "you", "they", "i'll", "we'll", "you'll", "then"])
@@ -501,10 +503,12 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
                 and _COMPARING & set(_clause_rest(tokens, k)))
         ):
             tok.text = "buy"
-        elif before in _CROSSING_VERBS and (
+        elif (before in _CROSSING_VERBS or (before == "back" and len(out) >= 2 and out[-2].text in _RISING_VERBS)) and (
             (word == "about" and nxt and not tokens[k + 1].is_number and nxt not in ("to", "how", "it", "this")
              and not (after is not None and after.text in ("same", "level")))
             or (word == "a" and nxt == "but" and after is not None)
+            # "climbs back up of 70": a rising verb, "back", then "above" heard as "up of"
+            or (word == "up" and nxt == "of" and before == "back" and after is not None)
             # "buy the cross of a plus 100": "above" heard as "of a" before the level crossed
             or (word == "of" and nxt == "a" and after is not None and (after.is_number or after.text in ("plus", "minus")))
             # "price must close up of the highest high", "closes up at the Parabolic": "above" heard as two
@@ -572,6 +576,18 @@ def _unfinished(current: list[Token]) -> bool:
     return cue >= 0 and len(words) - cue <= 6 and not _COMPARING & set(words[cue:])
 
 
+def _unmarked_stretches(tokens: list[Token]) -> set[int]:
+    """Positions inside a stretch of at least _UNMARKED_RUN tokens with no clause mark (past its first
+    _SHORT_CLAUSE tokens, so the words right after a mark are never cut off from it)."""
+    out: set[int] = set()
+    start = 0
+    for k in [j for j, t in enumerate(tokens) if t.text in _CLAUSE_MARKS] + [len(tokens)]:
+        if k - start >= _UNMARKED_RUN:
+            out.update(range(start + _SHORT_CLAUSE, k))
+        start = k + 1
+    return out
+
+
 def is_punctuated(transcript: Transcript) -> bool:
     """Whether the text carries sentence punctuation (a script, Whisper, subtitles) or not (pocketsphinx)."""
     return any(re.search(r"[.!?,]", s.text) for s in transcript.segments)
@@ -581,6 +597,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
     """The transcript cut into clauses: at sentence marks, and in unpunctuated speech before cue words."""
     whole_punctuated = is_punctuated(transcript)
     punctuated = whole_punctuated
+    plain_ids: set[int] = set()  # tokens of unmarked stretches, read as unpunctuated speech
     out: list[Clause] = []
     sentence = 0
     paragraph = 0
@@ -590,7 +607,8 @@ def clauses(transcript: Transcript) -> list[Clause]:
         nonlocal current, sentence
         if current:
             out.append(
-                Clause(current, len(out), sentence, paragraph, question=mark == "?", punctuated=punctuated)
+                Clause(current, len(out), sentence, paragraph, question=mark == "?",
+                       punctuated=punctuated and not any(id(t) in plain_ids for t in current))
             )
         current = []
         if end_sentence:
@@ -606,6 +624,11 @@ def clauses(transcript: Transcript) -> list[Clause]:
         )
         run = 0
         cuts = _run_on_cuts(tokens) if punctuated else set()
+        # "third, the exit, we don't wait for the RSI to get overbought we exit when ... within 5 trading days i
+        # close it anyway dead money ...": a long stretch with no mark inside a punctuated segment is cut as
+        # unpunctuated speech is
+        plain_at = _unmarked_stretches(tokens) if punctuated else set()
+        plain_ids.update(id(tokens[k]) for k in plain_at)
         for at, tok in enumerate(tokens):
             if tok.inner:
                 continue
@@ -639,11 +662,11 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 run = 0
             if current and (current[-1].text, tok.text, nxt) in _FIXED:
                 pass  # "stop and reverse" is one name
-            elif not punctuated and run >= _SHORT_CLAUSE and _starts_thought(current, tok, nxt):
+            elif (not punctuated or at in plain_at) and run >= _SHORT_CLAUSE and _starts_thought(current, tok, nxt):
                 flush(True)
                 run = 0
             elif (
-                not punctuated
+                (not punctuated or at in plain_at)
                 and run >= _LONG_CLAUSE
                 and tok.text in _CUES
                 and not (current and current[-1].text in _ACTION_WORDS and tok.text in ("when", "if", "once"))

@@ -257,6 +257,11 @@ def read_lesson(transcript: Transcript) -> Reading:
         # "somebody asked whether | I short the opposite when ...": a question cut off by a pause goes on
         if per_clause and per_clause[-1][0].words[-1:] and per_clause[-1][0].words[-1] in _ASKS_ON:
             marks.question = True
+        # "somebody asked whether I short the opposite | when a stock is 3 percent above the EMA": a condition
+        # with no action of its own, right after a reported question, is the question's
+        if per_clause and per_clause[-1][1].question and c.words[:1] and c.words[0] in vocab.CONDITIONAL \
+                and not actions:
+            marks.question = True
         # A worked example runs on until the lesson turns back to its rules (a rule or step heading, a
         # summary) or says the numbers were only an example; none of it is a rule.
         if any(x in _EXAMPLE_WORDS for x in c.words):
