@@ -456,3 +456,25 @@ def test_a_condition_cut_from_a_reported_question_by_a_pause_is_still_the_questi
     heard = _segments(rules, "Somebody ask whether I short the opposite", "when a stock is 3 percent above the EMA.",
                       "Nope. Long only.")
     assert [s.summary() for s in extract_specs(heard)] == _read(rules)
+
+
+def test_a_remark_between_a_condition_and_its_consequence_does_not_part_them() -> None:
+    # one run-on segment, as Whisper wrote the lesson: each "when ..." keeps "and you buy" after a remark
+    heard = _segments(
+        "Hello my friends, today I show you the Supertrend strategy, very simple but very powerful, settings is 10 "
+        "and 3, so ATR period 10, and multiplier 3, timeframe is the 1 hour candle, now the rules, when the candle "
+        "close above the Supertrend line, the line become green, and you buy, when the candle close below the "
+        "line, it become red, and you close your buy and you take the sell, same moment, so you are always inside "
+        "the market")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got and got[0].startswith("1h | long: entry close > supertrend(10,3); exit close < supertrend(10,3)"), got
+
+
+def test_a_condition_a_pause_cuts_before_its_consequence_goes_on() -> None:
+    heard = _segments("Daily chart. When the close crosses below the 50 day simple moving average",
+                      "the trend is over and you sell.", "When it crosses back above the 50 day average, you buy.")
+    said = [" ".join(c.words) for c in clauses(heard)]
+    assert "when the close crosses below the 50 day simple moving average the trend is over and you sell" in said
+    # a condition said as a sentence of its own stays one
+    alone = _segments("Daily chart. When the close crosses below the 50 day simple moving average.", "You sell.")
+    assert "you sell" in [" ".join(c.words) for c in clauses(alone)]

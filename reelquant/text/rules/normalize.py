@@ -354,15 +354,27 @@ def _consequence_follows(before: list[Token], after: list[Token]) -> bool:
     under the plus DI, | I close": the part before opens with "if" / "when" and compares, the part after
     opens with a subject and an action."""
     said = [t.text for t in before]
-    then = [t.text for t in after[:3]]
+    rest = [t.text for t in after]
+    parts = [rest[: rest.index(",")], rest[rest.index(",") + 1 :]] if "," in rest else [rest]
+    then = parts[0][:3]
     if not (said and said[0] in _CONDITION_CUES and len(then) >= 2):
         return False
+    # "when the candle close above the line, | the line become green, and you buy": a remark between the
+    # condition and its consequence (no comparison or condition of its own) does not part them
+    if (len(parts) > 1 and _COMPARING & set(said) and not (_COMPARING | _CONDITION_CUES) & set(parts[0])
+            and _acts(parts[1][1:] if parts[1][:1] in (["and"], ["so"], ["then"]) else parts[1])):
+        return True
     # "if neither the stop nor the target has been hit after 5 trading days, | close the trade": an order
     return (bool(_COMPARING & set(said)) and then[0] in _SUBJECTS
             and then[1] in (*_ACTION_WORDS, "close", "go", "get")) or then[0] in _ORDER_OPENERS
 
 
 _ORDER_OPENERS = frozenset(["close", "sell", "buy", "cover", "exit", "get", "take"])
+
+
+def _acts(words: list[str]) -> bool:
+    """Whether words open with a subject and an action ("you buy", "I'm out")."""
+    return len(words) >= 2 and words[0] in _SUBJECTS and words[1] in (*_ACTION_WORDS, "close", "go", "get")
 
 
 _JOINS = frozenset(["and", "but", "so", "then"])
@@ -427,7 +439,7 @@ def _run_on_cuts(tokens: list[Token]) -> set[int]:
                     and prev.text not in _AWAITS
                     # a refusal to trade keeps what it refuses
                     and not _refuses(tokens[k + 1 : part], vocab.NEGATIONS)
-                    and not _consequence_follows(tokens[opened:k], tokens[k + 1 : part])
+                    and not _consequence_follows(tokens[opened:k], tokens[k + 1 : end])
                 ):
                     cuts.add(k)
                     words = 0
@@ -569,11 +581,15 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
 
 
 def _unfinished(current: list[Token]) -> bool:
-    """Whether a clause stops inside the condition it opened ("you sell when the CCI"): a "when" / "if" with no
-    comparison word after it."""
+    """Whether a clause stops inside the condition it opened: a "when" / "if" with no comparison word after it
+    ("you sell when the CCI"), or a clause that opens with one and has not said what to do yet."""
     words = [t.text for t in current]
     cue = max((k for k, x in enumerate(words) if x in _CONDITION_CUES), default=-1)
-    return cue >= 0 and len(words) - cue <= 6 and not _COMPARING & set(words[cue:])
+    if cue >= 0 and len(words) - cue <= 6 and not _COMPARING & set(words[cue:]):
+        return True
+    # "when the candle close below the line | it become red, and you close your buy": a condition that opened
+    # the clause and has had no consequence yet (no action, no comma after which one could have come)
+    return bool(words) and words[0] in _CONDITION_CUES and "," not in words and not _ACTION_WORDS & set(words)
 
 
 def _unmarked_stretches(tokens: list[Token]) -> set[int]:
