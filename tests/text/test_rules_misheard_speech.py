@@ -478,3 +478,11 @@ def test_a_condition_a_pause_cuts_before_its_consequence_goes_on() -> None:
     # a condition said as a sentence of its own stays one
     alone = _segments("Daily chart. When the close crosses below the 50 day simple moving average.", "You sell.")
     assert "you sell" in [" ".join(c.words) for c in clauses(alone)]
+
+
+def test_a_condition_whose_own_order_was_garbled_does_not_join_the_rule_before() -> None:
+    # "you short" heard as "you sure": that condition has its own (unread) order; it is not the buy's
+    got = _read("Daily chart. When price closes above the highest high of the last 20 days, you buy. When price "
+                "closes below the lowest low of the last 20 days, you sure. If you're long, you get out when price "
+                "closes below the lowest low of the last 10 days.")
+    assert got == ["1d | long: entry close > highest_high(20); exit close < lowest_low(10)"], got

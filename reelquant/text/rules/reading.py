@@ -644,7 +644,9 @@ def read_lesson(transcript: Transcript) -> Reading:
         entries = [a for a in live if a.part.endswith("entry")]
         listing = (c.index, entries[-1]) if entries and resolved and marks.modal else None
         rules_before = len(reading.rules)
-        last_action_clause = (c.index, live[-1]) if not resolved or ends else None
+        # an action that took the "when ..." said before it ("when X, you buy") takes no "when" said after it
+        took_when = resolved and any(x in vocab.CONDITIONAL for x in w[: live[-1].at])
+        last_action_clause = (c.index, live[-1]) if not resolved or (ends and not took_when) else None
         if (
             described is not None
             and described[0] == c.index - 1
