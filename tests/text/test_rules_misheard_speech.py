@@ -486,3 +486,11 @@ def test_a_condition_whose_own_order_was_garbled_does_not_join_the_rule_before()
                 "closes below the lowest low of the last 20 days, you sure. If you're long, you get out when price "
                 "closes below the lowest low of the last 10 days.")
     assert got == ["1d | long: entry close > highest_high(20); exit close < lowest_low(10)"], got
+
+
+def test_a_setup_is_named_back_whatever_hyphens_the_recognizer_wrote() -> None:
+    from reelquant.text.rules.reading import _contains
+
+    assert _contains(["what", "about", "stops", "on", "the", "2", "times", "-", "close"], ("2", "times", "close"))
+    assert _contains(["the", "stop", "on", "the", "2", "times", "close"], ("2", "times", "-", "close"))
+    assert not _contains(["2", "times", "the", "close"], ("2", "times", "close"))

@@ -1086,6 +1086,9 @@ def _negation(cond: Condition) -> Condition:
 
 
 def _contains(words: list[str], name: tuple[str, ...]) -> bool:
+    """Whether the words say the name, hyphens aside ("the 2 times - close" says "2 times close")."""
+    name = tuple(x for x in name if x != "-")
+    words = [x for x in words if x != "-"]
     n = len(name)
     return any(tuple(words[i : i + n]) == name for i in range(len(words) - n + 1))
 
