@@ -593,12 +593,12 @@ def _unfinished(current: list[Token]) -> bool:
 
 
 def _unmarked_stretches(tokens: list[Token]) -> set[int]:
-    """Positions inside a stretch of at least _UNMARKED_RUN tokens with no clause mark (past its first
-    _SHORT_CLAUSE tokens, so the words right after a mark are never cut off from it)."""
+    """Positions inside a stretch of more than RUN_ON tokens with no clause mark, longer than a written sentence
+    runs without a comma (past its first _SHORT_CLAUSE tokens, so the words right after a mark stay with it)."""
     out: set[int] = set()
     start = 0
     for k in [j for j, t in enumerate(tokens) if t.text in _CLAUSE_MARKS] + [len(tokens)]:
-        if k - start >= _UNMARKED_RUN:
+        if k - start > RUN_ON:
             out.update(range(start + _SHORT_CLAUSE, k))
         start = k + 1
     return out

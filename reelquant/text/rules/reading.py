@@ -644,8 +644,8 @@ def read_lesson(transcript: Transcript) -> Reading:
         entries = [a for a in live if a.part.endswith("entry")]
         listing = (c.index, entries[-1]) if entries and resolved and marks.modal else None
         rules_before = len(reading.rules)
-        # an action that took the "when ..." said before it ("when X, you buy") takes no "when" said after it
-        took_when = resolved and any(x in vocab.CONDITIONAL for x in w[: live[-1].at])
+        # an action that took the "when ..." said before it ("when X, you buy.") takes no "when" said after it
+        took_when = c.punctuated and resolved and any(x in vocab.CONDITIONAL for x in w[: live[-1].at])
         last_action_clause = (c.index, live[-1]) if not resolved or (ends and not took_when) else None
         if (
             described is not None
@@ -1312,7 +1312,7 @@ def _resolve(
         said = lesson.by_window(int(right_m.value or 0), c.index)
         if said is not None:
             right = Operand(indicator=said.name, params=said.params)
-        elif right_m.end - right_m.start > 1:
+        elif right_m.end - right_m.start > 1 and right_m.start == comp.at + 1:
             return []  # "the CCI over 20 bars": a span of bars, no level, when no average has that window
         else:
             right = float(right_m.value or 0.0)
