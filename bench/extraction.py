@@ -12,6 +12,10 @@ rerun that changed only the rule reader takes seconds. Voicing all ~70 lessons (
 took 22 minutes on a busy 2-core machine; voicing the 44 shared lessons with Piper (1 h 48 min of speech) and
 hearing them with Whisper base took about 80 minutes on the same kind of machine, shared with other work.
 
+Piper draws its timing and voice noise at random: each script is spoken as one take, seeded by
+REELQUANT_PIPER_SEED (default 1), the same on every rerun and machine. Another seed is another take of the
+same lessons, and a reader tuned on one take's mishearings scores lower on the next: check a change on two.
+
 The acceptance run for speech (shared lessons, Piper voice, default engine):
 
     python bench/extraction.py --sets text,asr --labels shared --voice piper
@@ -34,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reelquant.media.synth import VOICES  # noqa: E402
+from reelquant.media.synth import PIPER_SEED, VOICES  # noqa: E402
 from reelquant.strategy.evaluate import (  # noqa: E402
     DEFAULT_VOICE,
     ENGINES,
@@ -79,6 +83,10 @@ def why_lines(result: dict[str, Any]) -> tuple[list[str], int, int]:
     return lines, judged, wrong
 
 
+def _speaker(voice: str) -> str:
+    return f"piper (take {PIPER_SEED}, REELQUANT_PIPER_SEED)" if voice == "piper" else voice
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default="text", help="comma-separated ways of hearing: text,sidecar,asr")
@@ -102,9 +110,9 @@ def main() -> None:
         raise SystemExit(f"unknown label set in {args.labels!r}; choose from {', '.join(folders)}.")
     engine = asr_engine(args.engine, args.lm) if "asr" in modes else None
     if engine is not None:
-        print(f"asr: {engine_label(engine)}, lessons spoken by {args.voice}")
+        print(f"asr: {engine_label(engine)}, lessons spoken by {_speaker(args.voice)}")
     elif "sidecar" in modes:
-        print(f"sidecar: lessons spoken by {args.voice}")
+        print(f"sidecar: lessons spoken by {_speaker(args.voice)}")
     started = time.perf_counter()
     summary = heard = None
     per_kwords: list[float] = []
@@ -133,7 +141,7 @@ def main() -> None:
               f"{statistics.median(per_kwords) * 1000:.1f} ms")
     print(f"whole run: {time.perf_counter() - started:.1f} s")
     if heard is not None:
-        print(f"summary: the shared lessons spoken by {args.voice} and heard by {engine_label(engine)}")
+        print(f"summary: the shared lessons spoken by {_speaker(args.voice)} and heard by {engine_label(engine)}")
         print(totals_line(heard))
     if summary is not None:
         print("summary: the shared lessons read as text")

@@ -28,6 +28,17 @@ def test_piper_speaks_a_text_the_same_way_every_time(tmp_path: Path) -> None:
     assert takes[0] == takes[1]
 
 
+def test_another_piper_seed_is_another_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reelquant.media import synth
+
+    text = "Sell short at the next open."
+    first = synthesize_speech(text, tmp_path / "one.wav", voice="piper").read_bytes()
+    keys = (synth.speech_key(text, "piper"), synth.speech_key(text, "festival"))
+    monkeypatch.setattr(synth, "PIPER_SEED", synth.PIPER_SEED + 1)
+    assert synthesize_speech(text, tmp_path / "two.wav", voice="piper").read_bytes() != first
+    assert synth.speech_key(text, "piper") != keys[0] and synth.speech_key(text, "festival") == keys[1]
+
+
 def test_unknown_voice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown voice"):
         synthesize_speech("hello", tmp_path / "x.wav", voice="robot")
