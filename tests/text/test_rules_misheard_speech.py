@@ -494,3 +494,25 @@ def test_a_setup_is_named_back_whatever_hyphens_the_recognizer_wrote() -> None:
     assert _contains(["what", "about", "stops", "on", "the", "2", "times", "-", "close"], ("2", "times", "close"))
     assert _contains(["the", "stop", "on", "the", "2", "times", "close"], ("2", "times", "-", "close"))
     assert not _contains(["2", "times", "the", "close"], ("2", "times", "close"))
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        # the heading said as a sentence of its own
+        ("Daily chart, only buy pullbacks in an uptrend. The entry needs both. Price must be above the 200-day simple "
+         "moving average, and the 2-period RSI must drop below 10. Sell when the 2-period RSI rises above 90.",),
+        # a pause right after it
+        ("Daily chart, only buy pullbacks in an uptrend. The entry needs both",
+         "price must be above the 200-day simple moving average, and the 2-period RSI must drop below 10. Sell when "
+         "the 2-period RSI rises above 90."),
+    ],
+)
+def test_a_heading_that_announces_its_conditions_takes_them(heard: tuple[str, ...]) -> None:
+    got = [s.summary() for s in extract_specs(_segments(*heard))]
+    assert got == ["1d | long: entry close > sma(200) and rsi(2) < 10; exit rsi(2) > 90"], got
+
+
+def test_buy_heard_as_by_in_a_clause_with_no_other_verb() -> None:
+    assert "buy next open" in _words("Daily bars. RSI 14 above 50, both true, by next open.")
+    assert "by next open we are flat" in _words("Daily bars. By next open we are flat.")

@@ -513,6 +513,10 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             before in _BUYERS
             or (_clause_start(tokens, k) and nxt in ("the", "a", "when", "if", "at", "on", "it")
                 and _COMPARING & set(_clause_rest(tokens, k)))
+            # "both true, | by next open": a clause that is only "by (the) next open / bar" has no verb but "buy"
+            or (_clause_start(tokens, k)
+                and [x for x in _clause_rest(tokens, k) if x != "the"] in (["next", "open"], ["next", "bar"],
+                                                                           ["next", "candle"]))
         ):
             tok.text = "buy"
         elif (before in _CROSSING_VERBS or (before == "back" and len(out) >= 2 and out[-2].text in _RISING_VERBS)) and (
@@ -584,6 +588,8 @@ def _unfinished(current: list[Token]) -> bool:
     """Whether a clause stops inside the condition it opened: a "when" / "if" with no comparison word after it
     ("you sell when the CCI"), or a clause that opens with one and has not said what to do yet."""
     words = [t.text for t in current]
+    if words and words[-1] in _AWAITS:
+        return True  # "the entry needs both | price must be above ...": the pause came before what it names
     cue = max((k for k, x in enumerate(words) if x in _CONDITION_CUES), default=-1)
     if cue >= 0 and len(words) - cue <= 6 and not _COMPARING & set(words[cue:]):
         return True

@@ -608,7 +608,8 @@ def read_lesson(transcript: Transcript) -> Reading:
         heading = all(x in _HEADING_WORDS or c.tokens[k].is_number for k, x in enumerate(w[: live[-1].at]))
         header = (
             (c.index, live[-1])
-            if heading and not resolved and (live[-1].end >= len(w) or w[live[-1].end] == ":")
+            if heading and not resolved and (live[-1].end >= len(w) or w[live[-1].end] == ":"
+                                             or set(w[live[-1].end :]) <= _NEEDS_WORDS)
             else None
         )
         # unpunctuated: "a long is closed | when X a short is closed | when Y": an action that ended its
@@ -846,6 +847,10 @@ def _back_to_rules(words: list[str]) -> bool:
         for k, x in enumerate(words)
     )
 
+
+# "The entry needs both." / "The exit requires two things.": a heading that announces the conditions to come
+_NEEDS_WORDS = frozenset(["needs", "need", "requires", "require", "has", "takes", "both", "all", "two", "three",
+                          "2", "3", "things", "conditions", "of", "these", "."])
 
 _EXAMPLE_REACH = 90  # words (not clauses: unpunctuated speech cuts into more, shorter clauses)
 _HEADER_REACH = 4  # clauses a heading ("Long entry.") reaches
