@@ -516,3 +516,9 @@ def test_a_heading_that_announces_its_conditions_takes_them(heard: tuple[str, ..
 def test_buy_heard_as_by_in_a_clause_with_no_other_verb() -> None:
     assert "buy next open" in _words("Daily bars. RSI 14 above 50, both true, by next open.")
     assert "by next open we are flat" in _words("Daily bars. By next open we are flat.")
+
+
+def test_a_heading_with_number_before_its_count_begins_a_clause() -> None:
+    said = _words("None of that is part of the setups, it's just the weather we're trading in, setup number one, "
+                  "the volume breakout.")
+    assert said.endswith("| setup number one , the volume breakout"), said

@@ -672,12 +672,14 @@ def clauses(transcript: Transcript) -> list[Clause]:
             ):
                 flush(True)  # "I buy at the next open, as you can see right here, on the 15th ...": an example
                 run = 0
-            numbered = tok.text in NUMBERED_HEADINGS and (
-                (at + 1 < len(tokens) and tokens[at + 1].is_number) or nxt in _SPELLED_COUNTS)
+            # "setup 2", "step four", "setup number one"
+            num_at = at + 2 if nxt in ("number", "no", "#") else at + 1
+            numbered = tok.text in NUMBERED_HEADINGS and num_at < len(tokens) and (
+                tokens[num_at].is_number or tokens[num_at].text in _SPELLED_COUNTS)
             if punctuated and current and numbered and (
                 current[-1].text == ","
                 # "... that daily traders use step 2, the entry, ...": a heading with its own mark after it
-                or (at + 2 < len(tokens) and tokens[at + 2].text in _CLAUSE_MARKS
+                or (num_at + 1 < len(tokens) and tokens[num_at + 1].text in _CLAUSE_MARKS
                     and current[-1].text not in _HEADING_OBJECT)
             ):
                 flush(True)  # "..., setup one, I call it the snapback": a heading run into the sentence before
