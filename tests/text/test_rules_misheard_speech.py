@@ -522,3 +522,15 @@ def test_a_heading_with_number_before_its_count_begins_a_clause() -> None:
     said = _words("None of that is part of the setups, it's just the weather we're trading in, setup number one, "
                   "the volume breakout.")
     assert said.endswith("| setup number one , the volume breakout"), said
+
+
+def test_a_setup_heading_said_after_a_lead_in_and_a_pause_starts_the_setup() -> None:
+    heard = _segments(
+        "Today I will explain you 2 different setups, both on the daily chart.",
+        "So let's talk about rules setup number one",
+        "price must close above the highest high of the last 50 days, all together I buy, and I sell when the "
+        "price closes below the lowest low of the last 20 days.",
+        "Setup number 2, when the RSI drops below 30 I buy, and I sell when the RSI rises above 70.")
+    got = [s.summary() for s in extract_specs(heard)]
+    assert got == ["1d | long: entry close > highest_high(50); exit close < lowest_low(20)",
+                   "1d | long: entry rsi(14) < 30; exit rsi(14) > 70"], got

@@ -634,7 +634,16 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
             m.setup = _ORDINALS[x]
             m.setup_name = _name_after(w, i + 2)
             break
+    # "let's talk about rules setup number one": a heading that ends the clause (a pause after it), said after
+    # a lead-in rather than first; not one talked about ("exit for setup 1", "the rules of setup 2")
+    if m.setup is None and len(w) >= 3 and (w[-1] in _ORDINALS or _is_int(w[-1])):
+        at = len(w) - 2 if w[-2] in _SETUP_WORDS else len(w) - 3 if w[-2] in ("number", "#", "no") else -1
+        if at >= 1 and w[at] == "setup" and w[at - 1] not in _TALKED_ABOUT:
+            m.setup = _ORDINALS.get(w[-1]) or int(float(w[-1]))
     return m
+
+
+_TALKED_ABOUT = frozenset(["for", "of", "in", "to", "from", "on", "the", "that", "this", "my", "use", "with"])
 
 
 def explained_from(words: list[str]) -> int | None:
