@@ -516,6 +516,9 @@ def test_a_heading_that_announces_its_conditions_takes_them(heard: tuple[str, ..
 def test_buy_heard_as_by_in_a_clause_with_no_other_verb() -> None:
     assert "buy next open" in _words("Daily bars. RSI 14 above 50, both true, by next open.")
     assert "by next open we are flat" in _words("Daily bars. By next open we are flat.")
+    assert "both true at today's close , buy at the next open" in _words(
+        "The entry, when steps 1 and 2 are both true at today's close, by at the next open.")
+    assert "by the open we are flat" in _words("Daily bars. By the open we are flat.")
 
 
 def test_a_heading_with_number_before_its_count_begins_a_clause() -> None:

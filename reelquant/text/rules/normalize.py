@@ -513,6 +513,8 @@ def repair_heard(tokens: list[Token]) -> list[Token]:
             before in _BUYERS
             or (_clause_start(tokens, k) and nxt in ("the", "a", "when", "if", "at", "on", "it")
                 and _COMPARING & set(_clause_rest(tokens, k)))
+            # "by at the next open": "by" never takes "at" / "on" before a bar's open or close; "buy" does
+            or (nxt in ("at", "on") and {"open", "close", "bar", "candle"} & set(_clause_rest(tokens, k)[:4]))
             # "both true, | by next open": a clause that is only "by (the) next open / bar" has no verb but "buy"
             or (_clause_start(tokens, k)
                 and [x for x in _clause_rest(tokens, k) if x != "the"] in (["next", "open"], ["next", "bar"],
