@@ -1,7 +1,7 @@
 """Rule extraction quality per label set (shared, own, samples) and per way of hearing a lesson.
 
     python bench/extraction.py [--sets text,sidecar,asr] [--labels shared,own,samples] [--voice piper]
-                               [--engine default|pocketsphinx] [--cache DIR] [-v]
+                               [--engine default|pocketsphinx] [--takes 1,2] [--cache DIR] [-v]
 
 Ways of hearing (`--sets`): `text` (the script), `sidecar` (the SRT of a video spoken by `--voice`, at its
 real sentence times) and `asr` (a speech engine's transcript of that video: by default the engine the
@@ -14,7 +14,8 @@ hearing them with Whisper base took about 80 minutes on the same kind of machine
 
 Piper draws its timing and voice noise at random: each script is spoken as one take, seeded by
 REELQUANT_PIPER_SEED (default 1), the same on every rerun and machine. Another seed is another take of the
-same lessons, and a reader tuned on one take's mishearings scores lower on the next: check a change on two.
+same lessons, and a reader tuned on one take's mishearings scores lower on the next: check a change on two
+(`--takes 1,2` scores each take in one run; a new take costs a synthesis and a transcription per lesson).
 
 The acceptance run for speech (shared lessons, Piper voice, default engine):
 
@@ -38,7 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reelquant.media.synth import PIPER_SEED, VOICES  # noqa: E402
+from reelquant.media import synth  # noqa: E402
+from reelquant.media.synth import VOICES  # noqa: E402
 from reelquant.strategy.evaluate import (  # noqa: E402
     DEFAULT_VOICE,
     ENGINES,
@@ -83,8 +85,11 @@ def why_lines(result: dict[str, Any]) -> tuple[list[str], int, int]:
     return lines, judged, wrong
 
 
-def _speaker(voice: str) -> str:
-    return f"piper (take {PIPER_SEED}, REELQUANT_PIPER_SEED)" if voice == "piper" else voice
+def _speaker(voice: str, takes: list[int] | None = None) -> str:
+    if voice != "piper":
+        return voice
+    said = ", ".join(str(t) for t in takes) if takes else str(synth.PIPER_SEED)
+    return f"piper (take {said}, REELQUANT_PIPER_SEED / --takes)"
 
 
 def main() -> None:
@@ -98,8 +103,12 @@ def main() -> None:
                         help="who hears the videos in the asr set (default: the transcriber's default engine)")
     parser.add_argument("--lm", default="trading", choices=["trading", "default"],
                         help="pocketsphinx's language model with --engine pocketsphinx")
+    parser.add_argument("--takes", default="",
+                        help="comma-separated Piper seeds: score the sidecar and asr sets on each take (default: "
+                             "REELQUANT_PIPER_SEED's one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every lesson's line and why")
     args = parser.parse_args()
+    takes = [int(t) for t in args.takes.split(",") if t] or [synth.PIPER_SEED]
     modes = [m for m in args.sets.split(",") if m]
     unknown = sorted(set(modes) - set(MODES))
     if unknown:
@@ -110,28 +119,32 @@ def main() -> None:
         raise SystemExit(f"unknown label set in {args.labels!r}; choose from {', '.join(folders)}.")
     engine = asr_engine(args.engine, args.lm) if "asr" in modes else None
     if engine is not None:
-        print(f"asr: {engine_label(engine)}, lessons spoken by {_speaker(args.voice)}")
+        print(f"asr: {engine_label(engine)}, lessons spoken by {_speaker(args.voice, takes)}")
     elif "sidecar" in modes:
-        print(f"sidecar: lessons spoken by {_speaker(args.voice)}")
+        print(f"sidecar: lessons spoken by {_speaker(args.voice, takes)}")
     started = time.perf_counter()
-    summary = heard = None
+    summary = None
+    heard: dict[int, Any] = {}
     per_kwords: list[float] = []
-    for mode in modes:
+    for mode, take in [(m, t) for m in modes for t in (takes if m != "text" and args.voice == "piper" else [0])]:
+        if take:
+            synth.PIPER_SEED = take  # speech_key and the synthesis read it: another take, cached apart
         for name in names:
             t0 = time.perf_counter()
             result = evaluate_dir(folders[name], mode=mode, cache_dir=args.cache, engine=engine, voice=args.voice)
             seconds = time.perf_counter() - t0
             if args.verbose:
-                print(f"## {name} / {mode}")
+                print(f"## {name} / {mode}" + (f" / take {take}" if take else ""))
                 print(format_result(result, verbose=False))
-            print(f"{name:8s} {mode:8s} {totals_line(result['totals'])}  "
+            label = f"{mode} {take}" if take and len(takes) > 1 else mode
+            print(f"{name:8s} {label:8s} {totals_line(result['totals'])}  "
                   f"(missed_testable={result['totals'].missed_testable}, {seconds:.1f} s)")
             lines, judged, wrong = why_lines(result)
             print(f"{'':17s} wrong why: {wrong}/{judged} not-testable answers miss the label's key idea")
             if args.verbose or wrong:
                 print("\n".join(lines))
             if mode == "asr" and name == "shared":
-                heard = result["totals"]
+                heard[take] = result["totals"]
             if mode == "text":
                 per_kwords += [r["extract_s"] / r["words"] * 1000 for r in result["rows"] if r.get("words")]
                 if name == "shared":
@@ -140,9 +153,10 @@ def main() -> None:
         print(f"extractor time per 1,000 words (text, median over {len(per_kwords)} lessons): "
               f"{statistics.median(per_kwords) * 1000:.1f} ms")
     print(f"whole run: {time.perf_counter() - started:.1f} s")
-    if heard is not None:
-        print(f"summary: the shared lessons spoken by {_speaker(args.voice)} and heard by {engine_label(engine)}")
-        print(totals_line(heard))
+    for take, totals in heard.items():
+        print(f"summary: the shared lessons spoken by {_speaker(args.voice, [take] if take else None)} and heard "
+              f"by {engine_label(engine)}")
+        print(totals_line(totals))
     if summary is not None:
         print("summary: the shared lessons read as text")
         print(totals_line(summary))
