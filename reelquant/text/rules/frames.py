@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reelquant.text.rules import vocab
-from reelquant.text.rules.normalize import Clause
+from reelquant.text.rules.normalize import HEADING_OBJECT, Clause
 from reelquant.text.rules.operands import Mention
 
 
@@ -638,12 +638,10 @@ def clause_marks(clause: Clause, named: set[int] | None = None) -> ClauseMarks:
     # a lead-in rather than first; not one talked about ("exit for setup 1", "the rules of setup 2")
     if m.setup is None and len(w) >= 3 and (w[-1] in _ORDINALS or _is_int(w[-1])):
         at = len(w) - 2 if w[-2] in _SETUP_WORDS else len(w) - 3 if w[-2] in ("number", "#", "no") else -1
-        if at >= 1 and w[at] == "setup" and w[at - 1] not in _TALKED_ABOUT:
+        if at >= 1 and w[at] == "setup" and w[at - 1] not in HEADING_OBJECT:
             m.setup = _ORDINALS.get(w[-1]) or int(float(w[-1]))
     return m
 
-
-_TALKED_ABOUT = frozenset(["for", "of", "in", "to", "from", "on", "the", "that", "this", "my", "use", "with"])
 
 
 def explained_from(words: list[str]) -> int | None:

@@ -365,8 +365,7 @@ def _consequence_follows(before: list[Token], after: list[Token]) -> bool:
             and _acts(parts[1][1:] if parts[1][:1] in (["and"], ["so"], ["then"]) else parts[1])):
         return True
     # "if neither the stop nor the target has been hit after 5 trading days, | close the trade": an order
-    return (bool(_COMPARING & set(said)) and then[0] in _SUBJECTS
-            and then[1] in (*_ACTION_WORDS, "close", "go", "get")) or then[0] in _ORDER_OPENERS
+    return (bool(_COMPARING & set(said)) and _acts(then)) or then[0] in _ORDER_OPENERS
 
 
 _ORDER_OPENERS = frozenset(["close", "sell", "buy", "cover", "exit", "get", "take"])
@@ -464,8 +463,10 @@ _ASIDES = (("as", "you", "can", "see"), ("for", "example"), ("for", "instance"),
            ("here", "is", "one"))
 # Headings said with a number: "setup one", "step 4" (the number names a part of the lesson).
 NUMBERED_HEADINGS = frozenset(["setup", "step", "module", "lesson", "rule"])
-# Words before such a heading that make it a thing talked about ("as in lesson 3, ...", "that setup 2, ...").
-_HEADING_OBJECT = frozenset(["in", "of", "from", "to", "at", "for", "the", "this", "that", "my", "our", "your"])
+# Words before such a heading that make it a thing talked about ("as in lesson 3, ...", "exit for setup 1",
+# "I use setup 2"), not a heading said.
+HEADING_OBJECT = frozenset(["in", "of", "from", "to", "at", "on", "for", "with", "use", "the", "this", "that", "my",
+                            "our", "your"])
 _SPELLED_COUNTS = frozenset(["one", "two", "three", "four", "five", "six", "seven"])
 _ORDERS = frozenset(["buy", "sell", "sells", "cover", "covers", "short", "exit", "exits"])
 _STATE_VERBS = frozenset(["is", "crosses", "closes", "rises", "falls", "drops", "moves", "goes", "gets", "turns",
@@ -621,20 +622,20 @@ def clauses(transcript: Transcript) -> list[Clause]:
     """The transcript cut into clauses: at sentence marks, and in unpunctuated speech before cue words."""
     whole_punctuated = is_punctuated(transcript)
     punctuated = whole_punctuated
-    plain_ids: set[int] = set()  # tokens of unmarked stretches, read as unpunctuated speech
+    plain = False  # whether the clause being gathered holds words of an unmarked stretch (read as unpunctuated)
     out: list[Clause] = []
     sentence = 0
     paragraph = 0
     current: list[Token] = []
 
     def flush(end_sentence: bool, mark: str = "") -> None:
-        nonlocal current, sentence
+        nonlocal current, sentence, plain
         if current:
             out.append(
-                Clause(current, len(out), sentence, paragraph, question=mark == "?",
-                       punctuated=punctuated and not any(id(t) in plain_ids for t in current))
+                Clause(current, len(out), sentence, paragraph, question=mark == "?", punctuated=punctuated and not plain)
             )
         current = []
+        plain = False
         if end_sentence:
             sentence += 1
 
@@ -652,7 +653,6 @@ def clauses(transcript: Transcript) -> list[Clause]:
         # close it anyway dead money ...": a long stretch with no mark inside a punctuated segment is cut as
         # unpunctuated speech is
         plain_at = _unmarked_stretches(tokens) if punctuated else set()
-        plain_ids.update(id(tokens[k]) for k in plain_at)
         for at, tok in enumerate(tokens):
             if tok.inner:
                 continue
@@ -682,7 +682,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 current[-1].text == ","
                 # "... that daily traders use step 2, the entry, ...": a heading with its own mark after it
                 or (num_at + 1 < len(tokens) and tokens[num_at + 1].text in _CLAUSE_MARKS
-                    and current[-1].text not in _HEADING_OBJECT)
+                    and current[-1].text not in HEADING_OBJECT)
             ):
                 flush(True)  # "..., setup one, I call it the snapback": a heading run into the sentence before
                 run = 0
@@ -706,6 +706,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 flush(True)
                 run = 0
             current.append(tok)
+            plain = plain or at in plain_at
             run += 1
         # A written script's segment is a sentence or line; a recognizer's segment border is a pause, except
         # where it wrote a comma there: "when I see that second close, | I buy at the next open" goes on.

@@ -838,6 +838,8 @@ _EXAMPLE_WORDS = frozenset(["example", "suppose", "instance", "illustration", "h
 _BACK_TO_RULES = frozenset(
     ["rule", "rules", "step", "setup", "summary", "recap", "summarize", "entry", "exit"]
 )
+
+
 def _back_to_rules(words: list[str]) -> bool:
     """Whether a clause turns from a worked example back to the rules: a rule or step heading, a summary, or
     "the entry" / "the exit" named as a part (not "we exit at the next open", which the example goes on with)."""

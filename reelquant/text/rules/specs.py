@@ -77,10 +77,10 @@ def _setup_spec(reading: Reading, setup: int, several: bool) -> StrategySpec | N
         if part == "exit":
             if r.side_context in ("long", "short"):
                 part = f"{r.side_context}.exit"
-            elif Condition.model_validate(r.condition).key() in sided_exits:
-                part = sided_exits[Condition.model_validate(r.condition).key()]
             else:
-                part = "short.exit" if (has_short and not has_long) or flags["short_only"] else "long.exit"
+                part = sided_exits.get(
+                    Condition.model_validate(r.condition).key(),
+                    "short.exit" if (has_short and not has_long) or flags["short_only"] else "long.exit")
         if part == "long.exit" and flags["short_only"] and not has_long:
             part = "short.entry" if r.part == "long.exit" and not has_short else "short.exit"
         parts[part].append(r)
