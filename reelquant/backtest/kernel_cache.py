@@ -15,6 +15,7 @@ vectorbt source, starts a new entry; nothing stale is loaded.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -64,6 +65,7 @@ def enable_stable_cache(dispatcher: CPUDispatcher) -> bool:
     return True
 
 
+@functools.cache
 def cache_vectorbt_simulation() -> None:
     """Cache the two loops behind `Portfolio.from_signals`: with signal and stop functions (specs with stops,
     targets or a time exit) and without (the plain signal arrays)."""
